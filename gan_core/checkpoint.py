@@ -1,0 +1,177 @@
+"""Checkpoints on disk: safetensors weights and JSON model cards, never pickles.
+
+Two kinds of files:
+  * a *training state* (`state.safetensors`): both nets, both optimisers, the
+    RNG and data-order state, so `--resume` continues exactly where it stopped;
+  * an *exported model*: `generator.safetensors` (+ `discriminator.safetensors`)
+    beside `model_card.json`, what `gan_core.load()` reads.
+
+Every write goes to a temporary file that is renamed over the old one, so a
+crash (or kill -9) mid-write leaves the previous file intact.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+CARD_FILE = "model_card.json"
+GENERATOR_FILE = "generator.safetensors"
+DISCRIMINATOR_FILE = "discriminator.safetensors"
+STATE_FILE = "state.safetensors"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, damaged or does not fit its model card."""
+
+
+def atomic_write(path: str | Path, write: Callable[[str], Any]) -> None:
+    """Call `write(tmp_path)`, fsync, then rename over `path` (atomic on POSIX)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    def _write(tmp: str) -> None:
+        with open(tmp, "w") as f:
+            json.dump(obj, f, indent=2, sort_keys=False)
+            f.write("\n")
+    atomic_write(path, _write)
+
+
+def read_json(path: str | Path) -> dict:
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} not found") from None
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path} is not valid JSON: {exc}") from None
+
+
+def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    module = getattr(module, "_orig_mod", module)  # torch.compile wrapper
+    module = getattr(module, "module", module)  # DistributedDataParallel wrapper
+    return {k: v.detach().to("cpu", copy=True).contiguous() for k, v in module.state_dict().items()}
+
+
+def save_weights(path: str | Path, module: nn.Module, metadata: dict[str, str] | None = None) -> None:
+    tensors = _cpu_state(module)
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
+
+
+def read_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """All tensors and the metadata of a safetensors file, with a clear error
+    for a missing, truncated or foreign file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path} not found")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path} is not a readable safetensors file ({exc}); "
+                              "it may be truncated or of another format") from None
+
+
+def load_weights(module: nn.Module, path: str | Path) -> None:
+    """Load weights into `module`, refusing missing, extra or mis-shaped tensors."""
+    tensors, _ = read_tensors(path)
+    own = module.state_dict()
+    missing = sorted(set(own) - set(tensors))
+    extra = sorted(set(tensors) - set(own))
+    wrong = sorted(k for k in set(own) & set(tensors) if own[k].shape != tensors[k].shape)
+    if missing or extra or wrong:
+        detail = []
+        if wrong:
+            k = wrong[0]
+            detail.append(f"{len(wrong)} tensors of the wrong shape (e.g. {k}: file {tuple(tensors[k].shape)}, "
+                          f"model {tuple(own[k].shape)})")
+        if missing:
+            detail.append(f"{len(missing)} missing (e.g. {missing[0]})")
+        if extra:
+            detail.append(f"{len(extra)} unexpected (e.g. {extra[0]})")
+        raise CheckpointError(f"{path} does not fit the model named in its card: {'; '.join(detail)}")
+    module.load_state_dict(tensors)
+
+
+# ----------------------------------------------------------------------------- training state
+
+
+def _flatten_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict, meta: dict) -> None:
+    sd = opt.state_dict()
+    scalars: dict[str, dict[str, Any]] = {}
+    for idx, st in sd["state"].items():
+        for key, value in st.items():
+            if torch.is_tensor(value):
+                tensors[f"{prefix}.{idx}.{key}"] = value.detach().to("cpu", copy=True).contiguous()
+            else:
+                scalars.setdefault(str(idx), {})[key] = value
+    meta[prefix] = {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def _unflatten_optimizer(prefix: str, tensors: dict, meta: dict) -> dict:
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        if name.startswith(prefix + "."):
+            _, idx, key = name.split(".", 2)
+            state.setdefault(int(idx), {})[key] = value
+    for idx, scalars in meta[prefix]["scalars"].items():
+        state.setdefault(int(idx), {}).update(scalars)
+    return {"state": state, "param_groups": meta[prefix]["param_groups"]}
+
+
+def save_training_state(path: str | Path, *, G: nn.Module, D: nn.Module, opt_g, opt_d,
+                        extra_tensors: dict[str, torch.Tensor], info: dict) -> None:
+    """Everything needed to resume: nets, optimisers, RNG states and `info` (JSON)."""
+    tensors = {f"G.{k}": v for k, v in _cpu_state(G).items()}
+    tensors.update({f"D.{k}": v for k, v in _cpu_state(D).items()})
+    meta: dict[str, Any] = {"info": info}
+    _flatten_optimizer("optG", opt_g, tensors, meta)
+    _flatten_optimizer("optD", opt_d, tensors, meta)
+    tensors["rng.torch"] = torch.get_rng_state()
+    if torch.cuda.is_available():
+        for i, s in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{i}"] = s
+    tensors.update({f"x.{k}": v.detach().to("cpu").contiguous() for k, v in extra_tensors.items()})
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"state": json.dumps(meta)}))
+
+
+def load_training_state(path: str | Path, *, G: nn.Module, D: nn.Module, opt_g, opt_d) -> tuple[dict, dict]:
+    """Restore what `save_training_state` wrote; returns (info, extra_tensors)."""
+    tensors, metadata = read_tensors(path)
+    if "state" not in metadata:
+        raise CheckpointError(f"{path} is not a training state (no resume information in it)")
+    meta = json.loads(metadata["state"])
+
+    def sub(prefix: str) -> dict[str, torch.Tensor]:
+        return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+    for net, prefix in ((G, "G."), (D, "D.")):
+        target = getattr(net, "_orig_mod", net)
+        target = getattr(target, "module", target)
+        target.load_state_dict(sub(prefix))
+    opt_g.load_state_dict(_unflatten_optimizer("optG", tensors, meta))
+    opt_d.load_state_dict(_unflatten_optimizer("optD", tensors, meta))
+    torch.set_rng_state(tensors["rng.torch"])
+    cuda_states = [tensors[f"rng.cuda.{i}"] for i in range(torch.cuda.device_count()) if f"rng.cuda.{i}" in tensors]
+    if cuda_states and len(cuda_states) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda_states)
+    return meta["info"], sub("x.")

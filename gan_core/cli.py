@@ -1,0 +1,236 @@
+"""Command line: `python -m gan_core train | sample | info`.
+
+Run `python -m gan_core COMMAND --help` for each command's options.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+EPILOG_TRAIN = """\
+examples:
+  # the Keras-book GAN on CIFAR-10 frogs
+  python -m gan_core train --model keras-gan32 --data ../shared/data/cifar10/cifar10.tar.gz \\
+      --split train --classes frog --steps 10000 --out runs/frogs
+
+  # DCGAN-64 on two face sets, framed alike, 20 epochs
+  python -m gan_core train --model dcgan64 --data ../shared/data/faces/celeba/img_align_celeba \\
+      --data ../shared/data/faces/utkface --epochs 20 --out runs/faces --name faces-dcgan64
+
+  # continue it after an interruption, exactly where it stopped
+  python -m gan_core train --out runs/faces --resume
+
+  # check a configuration end to end in seconds (2 steps, nothing kept)
+  python -m gan_core train --model dcgan32 --data my_images.zip --dry-run
+
+  # several GPUs (DistributedDataParallel; --batch-size is the global batch)
+  torchrun --nproc_per_node 8 -m gan_core train --model dcgan64 --data faces.zip --epochs 20 --out runs/faces
+
+A run folder holds config.json, log.jsonl (metrics), samples/step_*.png (the fixed
+noise batch), state.safetensors (for --resume) and export/ (for `sample` and the app).
+Hyperparameters left out take the paper's defaults: `python -m gan_core info MODEL`.
+"""
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from .models import model_names
+
+    p = argparse.ArgumentParser(
+        prog="python -m gan_core",
+        description="Train, sample and inspect classic GANs (DCGAN, the Keras-book GAN, a 28 px face GAN).",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a GAN on a folder or archive of images",
+                       description="Train a GAN. Writes a run folder that can be resumed and sampled.",
+                       epilog=EPILOG_TRAIN, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = t.add_argument_group("what to train")
+    g.add_argument("--model", choices=model_names(), help="architecture (default dcgan64; taken from the run on --resume)")
+    g.add_argument("--data", action="append", metavar="PATH",
+                   help="image folder (recursive), .zip, .tar or .tar.gz; repeat to join several sources. "
+                        "CelebA attribute files and UTKFace names are read as labels")
+    g.add_argument("--classes", nargs="+", metavar="NAME", help="keep images whose parent folder has one of these names (CIFAR-10: frog)")
+    g.add_argument("--split", metavar="NAME", help="keep images under a folder of this name (CIFAR-10: train or test)")
+    g.add_argument("--framing", choices=["auto", "face", "center"], default="auto",
+                   help="auto: the shared face box for CelebA/UTKFace, centre square otherwise (default)")
+    g.add_argument("--max-images", type=int, metavar="N", help="use only the first N images")
+    g.add_argument("--flip", action="store_true", help="mirror half of each batch left-right")
+    g = t.add_argument_group("how long")
+    x = g.add_mutually_exclusive_group()
+    x.add_argument("--steps", type=int, help="number of optimisation steps (one D and one G update each)")
+    x.add_argument("--epochs", type=float, help="number of passes over the data (default 1)")
+    g = t.add_argument_group("hyperparameters (default: the model's paper values)")
+    g.add_argument("--batch-size", type=int)
+    g.add_argument("--lr-g", type=float, help="generator learning rate")
+    g.add_argument("--lr-d", type=float, help="discriminator learning rate")
+    g.add_argument("--beta1", type=float, help="Adam beta1 (DCGAN: 0.5)")
+    g.add_argument("--label-noise", type=float, help="uniform noise on the 0/1 labels (Keras book: 0.05)")
+    g.add_argument("--clip-grad", type=float, help="clip each gradient value to +-this (Keras clipvalue)")
+    g.add_argument("--seed", type=int, default=0, help="seed for weights, data order and noise (default 0)")
+    g = t.add_argument_group("output")
+    g.add_argument("--out", help="run folder (required unless --dry-run)")
+    g.add_argument("--name", help="name written in the model card (default: the run folder's name)")
+    g.add_argument("--sample-every", type=int, default=500, metavar="N", help="render the fixed noise batch every N steps (500)")
+    g.add_argument("--checkpoint-every", type=int, default=1000, metavar="N", help="save a resumable checkpoint every N steps (1000)")
+    g.add_argument("--log-every", type=int, default=50, metavar="N", help="append metrics to log.jsonl every N steps (50)")
+    g.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    g.add_argument("--dry-run", action="store_true", help="run 2 steps in a temporary folder to check the set-up, keep nothing")
+    g = t.add_argument_group("device")
+    g.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1 ...")
+    g.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
+    g.add_argument("--compile", action="store_true", help="torch.compile both nets (CUDA; slower start, faster steps)")
+    g.add_argument("--cache-dir", help="where preprocessed images are cached (default ~/.cache/gan_core or $GAN_CORE_CACHE)")
+
+    s = sub.add_parser("sample", help="render images from a trained generator",
+                       description="Render a grid (or single images) from a shipped name or a checkpoint folder.",
+                       epilog="examples:\n  python -m gan_core sample faces-dcgan64 --seed 7 -n 64 -o faces.png\n"
+                              "  python -m gan_core sample runs/faces --separate -n 8 -o out/\n",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("checkpoint", help="shipped name (see `info`) or checkpoint/run folder")
+    s.add_argument("-n", "--num-images", type=int, default=64)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--nrow", type=int, help="images per row (default: square)")
+    s.add_argument("-o", "--output", default="samples.png", help="PNG file, or a folder with --separate")
+    s.add_argument("--separate", action="store_true", help="write one PNG per image into the --output folder")
+    s.add_argument("--device", default="cpu")
+
+    i = sub.add_parser("info", help="list models and checkpoints, or describe one",
+                       description="Without an argument: the registered models and shipped checkpoints. "
+                                   "With a model name: its paper defaults. With a checkpoint: its model card.")
+    i.add_argument("what", nargs="?", help="model name, checkpoint name or folder")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = _build_parser().parse_args(argv)
+    from .checkpoint import CheckpointError
+    from .data import DataError
+    from .train import TrainingDiverged
+
+    try:
+        return {"train": _train, "sample": _sample, "info": _info}[args.command](args, argv)
+    except (DataError, CheckpointError, FileExistsError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as exc:
+        print(f"stopped: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _train(args, argv) -> int:
+    import tempfile
+
+    from tqdm import tqdm
+
+    from .train import TrainConfig, train
+
+    if not args.out and not args.dry_run:
+        raise ValueError("--out is required: the run folder to write (or resume)")
+    cfg_file = Path(args.out or ".") / "config.json"
+    if args.resume and cfg_file.exists():
+        cfg = TrainConfig.from_dict(json.loads(cfg_file.read_text()))
+        cfg.resume = True
+        # A resumed run may be given a new length; everything else is the run's own.
+        if args.steps is not None:
+            cfg.steps, cfg.epochs = args.steps, None
+        elif args.epochs is not None:
+            cfg.epochs, cfg.steps = args.epochs, None
+        if args.device != "auto":
+            cfg.device = args.device
+    else:
+        if not args.data:
+            raise ValueError("--data is required (a folder, .zip or .tar of images)")
+        cfg = TrainConfig(
+            model=args.model or "dcgan64", data=args.data, out=args.out or "", name=args.name, steps=args.steps,
+            epochs=args.epochs, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, beta1=args.beta1,
+            label_noise=args.label_noise, clip_grad=args.clip_grad, classes=args.classes, split=args.split,
+            framing=args.framing, max_images=args.max_images, flip=args.flip, cache_dir=args.cache_dir,
+            seed=args.seed, sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
+            log_every=args.log_every, device=args.device, amp=False if args.no_amp else None,
+            compile=args.compile, resume=args.resume,
+            command=" ".join(shlex.quote(a) for a in ["python", "-m", "gan_core", *argv]),
+        )
+    tmp = None
+    if args.dry_run:
+        tmp = tempfile.TemporaryDirectory(prefix="gan_core-dry-run-")
+        cfg.out, cfg.steps, cfg.epochs, cfg.resume = tmp.name, 2, None, False
+        cfg.log_every = cfg.sample_every = cfg.checkpoint_every = 1
+        cfg.batch_size = min(cfg.hyperparameters()["batch_size"], 8)
+        cfg.max_images = cfg.max_images or 64
+
+    def data_progress(done, total, bar=[None]):  # noqa: B006 - a one-slot holder for the bar
+        if bar[0] is None:
+            bar[0] = tqdm(total=total, desc="preparing images", unit="img", leave=False)
+        bar[0].update(done - bar[0].n)
+        if done >= total:
+            bar[0].close()
+
+    bar = tqdm(desc="training", unit="step", dynamic_ncols=True)
+
+    def progress(step, metrics, samples):
+        if metrics.get("total_steps") and bar.total != metrics["total_steps"]:
+            bar.total = metrics["total_steps"]
+            bar.refresh()
+        bar.update(step - bar.n)
+        if metrics:
+            bar.set_postfix({k: f"{metrics[k]:.3f}" for k in ("loss_d", "loss_g", "d_x", "d_g_z1")} |
+                            {"img/s": f"{metrics.get('img_per_s', 0):.0f}"})
+
+    result = train(cfg, progress_fn=progress, data_progress=data_progress)
+    bar.close()
+    if args.dry_run:
+        print(f"dry run ok: 2 steps of {cfg.model}, metrics {json.dumps(result.metrics)}")
+        tmp.cleanup()
+    else:
+        print(f"{result.step} steps in {result.wall_time_s / 60:.1f} min; run folder {result.out}; "
+              f"model: {result.out / 'export'}")
+    return 0
+
+
+def _sample(args, argv) -> int:
+    import gan_core
+
+    pipe = gan_core.load(args.checkpoint, device=args.device)
+    if args.num_images < 1 or args.num_images > 4096:
+        raise ValueError("--num-images must be between 1 and 4096")
+    if args.separate:
+        folder = Path(args.output)
+        folder.mkdir(parents=True, exist_ok=True)
+        for k, img in enumerate(pipe(args.num_images, seed=args.seed)):
+            img.save(folder / f"{pipe.name}_seed{args.seed}_{k:04d}.png")
+        print(f"wrote {args.num_images} images to {folder}")
+    else:
+        pipe.grid(args.num_images, seed=args.seed, nrow=args.nrow).save(args.output)
+        print(f"wrote {args.output}")
+    return 0
+
+
+def _info(args, argv) -> int:
+    import gan_core
+    from .models import get_model, model_names
+    from .pipeline import resolve_checkpoint
+
+    if args.what is None:
+        print("models:")
+        for n in model_names():
+            spec = get_model(n)
+            print(f"  {n:<12} {spec.image_size:>3} px  nz {spec.nz:<4} {spec.description}")
+        print("checkpoints:")
+        for n in gan_core.list_checkpoints() or ["(none)"]:
+            print(f"  {n}")
+        return 0
+    if args.what in model_names():
+        spec = get_model(args.what)
+        print(json.dumps({"model": spec.name, "image_size": spec.image_size, "nz": spec.nz,
+                          "paper": spec.paper, "defaults": spec.defaults}, indent=2))
+        return 0
+    folder = resolve_checkpoint(args.what)
+    print((folder / "model_card.json").read_text())
+    return 0

@@ -1,0 +1,32 @@
+"""Tensors <-> pictures: image grids and PIL conversion."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(N, 3, H, W) floats in [-1, 1] -> (N, H, W, 3) uint8."""
+    x = images.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round()
+    return x.to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def to_pil(images: torch.Tensor) -> list[Image.Image]:
+    return [Image.fromarray(a) for a in to_uint8(images)]
+
+
+def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, pad_value: int = 255) -> Image.Image:
+    """A grid of (N, 3, H, W) images in [-1, 1], `nrow` per row (default: square)."""
+    arr = to_uint8(images)
+    n, h, w, _ = arr.shape
+    nrow = nrow or max(1, math.ceil(math.sqrt(n)))
+    rows = math.ceil(n / nrow)
+    out = np.full((rows * (h + padding) + padding, nrow * (w + padding) + padding, 3), pad_value, np.uint8)
+    for i in range(n):
+        r, c = divmod(i, nrow)
+        y, x = padding + r * (h + padding), padding + c * (w + padding)
+        out[y:y + h, x:x + w] = arr[i]
+    return Image.fromarray(out)

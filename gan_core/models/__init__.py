@@ -1,0 +1,99 @@
+"""Model registry: every architecture is a `ModelSpec` registered under a name.
+
+A spec knows how to build its generator and discriminator, its paper's
+optimisers and training defaults, and nothing about data or training loops.
+
+>>> from gan_core.models import get_model, model_names
+>>> spec = get_model("dcgan64")
+>>> G = spec.build_generator()
+>>> G(spec.sample_noise(4)).shape
+torch.Size([4, 3, 64, 64])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+_REGISTRY: dict[str, "ModelSpec"] = {}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    image_size: int
+    nz: int
+    description: str
+    paper: str
+    build_generator: Callable[[], nn.Module]
+    build_discriminator: Callable[[], nn.Module]
+    make_optimizers: Callable[[nn.Module, nn.Module, dict], tuple[torch.optim.Optimizer, torch.optim.Optimizer]]
+    # Training defaults from the paper or book the model comes from; any of them
+    # can be overridden on the command line (see `gan_core train --help`).
+    defaults: dict = field(default_factory=dict)
+    # Shape of the noise the generator takes, without the batch dimension.
+    noise_shape: tuple[int, ...] = ()
+
+    def sample_noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Standard-normal latent vectors, always drawn on the CPU so that a seed
+        gives the same images on every device."""
+        return torch.randn((n, *self.noise_shape), generator=generator)
+
+
+def register(spec: ModelSpec) -> ModelSpec:
+    if spec.name in _REGISTRY:
+        raise ValueError(f"model {spec.name!r} is registered twice")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_model(name: str) -> ModelSpec:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown model {name!r}; known models: {', '.join(model_names())}") from None
+
+
+def model_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def init_dcgan_weights(module: nn.Module) -> None:
+    """DCGAN paper: all weights from N(0, 0.02); BatchNorm scale from N(1, 0.02), shift 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+class BlockDiscriminator(nn.Module):
+    """A discriminator made of `blocks` (hidden layers) and a `head` giving one logit.
+
+    `features(x)` returns each block's activations: the input of the paper's
+    linear-probe experiment (DCGAN section 5) and of feature-space losses.
+    """
+
+    blocks: nn.Sequential
+    head: nn.Module
+
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        out = []
+        for block in self.blocks:
+            x = block(x)
+            out.append(x)
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.blocks(x)).flatten()
+
+
+# Importing the modules registers their models.
+from . import dcgan, keras_gan32, celeb28  # noqa: E402,F401
+
+__all__ = ["ModelSpec", "BlockDiscriminator", "register", "get_model", "model_names", "init_dcgan_weights"]

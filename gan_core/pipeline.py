@@ -1,0 +1,128 @@
+"""Load a trained generator and sample from it.
+
+>>> import torch, gan_core
+>>> pipe = gan_core.load("faces-dcgan64")                        # doctest: +SKIP
+>>> images = pipe(num_images=16, generator=torch.Generator().manual_seed(0))  # doctest: +SKIP
+>>> pipe.grid(num_images=16, seed=0).save("faces.png")          # doctest: +SKIP
+
+A seed gives the same images on every run and every device: the latent vectors
+are always drawn on the CPU and only then moved to the model's device.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from PIL import Image
+from torch import nn
+
+from .checkpoint import CARD_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, CheckpointError, load_weights, read_json
+from .images import make_grid, to_pil
+from .models import ModelSpec, get_model
+
+REPO_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+
+
+def checkpoint_dirs() -> list[Path]:
+    """Where named checkpoints are looked up: $GAN_CORE_CHECKPOINTS (os.pathsep
+    separated), then the repository's `checkpoints/`."""
+    extra = [Path(p) for p in os.environ.get("GAN_CORE_CHECKPOINTS", "").split(os.pathsep) if p]
+    return extra + [REPO_CHECKPOINTS]
+
+
+def list_checkpoints() -> list[str]:
+    """Names of the loadable checkpoints (folders holding a model card)."""
+    names = []
+    for root in checkpoint_dirs():
+        if root.is_dir():
+            names += [p.name for p in sorted(root.iterdir()) if (p / CARD_FILE).is_file() and p.name not in names]
+    return names
+
+
+def resolve_checkpoint(name_or_path: str | Path) -> Path:
+    """A checkpoint folder from a shipped name, a folder, or a file inside one."""
+    p = Path(name_or_path).expanduser()
+    if p.is_file():
+        p = p.parent
+    if (p / CARD_FILE).is_file():
+        return p
+    if p.is_dir() and (p / "export" / CARD_FILE).is_file():  # a training run's folder
+        return p / "export"
+    if len(p.parts) == 1:
+        for root in checkpoint_dirs():
+            if (root / str(name_or_path) / CARD_FILE).is_file():
+                return root / str(name_or_path)
+    known = ", ".join(list_checkpoints()) or "none"
+    raise CheckpointError(f"no checkpoint {str(name_or_path)!r}: give a shipped name ({known}) "
+                          f"or a folder with {CARD_FILE}")
+
+
+class GeneratorPipeline:
+    """A trained generator, ready to sample: `pipe(num_images, generator=...)`.
+
+    Attributes: `generator` (the nn.Module, in eval mode), `spec` (its ModelSpec),
+    `card` (the model card as a dict), `device`.
+    """
+
+    def __init__(self, generator: nn.Module, spec: ModelSpec, card: dict | None = None,
+                 device: torch.device | str = "cpu", path: Path | None = None):
+        self.generator = generator.to(device).eval()
+        self.spec = spec
+        self.card = card or {}
+        self.device = torch.device(device)
+        self.path = path
+
+    @property
+    def name(self) -> str:
+        return self.card.get("name") or self.spec.name
+
+    def latents(self, num_images: int, *, seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(num_images, nz) latent vectors, drawn on the CPU."""
+        if generator is None:
+            generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+        return self.spec.sample_noise(num_images, generator=generator)
+
+    @torch.no_grad()
+    def decode(self, latents: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+        """Latents -> images (N, 3, H, W) in [-1, 1], on the CPU."""
+        out = [self.generator(z.to(self.device)).float().cpu() for z in latents.split(batch_size)]
+        return torch.cat(out)
+
+    def __call__(self, num_images: int = 1, *, seed: int | None = None, generator: torch.Generator | None = None,
+                 latents: torch.Tensor | None = None) -> list[Image.Image]:
+        if latents is None:
+            latents = self.latents(num_images, seed=seed, generator=generator)
+        return to_pil(self.decode(latents))
+
+    def grid(self, num_images: int = 16, *, seed: int | None = None, nrow: int | None = None,
+             generator: torch.Generator | None = None) -> Image.Image:
+        return make_grid(self.decode(self.latents(num_images, seed=seed, generator=generator)), nrow=nrow)
+
+
+def load(name_or_path: str | Path, device: torch.device | str = "cpu") -> GeneratorPipeline:
+    """Load a shipped checkpoint by name (`faces-dcgan64`) or from a folder.
+
+    Only safetensors and JSON are read: loading never unpickles code."""
+    folder = resolve_checkpoint(name_or_path)
+    card = read_json(folder / CARD_FILE)
+    spec = _spec_from_card(card, folder)
+    G = spec.build_generator()
+    load_weights(G, folder / card.get("files", {}).get("generator", GENERATOR_FILE))
+    return GeneratorPipeline(G, spec, card, device, folder)
+
+
+def load_discriminator(name_or_path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
+    folder = resolve_checkpoint(name_or_path)
+    card = read_json(folder / CARD_FILE)
+    spec = _spec_from_card(card, folder)
+    D = spec.build_discriminator()
+    load_weights(D, folder / card.get("files", {}).get("discriminator", DISCRIMINATOR_FILE))
+    return D.to(device).eval()
+
+
+def _spec_from_card(card: dict, folder: Path) -> ModelSpec:
+    try:
+        return get_model(card["model"])
+    except KeyError as exc:
+        raise CheckpointError(f"{folder / CARD_FILE}: {exc.args[0] if exc.args else 'no model name'}") from None
