@@ -1,0 +1,27 @@
+"""Small synthetic data for tests: no test needs ../shared or the network."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def make_image(path: Path, seed: int, size: tuple[int, int] = (40, 48), fmt: str | None = None) -> Path:
+    """A random-ish picture: a coloured square on a gradient, different per seed."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    arr = np.zeros((h, w, 3), np.uint8)
+    arr[..., 0] = np.linspace(0, 255, w, dtype=np.uint8)[None, :]
+    arr[..., 1] = rng.integers(0, 255)
+    x, y = rng.integers(0, w // 2), rng.integers(0, h // 2)
+    arr[y:y + h // 3, x:x + w // 3] = rng.integers(0, 255, 3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr).save(path, format=fmt)
+    return path
+
+
+def make_folder(root: Path, n: int, sub: str = "", ext: str = ".png", start: int = 0) -> list[Path]:
+    return [make_image(root / sub / f"img_{i:04d}{ext}", start + i) for i in range(n)]

@@ -1,0 +1,119 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import gan_core
+from gan_core.checkpoint import STATE_FILE, read_tensors
+from gan_core.data import load_images
+from gan_core.train import TrainConfig, TrainingDiverged, train
+
+from .helpers import make_folder
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    root = tmp_path_factory.mktemp("imgs")
+    make_folder(root, 24)
+    return root
+
+
+def cfg(images, out, **kw):
+    base = dict(model="dcgan32", data=[str(images)], out=str(out), steps=4, batch_size=8, log_every=1,
+                sample_every=2, checkpoint_every=2, n_samples=4, device="cpu", cache_dir=str(out.parent / "cache"))
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def weights(path):
+    tensors, _ = read_tensors(path)
+    return {k: v for k, v in tensors.items() if k.startswith(("G.", "D."))}
+
+
+def test_a_run_writes_log_samples_checkpoint_and_card(images, tmp_path):
+    seen = []
+    result = train(cfg(images, tmp_path / "run"), progress_fn=lambda s, m, g: seen.append((s, sorted(m), g)))
+    out = tmp_path / "run"
+    lines = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines] == [1, 2, 3, 4]
+    assert {"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"} <= set(lines[0])
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step_000002.png", "step_000004.png"]
+    assert [s for s, _, g in seen if g is not None] == [2, 4]
+    card = json.loads((out / "export" / "model_card.json").read_text())
+    assert card["model"] == "dcgan32" and card["training"]["steps"] == 4 and card["data"]["images"] == 24
+    assert card["data"]["content_hash"] and card["training"]["hardware"] and card["training"]["command"]
+    assert result.step == 4 and not result.aborted
+    # The exported generator reproduces the training sample grid from the card's seed.
+    pipe = gan_core.load(out)
+    grid = pipe.grid(4, seed=card["samples"]["seed"])
+    from PIL import Image
+    saved = Image.open(out / "samples" / "step_000004.png")
+    assert grid.size == saved.size
+    assert np.abs(np.asarray(grid, np.int16) - np.asarray(saved.convert("RGB"), np.int16)).max() <= 1
+
+
+@pytest.mark.parametrize("model", ["dcgan32", "keras-gan32"])
+def test_resume_continues_exactly(images, tmp_path, model):
+    straight = tmp_path / "straight"
+    train(cfg(images, straight, model=model, steps=6, flip=True))
+    split = tmp_path / "split"
+    train(cfg(images, split, model=model, steps=3, flip=True))
+    train(cfg(images, split, model=model, steps=6, flip=True, resume=True))
+    a, b = weights(straight / STATE_FILE), weights(split / STATE_FILE)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a), "resumed run differs from the uninterrupted one"
+    log = [json.loads(x)["step"] for x in (split / "log.jsonl").read_text().splitlines()]
+    assert log == [1, 2, 3, 4, 5, 6]
+
+
+def test_existing_run_is_never_overwritten_without_resume(images, tmp_path):
+    train(cfg(images, tmp_path / "run", steps=2))
+    before = (tmp_path / "run" / STATE_FILE).read_bytes()
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(cfg(images, tmp_path / "run", steps=2))
+    assert (tmp_path / "run" / STATE_FILE).read_bytes() == before
+
+
+def test_resume_refuses_other_data(images, tmp_path):
+    train(cfg(images, tmp_path / "run", steps=2))
+    other = tmp_path / "other"
+    make_folder(other, 24, start=500)
+    with pytest.raises(ValueError, match="data differs"):
+        train(cfg(other, tmp_path / "run", steps=4, resume=True))
+
+
+def test_nan_stops_training_and_keeps_the_last_good_checkpoint(images, tmp_path, monkeypatch):
+    import torch.nn.functional as F
+
+    real_bce = F.binary_cross_entropy_with_logits
+    calls = {"n": 0}
+
+    def poisoned(logits, target, *a, **k):
+        calls["n"] += 1
+        loss = real_bce(logits, target, *a, **k)
+        return loss * float("nan") if calls["n"] > 3 * 3 else loss  # from step 4 on (3 losses a step)
+
+    monkeypatch.setattr(F, "binary_cross_entropy_with_logits", poisoned)
+    out = tmp_path / "run"
+    with pytest.raises(TrainingDiverged, match="NaN"):
+        train(cfg(images, out, steps=8, checkpoint_every=2))
+    _, meta = read_tensors(out / STATE_FILE)
+    assert json.loads(meta["state"])["info"]["step"] == 2
+    assert all(torch.isfinite(v).all() for v in weights(out / STATE_FILE).values())
+    monkeypatch.setattr(F, "binary_cross_entropy_with_logits", real_bce)
+    result = train(cfg(images, out, steps=4, resume=True))  # and the run can go on
+    assert result.step == 4
+
+
+def test_abort_fn_stops_cleanly_with_a_resumable_checkpoint(images, tmp_path):
+    result = train(cfg(images, tmp_path / "run", steps=50, checkpoint_every=100), abort_fn=lambda: True)
+    assert result.aborted and result.step == 1
+    result = train(cfg(images, tmp_path / "run", steps=3, resume=True))
+    assert result.step == 3
+
+
+def test_dataset_given_directly_is_used(images, tmp_path):
+    ds = load_images(images, 32, use_cache=False)
+    result = train(cfg("unused", tmp_path / "run", steps=1, data=[]), dataset=ds)
+    assert result.step == 1
