@@ -1,0 +1,35 @@
+"""Serve GAN studio, the Gradio app over gan_core: `python app.py [--port N] [--host H] [--share]`.
+
+On Hugging Face Spaces (SPACE_ID set) it listens on 0.0.0.0 so the Space's proxy reaches it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    on_spaces = bool(os.environ.get("SPACE_ID"))
+    default_host = os.environ.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if on_spaces else "127.0.0.1")
+    parser = argparse.ArgumentParser(description="Serve the GAN studio web app.")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
+                        help="port to listen on (default: $GRADIO_SERVER_PORT or 7860)")
+    parser.add_argument("--host", default=default_host,
+                        help=f"address to listen on (default: {default_host}; 0.0.0.0 to accept other machines)")
+    parser.add_argument("--share", action="store_true", help="also open a temporary public gradio.live link")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    # Imported here so that `--help` answers without loading gradio and torch.
+    import demo
+
+    app = demo.build_app()
+    # Two generations at a time keep a small CPU machine responsive; the rest wait in line.
+    app.queue(default_concurrency_limit=2, max_size=64)
+    app.launch(server_name=args.host, server_port=args.port, share=args.share, theme=demo.THEME, css=demo.CSS)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""The whole GAN studio UI: a header and one tab per module of this package."""
+from __future__ import annotations
+
+import gradio as gr
+
+from .generate import build_generate_tab
+
+TITLE = "GAN studio"
+
+HEADER = """\
+# GAN studio
+Sample images from classic generative adversarial networks (DCGAN and friends) trained with
+`gan_core`. Pick a model and a seed: the same seed always gives the same images.
+"""
+
+# Gradio 6 takes theme and CSS at launch(), not in gr.Blocks(); app.py passes these.
+THEME = gr.themes.Soft()
+CSS = """
+/* Samples are tiny (32-128 px): fill the frame, scaled up sharp instead of blurred. */
+#grid img { width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated; }
+"""
+
+
+def build_app() -> gr.Blocks:
+    # Clear Gradio's cache of served images every hour, dropping files older than a day.
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 86400)) as app:
+        gr.Markdown(HEADER, elem_id="header")
+        build_generate_tab()
+    return app
