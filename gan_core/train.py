@@ -158,6 +158,8 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
 
     device = pick_device(config.device)
     rank, world, device = _setup_distributed(device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels once
     is_main = rank == 0
     on_cuda = device.type == "cuda"
     use_amp = on_cuda if config.amp is None else config.amp
@@ -184,8 +186,10 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
     if channels_last:
         G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
     opt_g, opt_d = spec.make_optimizers(G, D, hp)
-    batches = ShuffledBatches(len(dataset), hp["batch_size"], config.seed)
-    noise_gen = torch.Generator().manual_seed(config.seed + 1)  # latents, flips and label noise
+    batches = ShuffledBatches(len(dataset), hp["batch_size"], config.seed, device=dataset.images.device)
+    # Latents, flips and label noise come from one generator on the training device, so
+    # the loop never waits on a host-to-device copy; its state is saved for --resume.
+    noise_gen = torch.Generator(device).manual_seed(config.seed + 1)
     fixed_noise = spec.sample_noise(config.n_samples, torch.Generator().manual_seed(config.sample_seed))
 
     step, wall_before = 0, 0.0
@@ -223,9 +227,9 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
     D_train.train()
     while step < total:
         idx = batches.next()[rank::world]
-        flip = (torch.rand(hp["batch_size"], generator=noise_gen) < 0.5)[rank::world] if config.flip else None
-        z = spec.sample_noise(hp["batch_size"], noise_gen)[rank::world].to(device, non_blocking=True)
-        noise = torch.rand(2, hp["batch_size"], generator=noise_gen)[:, rank::world].to(device) * hp["label_noise"]
+        flip = (torch.rand(hp["batch_size"], generator=noise_gen, device=device) < 0.5)[rank::world] if config.flip else None
+        z = spec.sample_noise(hp["batch_size"], noise_gen)[rank::world]
+        noise = torch.rand(2, hp["batch_size"], generator=noise_gen, device=device)[:, rank::world] * hp["label_noise"]
         real_target, fake_target = 1.0 - noise[0], noise[1]  # soft, noisy labels when label_noise > 0
         real = dataset.batch(idx, flip)
         if channels_last:

@@ -175,3 +175,21 @@ def test_real_faces_share_one_framing(tmp_path):
         m = ds.images.float().mean((0, 1))  # (H, W)
         return int(m[4:20, 8:24].mean(1).argmin()) + 4
     assert abs(eye_row(celeba) - eye_row(utk)) <= 2
+
+
+def test_a_pack_travels_with_its_labels_and_is_not_framed_twice(tmp_path):
+    from gan_core.data import pack_images
+
+    folder = tmp_path / "celeba"
+    for i in (1, 2):
+        make_image(folder / f"{i:06d}.jpg", i, size=(178, 218))
+    (folder / "list_attr_celeba.txt").write_text("2\nSmiling\n000001.jpg 1\n000002.jpg -1\n")
+    make_image(tmp_path / "utk" / "30_1_0_2017.jpg", 3, size=(200, 200))
+    ds = load([folder, tmp_path / "utk"], size=24)
+    packed = pack_images(ds, tmp_path / "pack.zip")
+    back = load(packed, size=24)
+    assert back.files == ds.files
+    assert torch.equal(back.labels["Smiling"].nan_to_num(-1), ds.labels["Smiling"].nan_to_num(-1))
+    assert back.labels["age"][2] == 30
+    # Only JPEG loss, no second crop: pixels stay close.
+    assert (back.images.float() - ds.images.float()).abs().mean() < 6

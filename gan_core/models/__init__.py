@@ -37,9 +37,11 @@ class ModelSpec:
     noise_shape: tuple[int, ...] = ()
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Standard-normal latent vectors, always drawn on the CPU so that a seed
-        gives the same images on every device."""
-        return torch.randn((n, *self.noise_shape), generator=generator)
+        """Standard-normal latent vectors, drawn on the generator's device: the CPU
+        by default, so that a seed gives the same images on every device. (The
+        training loop draws on the GPU, where a host round trip would cost a sync.)"""
+        device = generator.device if generator is not None else None
+        return torch.randn((n, *self.noise_shape), generator=generator, device=device)
 
 
 def register(spec: ModelSpec) -> ModelSpec:
