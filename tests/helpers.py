@@ -1,11 +1,14 @@
 """Small synthetic data for tests: no test needs ../shared or the network."""
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
+TINY_CHECKPOINT = "tiny-dcgan32"
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
@@ -25,3 +28,29 @@ def make_image(path: Path, seed: int, size: tuple[int, int] = (40, 48), fmt: str
 
 def make_folder(root: Path, n: int, sub: str = "", ext: str = ".png", start: int = 0) -> list[Path]:
     return [make_image(root / sub / f"img_{i:04d}{ext}", start + i) for i in range(n)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_tiny_checkpoint(folder: Path, name: str | None = None, model: str = "dcgan32") -> Path:
+    """A loadable checkpoint with untrained (but seeded, so repeatable) weights."""
+    from gan_core import get_model
+    from gan_core.checkpoint import CARD_FILE, GENERATOR_FILE, save_weights, write_json
+
+    torch.manual_seed(0)
+    generator = get_model(model).build_generator()
+    save_weights(folder / GENERATOR_FILE, generator)
+    write_json(folder / CARD_FILE, {
+        "name": name or folder.name,
+        "model": model,
+        "description": f"An untrained {model} for tests",
+        "data": {"description": "no data: random weights", "images": 0},
+        "training": {"command": "pytest", "steps": 0, "epochs": 0, "wall_time_s": 0.0, "hardware": "none"},
+        "metrics": {},
+        "files": {"generator": GENERATOR_FILE},
+    })
+    return folder

@@ -6,7 +6,6 @@ playwright Python package; skipped otherwise. Set SCREENSHOT_DIR to keep a scree
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+
+from .helpers import free_port
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -26,12 +27,6 @@ SERVER_START_TIMEOUT_S = 120  # importing torch and gradio takes a while on a bu
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_served(url: str, server: subprocess.Popen, log: Path) -> None:

@@ -5,21 +5,13 @@ import pytest
 import torch
 
 import gan_core
-from gan_core.checkpoint import (CARD_FILE, GENERATOR_FILE, CheckpointError, atomic_write, save_weights,
-                                 write_json)
-from gan_core.models import get_model
+from gan_core.checkpoint import CARD_FILE, GENERATOR_FILE, CheckpointError, atomic_write
 
-
-def make_checkpoint(folder, model="dcgan32", seed=0):
-    torch.manual_seed(seed)
-    G = get_model(model).build_generator()
-    save_weights(folder / GENERATOR_FILE, G)
-    write_json(folder / CARD_FILE, {"name": folder.name, "model": model, "files": {"generator": GENERATOR_FILE}})
-    return G
+from .helpers import write_tiny_checkpoint
 
 
 def test_load_by_folder_and_by_name(tmp_path, monkeypatch):
-    make_checkpoint(tmp_path / "mine")
+    write_tiny_checkpoint(tmp_path / "mine")
     pipe = gan_core.load(tmp_path / "mine")
     assert pipe.spec.name == "dcgan32" and not pipe.generator.training
     monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(tmp_path))
@@ -30,7 +22,7 @@ def test_load_by_folder_and_by_name(tmp_path, monkeypatch):
 
 
 def test_a_seed_gives_the_same_images_every_time(tmp_path):
-    make_checkpoint(tmp_path / "m")
+    write_tiny_checkpoint(tmp_path / "m")
     a = gan_core.load(tmp_path / "m")(4, seed=7)
     b = gan_core.load(tmp_path / "m")(4, generator=torch.Generator().manual_seed(7))
     c = gan_core.load(tmp_path / "m")(4, seed=8)
@@ -40,7 +32,7 @@ def test_a_seed_gives_the_same_images_every_time(tmp_path):
 
 
 def test_shapes_that_do_not_match_the_card_are_refused(tmp_path):
-    make_checkpoint(tmp_path / "m", model="dcgan64")
+    write_tiny_checkpoint(tmp_path / "m", model="dcgan64")
     card = json.loads((tmp_path / "m" / CARD_FILE).read_text())
     card["model"] = "dcgan32"
     (tmp_path / "m" / CARD_FILE).write_text(json.dumps(card))
@@ -56,7 +48,7 @@ class _Payload:
 
 def test_a_pickle_is_never_unpickled(tmp_path):
     folder = tmp_path / "evil"
-    make_checkpoint(folder)
+    write_tiny_checkpoint(folder)
     marker = tmp_path / "pwned"
     payload = _Payload()
     payload.marker = str(marker)
@@ -67,7 +59,7 @@ def test_a_pickle_is_never_unpickled(tmp_path):
 
 
 def test_a_truncated_file_is_a_clear_error(tmp_path):
-    make_checkpoint(tmp_path / "m")
+    write_tiny_checkpoint(tmp_path / "m")
     data = (tmp_path / "m" / GENERATOR_FILE).read_bytes()
     (tmp_path / "m" / GENERATOR_FILE).write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match="truncated"):

@@ -10,7 +10,7 @@ from PIL import Image
 
 import gan_core.pipeline
 from demo import generate as tab
-from tests.conftest import TINY_CHECKPOINT
+from .helpers import TINY_CHECKPOINT
 
 PADDING = 2  # gan_core.images.make_grid's default border between images
 

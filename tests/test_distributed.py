@@ -1,7 +1,6 @@
 """DistributedDataParallel on the CPU: two processes, gloo backend, launched by torchrun."""
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -11,13 +10,7 @@ import torch
 
 import gan_core
 
-from .helpers import make_folder
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .helpers import free_port, make_folder
 
 
 def test_torchrun_two_processes_with_gloo(tmp_path):
