@@ -1,12 +1,13 @@
 """Small synthetic data for tests: no test needs ../shared or the network."""
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
+
+from tools.browser import free_port  # noqa: F401 - shared with the browser tests
 
 TINY_CHECKPOINT = "tiny-dcgan32"
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -28,12 +29,6 @@ def make_image(path: Path, seed: int, size: tuple[int, int] = (40, 48), fmt: str
 
 def make_folder(root: Path, n: int, sub: str = "", ext: str = ".png", start: int = 0) -> list[Path]:
     return [make_image(root / sub / f"img_{i:04d}{ext}", start + i) for i in range(n)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_tiny_checkpoint(folder: Path, name: str | None = None, model: str = "dcgan32") -> Path:
