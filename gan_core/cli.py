@@ -77,6 +77,9 @@ def _build_parser() -> argparse.ArgumentParser:
     g.add_argument("--checkpoint-every", type=int, default=1000, metavar="N", help="save a resumable checkpoint every N steps (1000)")
     g.add_argument("--log-every", type=int, default=50, metavar="N", help="append metrics to log.jsonl every N steps (50)")
     g.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    g.add_argument("--init-from", metavar="CHECKPOINT",
+                   help="start from an exported checkpoint's weights (fresh optimisers): fine-tuning, or going on "
+                        "from a shipped model whose training state is gone")
     g.add_argument("--dry-run", action="store_true", help="run 2 steps in a temporary folder to check the set-up, keep nothing")
     g = t.add_argument_group("device")
     g.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1 ...")
@@ -185,7 +188,7 @@ def _train(args, argv) -> int:
             framing=args.framing, max_images=args.max_images, flip=args.flip, cache_dir=args.cache_dir,
             seed=args.seed, sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
             log_every=args.log_every, device=args.device, amp=False if args.no_amp else None,
-            compile=args.compile, resume=args.resume,
+            compile=args.compile, resume=args.resume, init_from=args.init_from,
             command=" ".join(shlex.quote(a) for a in ["python", "-m", "gan_core", *argv]),
         )
     tmp = None

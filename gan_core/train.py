@@ -87,6 +87,7 @@ class TrainConfig:
     channels_last: bool = True  # faster convolutions on CUDA and on CPU (oneDNN)
     compile: bool = False
     resume: bool = False
+    init_from: str | None = None  # start from an exported checkpoint's G and D (fresh optimisers)
     command: str | None = None  # recorded in the model card; default: this process's command line
 
     def hyperparameters(self) -> dict:
@@ -201,9 +202,12 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
         step, wall_before = info["step"], info["wall_time_s"]
         batches.load_state_dict({"perm": extra["perm"], "rng": extra["data_rng"], **info["batches"]})
         noise_gen.set_state(extra["noise_rng"])
-    elif is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / "config.json", {**asdict(config), "hyperparameters": hp})
+    else:
+        if config.init_from:
+            _init_from(config.init_from, config.model, G, D)
+        if is_main:
+            out.mkdir(parents=True, exist_ok=True)
+            write_json(out / "config.json", {**asdict(config), "hyperparameters": hp})
 
     total = config.steps if config.steps is not None else math.ceil((config.epochs or 1) * len(dataset) / hp["batch_size"])
     G_train, D_train = G, D
@@ -218,7 +222,7 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_amp and on_cuda else nullcontext
 
     run = _Run(config, spec, hp, dataset, out, device, world, G, D, opt_g, opt_d, batches, noise_gen,
-               fixed_noise, is_main, wall_before, progress_fn)
+               fixed_noise, is_main, wall_before, progress_fn, total)
     acc = torch.zeros(len(METRIC_NAMES), device=device)
     acc_n, collapse_steps = 0, 0
     t_start, t_log, last_metrics = time.time(), time.time(), {}
@@ -303,6 +307,31 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
     return TrainResult(out, step, last_metrics, aborted, wall_before + time.time() - t_start)
 
 
+def _init_record(checkpoint: str | None) -> dict | None:
+    if not checkpoint:
+        return None
+    from .checkpoint import read_json
+    from .pipeline import resolve_checkpoint
+
+    training = read_json(resolve_checkpoint(checkpoint) / CARD_FILE).get("training", {})
+    return {"checkpoint": str(checkpoint), "steps": training.get("steps"), "wall_time_s": training.get("wall_time_s")}
+
+
+def _init_from(checkpoint: str, model: str, G, D) -> None:
+    """Load an exported checkpoint's weights into fresh nets (fine-tuning, or going on
+    from a shipped model when its training state is gone)."""
+    from .checkpoint import load_weights, read_json
+    from .pipeline import resolve_checkpoint
+
+    folder = resolve_checkpoint(checkpoint)
+    card = read_json(folder / CARD_FILE)
+    if card.get("model") != model:
+        raise ValueError(f"--init-from {checkpoint} is a {card.get('model')}, not a {model}")
+    files = card.get("files", {})
+    load_weights(G, folder / files.get("generator", GENERATOR_FILE))
+    load_weights(D, folder / files.get("discriminator", DISCRIMINATOR_FILE))
+
+
 def _fmt(metrics: dict) -> str:
     return ", ".join(f"{k} {metrics[k]:.3f}" for k in METRIC_NAMES if k in metrics)
 
@@ -311,7 +340,7 @@ class _Run:
     """The run folder's writer: logs, sample grids, checkpoints, model card (rank 0 only)."""
 
     def __init__(self, config, spec, hp, dataset, out, device, world, G, D, opt_g, opt_d, batches, noise_gen,
-                 fixed_noise, is_main, wall_before, progress_fn):
+                 fixed_noise, is_main, wall_before, progress_fn, total):
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
@@ -369,12 +398,14 @@ class _Run:
             "training": {
                 "command": c.command or " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
                 "steps": step,
+                "planned_steps": self.total,
                 "epochs": round(step * self.hp["batch_size"] / len(ds), 2),
                 "images_seen": step * self.hp["batch_size"],
                 "wall_time_s": round(wall, 1),
                 "hardware": describe(self.device),
                 "processes": self.world,
                 "seed": c.seed,
+                "init_from": _init_record(c.init_from),
                 "torch": torch.__version__,
                 "gan_core": __version__,
             },

@@ -117,3 +117,15 @@ def test_dataset_given_directly_is_used(images, tmp_path):
     ds = load_images(images, 32, use_cache=False)
     result = train(cfg("unused", tmp_path / "run", steps=1, data=[]), dataset=ds)
     assert result.step == 1
+
+
+def test_init_from_an_exported_checkpoint(images, tmp_path):
+    train(cfg(images, tmp_path / "first", steps=2))
+    result = train(cfg(images, tmp_path / "second", steps=0, init_from=str(tmp_path / "first")))
+    card = json.loads((tmp_path / "second" / "export" / "model_card.json").read_text())
+    assert result.step == 0 and card["training"]["init_from"]["steps"] == 2
+    a = weights(tmp_path / "first" / STATE_FILE)
+    b = weights(tmp_path / "second" / STATE_FILE)
+    assert all(torch.equal(a[k], b[k]) for k in a)  # the weights, not a fresh initialisation
+    with pytest.raises(ValueError, match="not a keras-gan32"):
+        train(cfg(images, tmp_path / "third", model="keras-gan32", steps=1, init_from=str(tmp_path / "first")))
