@@ -167,7 +167,6 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
     channels_last = config.channels_last
     if hp["batch_size"] % world:
         raise ValueError(f"batch size {hp['batch_size']} does not split over {world} processes")
-    local_batch = hp["batch_size"] // world
 
     # Data: the whole uint8 set on the GPU when it fits, so batches never leave it.
     if dataset is None:
@@ -286,12 +285,13 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
             if not all(math.isfinite(v) for v in values):
                 raise TrainingDiverged(
                     f"step {step}: a loss became NaN/inf ({_fmt(last_metrics)}); stopped. The last good "
-                    f"checkpoint ({state_path}) is kept: resume it with a lower learning rate.")
+                    f"checkpoint is kept: --resume continues from it, or --init-from {out / 'export'} "
+                    "starts again from its weights with new settings (say, lower learning rates).")
             if collapse_steps >= config.divergence_patience:
                 raise TrainingDiverged(
                     f"step {step}: the discriminator has won outright for {collapse_steps} steps "
                     f"(D(x) > 0.999, D(G(z)) < 0.001); the generator gets no gradient. Stopped; the last "
-                    f"good checkpoint ({state_path}) is kept.")
+                    f"good checkpoint ({out / 'export'}) is kept.")
             run.log(step, last_metrics, t_start, sample=step % config.sample_every == 0 or step == total)
         elif step % config.sample_every == 0:
             run.log(step, None, t_start, sample=True)
