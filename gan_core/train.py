@@ -231,7 +231,7 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
     while step < total:
         idx = batches.next()[rank::world]
         flip = (torch.rand(hp["batch_size"], generator=noise_gen, device=device) < 0.5)[rank::world] if config.flip else None
-        z = spec.sample_noise(hp["batch_size"], noise_gen)[rank::world]
+        z = torch.randn((hp["batch_size"], *spec.noise_shape), generator=noise_gen, device=device)[rank::world]
         noise = torch.rand(2, hp["batch_size"], generator=noise_gen, device=device)[:, rank::world] * hp["label_noise"]
         real_target, fake_target = 1.0 - noise[0], noise[1]  # soft, noisy labels when label_noise > 0
         real = dataset.batch(idx, flip)

@@ -37,11 +37,14 @@ class ModelSpec:
     noise_shape: tuple[int, ...] = ()
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Standard-normal latent vectors, drawn on the generator's device: the CPU
-        by default, so that a seed gives the same images on every device. (The
-        training loop draws on the GPU, where a host round trip would cost a sync.)"""
-        device = generator.device if generator is not None else None
-        return torch.randn((n, *self.noise_shape), generator=generator, device=device)
+        """n standard-normal latent vectors, drawn on the CPU one row at a time, so
+        that latent i depends only on the seed and i: the first image of a 64-image
+        grid is the image of a 1-image grid, on every device. (One batched draw would
+        not promise that: torch fills a tensor in vector chunks.)"""
+        if generator is not None and generator.device.type != "cpu":
+            raise ValueError("draw latents with a CPU torch.Generator, so that seeds agree across devices")
+        return torch.stack([torch.randn(self.noise_shape, generator=generator) for _ in range(n)]) if n else \
+            torch.empty((0, *self.noise_shape))
 
 
 def register(spec: ModelSpec) -> ModelSpec:

@@ -1,0 +1,29 @@
+"""Vector arithmetic on latents (DCGAN paper, section 6.3, figure 7).
+
+One exemplar's latent is noisy; the paper averages three per concept, then adds
+and subtracts the means: smiling woman - neutral woman + neutral man = smiling man.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def concept_mean(exemplars: torch.Tensor) -> torch.Tensor:
+    """The mean latent of (k, nz) exemplars of one concept."""
+    if exemplars.ndim != 2 or exemplars.shape[0] == 0:
+        raise ValueError("exemplars must be a non-empty (k, nz) tensor")
+    return exemplars.mean(0)
+
+
+def vector_arithmetic(terms: list[tuple[float, torch.Tensor]]) -> torch.Tensor:
+    """sum(sign * mean(exemplars)) over `terms`, e.g. [(+1, A), (-1, B), (+1, C)] for A - B + C."""
+    if not terms:
+        raise ValueError("no terms")
+    return sum(sign * concept_mean(ex) for sign, ex in terms)
+
+
+def variations(z: torch.Tensor, n: int, spread: float = 0.25, generator: torch.Generator | None = None) -> torch.Tensor:
+    """`n` neighbours of z with uniform noise in [-spread, spread] per coordinate (the
+    paper's figure 7 shows eight), so one can see the result is a region, not a point."""
+    noise = (torch.rand((n, *z.shape), generator=generator) * 2 - 1) * spread
+    return z.unsqueeze(0) + noise
