@@ -19,7 +19,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 # Headless, and no background traffic: the machine may have no network at all.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SERVER_START_TIMEOUT_S = 120  # importing torch and gradio takes a while on a busy small machine
+SERVER_START_TIMEOUT_S = 300  # importing torch and gradio takes a while on a busy small machine
 
 
 def free_port() -> int:
