@@ -104,21 +104,24 @@ def load(name_or_path: str | Path, device: torch.device | str = "cpu") -> Genera
     """Load a shipped checkpoint by name (`faces-dcgan64`) or from a folder.
 
     Only safetensors and JSON are read: loading never unpickles code."""
-    folder = resolve_checkpoint(name_or_path)
-    card = read_json(folder / CARD_FILE)
-    spec = _spec_from_card(card, folder)
+    folder, card, spec = open_checkpoint(name_or_path)
     G = spec.build_generator()
     load_weights(G, folder / card.get("files", {}).get("generator", GENERATOR_FILE))
     return GeneratorPipeline(G, spec, card, device, folder)
 
 
 def load_discriminator(name_or_path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
-    folder = resolve_checkpoint(name_or_path)
-    card = read_json(folder / CARD_FILE)
-    spec = _spec_from_card(card, folder)
+    folder, card, spec = open_checkpoint(name_or_path)
     D = spec.build_discriminator()
     load_weights(D, folder / card.get("files", {}).get("discriminator", DISCRIMINATOR_FILE))
     return D.to(device).eval()
+
+
+def open_checkpoint(name_or_path: str | Path) -> tuple[Path, dict, ModelSpec]:
+    """(folder, model card, ModelSpec) of a checkpoint, without loading weights."""
+    folder = resolve_checkpoint(name_or_path)
+    card = read_json(folder / CARD_FILE)
+    return folder, card, _spec_from_card(card, folder)
 
 
 def _spec_from_card(card: dict, folder: Path) -> ModelSpec:

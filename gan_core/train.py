@@ -310,23 +310,21 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
 def _init_record(checkpoint: str | None) -> dict | None:
     if not checkpoint:
         return None
-    from .checkpoint import read_json
-    from .pipeline import resolve_checkpoint
+    from .pipeline import open_checkpoint
 
-    training = read_json(resolve_checkpoint(checkpoint) / CARD_FILE).get("training", {})
+    training = open_checkpoint(checkpoint)[1].get("training", {})
     return {"checkpoint": str(checkpoint), "steps": training.get("steps"), "wall_time_s": training.get("wall_time_s")}
 
 
 def _init_from(checkpoint: str, model: str, G, D) -> None:
     """Load an exported checkpoint's weights into fresh nets (fine-tuning, or going on
     from a shipped model when its training state is gone)."""
-    from .checkpoint import load_weights, read_json
-    from .pipeline import resolve_checkpoint
+    from .checkpoint import load_weights
+    from .pipeline import open_checkpoint
 
-    folder = resolve_checkpoint(checkpoint)
-    card = read_json(folder / CARD_FILE)
-    if card.get("model") != model:
-        raise ValueError(f"--init-from {checkpoint} is a {card.get('model')}, not a {model}")
+    folder, card, spec = open_checkpoint(checkpoint)
+    if spec.name != model:
+        raise ValueError(f"--init-from {checkpoint} is a {spec.name}, not a {model}")
     files = card.get("files", {})
     load_weights(G, folder / files.get("generator", GENERATOR_FILE))
     load_weights(D, folder / files.get("discriminator", DISCRIMINATOR_FILE))
