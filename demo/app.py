@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from .explore import build_explore_tab
 from .generate import build_generate_tab
 
 TITLE = "GAN studio"
@@ -10,14 +11,16 @@ TITLE = "GAN studio"
 HEADER = """\
 # GAN studio
 Sample images from classic generative adversarial networks (DCGAN and friends) trained with
-`gan_core`. Pick a model and a seed: the same seed always gives the same images.
+`gan_core`, and explore what a generator has learned. The same seed always gives the same images,
+and the Explore tab's link re-creates what you see.
 """
 
 # Gradio 6 takes theme and CSS at launch(), not in gr.Blocks(); app.py passes these.
 THEME = gr.themes.Soft()
 CSS = """
 /* Samples are tiny (32-128 px): fill the frame, scaled up sharp instead of blurred. */
-#grid img { width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated; }
+#grid img, .pixelated img { width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated; }
+#explore-gallery img { image-rendering: pixelated; }
 """
 
 
@@ -25,5 +28,7 @@ def build_app() -> gr.Blocks:
     # Clear Gradio's cache of served images every hour, dropping files older than a day.
     with gr.Blocks(title=TITLE, delete_cache=(3600, 86400)) as app:
         gr.Markdown(HEADER, elem_id="header")
-        build_generate_tab()
+        with gr.Tabs(elem_id="main-tabs") as tabs:
+            build_generate_tab()
+            build_explore_tab(app, tabs)
     return app

@@ -83,7 +83,7 @@ class GeneratorPipeline:
             generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
         return self.spec.sample_noise(num_images, generator=generator)
 
-    @torch.no_grad()
+    @torch.no_grad()  # not inference_mode: callers may use the images as targets of a loss
     def decode(self, latents: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
         """Latents -> images (N, 3, H, W) in [-1, 1], on the CPU."""
         out = [self.generator(z.to(self.device)).float().cpu() for z in latents.split(batch_size)]

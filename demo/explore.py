@@ -1,0 +1,718 @@
+"""The "Explore" tab: section 6 of the DCGAN paper in the browser.
+
+A gallery of faces named by seed; clicking one adds it to the list chosen below
+it (walk waypoints, turn picks, arithmetic terms). Sub-tabs: latent walk, turn
+vector, face arithmetic, attribute sliders and "your photo". Everything on
+screen is in the page's link, so a copied link shows the same images.
+
+All the mathematics is in gan_core (latent, directions, arithmetic, pose,
+attributes, projection, animation); the handlers here parse, call and lay out.
+They are plain functions so tests and benchmarks can call them without a browser.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+
+import gradio as gr
+import torch
+from PIL import Image
+
+import gan_core
+from gan_core.arithmetic import concept_mean, variations
+from gan_core.checkpoint import CheckpointError
+from gan_core.directions import along, turn_vector
+from gan_core.images import make_grid, to_pil
+from gan_core.latent import latent_at, latent_walk, latents_for_seeds
+from gan_core.presets import Presets, load_presets
+
+from .generate import _check_model, _input_error
+from .view_state import (MAX_SEED, PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS, ExploreView,
+                         FaceListError, decode_latent, encode_latent, format_faces, parse_faces, toggle_face)
+
+GALLERY_SIZE = 30  # page p shows seeds 30p .. 30p + 29
+ROW_TS = [-1.0, -2 / 3, -1 / 3, 0.0, 1 / 3, 2 / 3, 1.0]  # the paper's figure 8 row: t from -1 to +1
+VARIATION_SPREAD = 0.25  # the paper's uniform noise around an arithmetic result
+ANIMATION_DIR = Path(tempfile.gettempdir()) / "gan-studio" / "animations"
+
+PICK_TARGETS = {  # radio label -> the field a gallery click edits
+    "Subject": "subject",
+    "Walk waypoints": "walk",
+    "Turn: looking left": "left",
+    "Turn: looking right": "right",
+    "Arithmetic A": "a",
+    "Arithmetic B": "b",
+    "Arithmetic C": "c",
+}
+
+EXPLAIN = {
+    "gallery": (
+        "Each face is the generator's image of one random latent vector **z** (100 numbers drawn from a "
+        "normal distribution); its seed names it. Click a face to add it to the list chosen on the right; "
+        "click it again to take it out."),
+    "walk": (
+        "**Latent walk.** The generator is a smooth function of z, so points between two latents give "
+        "images between two faces. *lerp* moves along the straight line z = (1 - t) z₁ + t z₂; *slerp* moves "
+        "along the arc of the sphere between them, keeping the length of z typical (a straight line passes "
+        "close to the centre, where faces are greyer and more average). With more than two waypoints, each "
+        "leg gets an equal share of t. Smooth changes, not sudden jumps, are a sign that the model has not "
+        "memorised its training faces."),
+    "turn": (
+        "**Turn vector.** Average the latents of faces looking left, average those of faces looking right, "
+        "and subtract: turn = mean(z_left) - mean(z_right). Adding t × turn to the subject's z turns its "
+        "head; the row shows t from -1 to +1. *Pose score* instead measures the head pose of 2,000 generated "
+        "faces from the pictures themselves (left/right asymmetry) and subtracts the mean z of the most "
+        "right-turned from that of the most left-turned tenth."),
+    "arithmetic": (
+        "**Face arithmetic.** One face's latent carries many things at once; the mean of three faces that "
+        "share a concept (smiling, glasses) keeps mostly that concept. A - B + C adds the difference between "
+        "A and B to C: smiling woman - neutral woman + neutral man gives a smiling man. The grid shows the "
+        "result in the middle and eight neighbours, each with uniform noise in [-0.25, 0.25] added to every "
+        "coordinate of the result: the answer is a region of faces, not a single point."),
+    "attributes": (
+        "**Attribute sliders.** A small classifier trained on labelled real faces (UTKFace gender and age, "
+        "CelebA attributes) scores thousands of generated faces; the direction from the lowest- to the "
+        "highest-scored latents becomes a slider: z + t × direction. *Consistency* is the share of new "
+        "faces whose classifier score moves the intended way when pushed along it."),
+    "photo": (
+        "**Your photo.** The generator cannot read a photo, so we search for the latent whose image is "
+        "closest to it: start from several random z, and change each by gradient descent to lower the pixel "
+        "difference (plus a difference of the discriminator's features, a learned comparison that needs no "
+        "downloaded network). The best start wins. Crop the photo to the face first: the model only knows "
+        "faces framed like its training data. Then use **photo** in any list or as the subject."),
+}
+
+
+# ----------------------------------------------------------------------------- cached model data
+
+
+@functools.lru_cache(maxsize=8)
+def presets_for(model_name: str) -> Presets:
+    try:
+        return load_presets(model_name)
+    except CheckpointError:
+        return Presets()
+
+
+@functools.lru_cache(maxsize=8)
+def pose_direction_for(model_name: str) -> torch.Tensor:
+    """The data-driven turn direction: seconds of sampling, so once per model and process."""
+    from gan_core.pose import pose_direction
+
+    return pose_direction(_check_model(model_name), generator=torch.Generator().manual_seed(0))
+
+
+@functools.lru_cache(maxsize=8)
+def attribute_directions_for(model_name: str) -> dict:
+    from gan_core.attributes import load_directions
+
+    try:
+        return load_directions(model_name)
+    except CheckpointError:
+        return {}
+
+
+# ----------------------------------------------------------------------------- latents from text
+
+
+def _photo_latent(photo: str | None, nz: int) -> torch.Tensor | None:
+    if not photo:
+        return None
+    try:
+        return decode_latent(photo, nz)
+    except ValueError as exc:
+        raise _input_error(f"Your photo: {exc}. Project the photo again.") from None
+
+
+def faces_to_latents(pipe, text: str | None, label: str, photo: str | None = None, minimum: int = 1) -> torch.Tensor:
+    """The latents of a typed face list, (k, nz); gr.Error saying what to fix otherwise."""
+    try:
+        faces = parse_faces(text, label, minimum=minimum)
+    except FaceListError as exc:
+        raise _input_error(str(exc)) from None
+    rows = []
+    for face in faces:
+        if face == PHOTO:
+            z = _photo_latent(photo, pipe.spec.nz)
+            if z is None:
+                raise _input_error(f"{label}: there is no projected photo yet; upload one in the 'Your photo' tab.")
+            rows.append(z.view(1, -1))
+        else:
+            rows.append(latents_for_seeds(pipe.spec, [face]))
+    return torch.cat(rows) if rows else torch.zeros(0, pipe.spec.nz)
+
+
+def _subject_latent(pipe, subject: str | None, photo: str | None) -> torch.Tensor:
+    z = faces_to_latents(pipe, subject, "Subject", photo)
+    if z.shape[0] != 1:
+        raise _input_error("Subject: give one face (a seed or 'photo').")
+    return z[0]
+
+
+def _row(pipe, row_latents: torch.Tensor, main_latent: torch.Tensor) -> tuple[Image.Image, Image.Image]:
+    """(the image of `main_latent`, a row of the images of `row_latents`).
+
+    A slider moves only the main image: the row comes from a small cache, so an
+    update decodes one image instead of eight."""
+    row = _decode_cached(pipe, row_latents)
+    main = pipe.decode(main_latent.view(1, -1))
+    return to_pil(main)[0], make_grid(row, nrow=row.shape[0])
+
+
+_ROW_CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
+_ROW_CACHE_SIZE = 64  # rows of 64x64 images: about 0.5 MB each as float
+
+
+def _decode_cached(pipe, latents: torch.Tensor) -> torch.Tensor:
+    key = (id(pipe), tuple(latents.shape), hashlib.sha1(latents.numpy().tobytes()).digest())
+    if key in _ROW_CACHE:
+        _ROW_CACHE.move_to_end(key)
+        return _ROW_CACHE[key][1]
+    images = pipe.decode(latents)
+    _ROW_CACHE[key] = (pipe, images)  # holding the pipeline keeps its id from being reused
+    while len(_ROW_CACHE) > _ROW_CACHE_SIZE:
+        _ROW_CACHE.popitem(last=False)
+    return images
+
+
+# ----------------------------------------------------------------------------- gallery
+
+
+def gallery_seeds(page: int | float | None) -> list[int]:
+    page = _check_page(page)
+    return list(range(page * GALLERY_SIZE, page * GALLERY_SIZE + GALLERY_SIZE))
+
+
+def _check_page(page) -> int:
+    try:
+        page = int(page)
+    except (TypeError, ValueError):
+        raise _input_error("The gallery page must be a whole number.") from None
+    if not 0 <= page <= MAX_SEED // GALLERY_SIZE:
+        raise _input_error(f"The gallery page must be between 0 and {MAX_SEED // GALLERY_SIZE}.")
+    return page
+
+
+def render_gallery(model_name: str, page: int) -> list[tuple[Image.Image, str]]:
+    pipe = _check_model(model_name)
+    seeds = gallery_seeds(page)
+    return list(zip(to_pil(pipe.decode(latents_for_seeds(pipe.spec, seeds))), map(str, seeds)))
+
+
+def pick_from_gallery(evt: gr.SelectData, page, target: str, subject, walk, left, right, a, b, c):
+    """A click on the gallery: put the face's seed in the list named by `target`."""
+    seed = gallery_seeds(page)[evt.index]
+    values = dict(subject=subject, walk=walk, left=left, right=right, a=a, b=b, c=c)
+    field = PICK_TARGETS.get(target, "subject")
+    values[field] = str(seed) if field == "subject" else toggle_face(values[field], seed)
+    return [values[k] for k in ("subject", "walk", "left", "right", "a", "b", "c")]
+
+
+# ----------------------------------------------------------------------------- walk
+
+
+def render_walk(model_name: str, waypoints: str, method: str, t: float, frames: int,
+                photo: str = "") -> tuple[Image.Image, Image.Image]:
+    """(the image at t along the path, a row of `frames` images from start to end)."""
+    pipe = _check_model(model_name)
+    if method not in WALK_METHODS:
+        raise _input_error(f"Interpolation must be one of {', '.join(WALK_METHODS)}.")
+    frames = _check_frames(frames)
+    z = faces_to_latents(pipe, waypoints, "Walk waypoints", photo, minimum=2)
+    return _row(pipe, latent_walk(z, frames, method), latent_at(z, _check_walk_t(t), method))
+
+
+def _check_walk_t(t) -> float:
+    try:
+        t = float(t)
+    except (TypeError, ValueError):
+        t = -1.0
+    if not 0.0 <= t <= 1.0:
+        raise _input_error("t along the path runs from 0 to 1.")
+    return t
+
+
+def _check_frames(frames) -> int:
+    lo, hi = WALK_FRAMES
+    try:
+        frames = int(frames)
+    except (TypeError, ValueError):
+        frames = -1
+    if not lo <= frames <= hi:
+        raise _input_error(f"Frames must be a whole number from {lo} to {hi}.")
+    return frames
+
+
+def make_walk_animation(model_name: str, waypoints: str, method: str, frames: int, fps: float, fmt: str,
+                        photo: str = "") -> str:
+    """An animated GIF or WebP of the walk, there and back; returns its path."""
+    from gan_core.animation import save_animation
+
+    pipe = _check_model(model_name)
+    if method not in WALK_METHODS:
+        raise _input_error(f"Interpolation must be one of {', '.join(WALK_METHODS)}.")
+    fmt = str(fmt).lower()
+    if fmt not in ("gif", "webp"):
+        raise _input_error("The animation format must be GIF or WebP.")
+    try:
+        frames = int(frames)
+        fps = float(fps)
+    except (TypeError, ValueError):
+        raise _input_error("Frames and frames per second must be numbers.") from None
+    if not 2 <= frames <= 120:
+        raise _input_error("An animation has from 2 to 120 frames.")
+    if not 1 <= fps <= 50:
+        raise _input_error("Frames per second must be between 1 and 50.")
+    z = faces_to_latents(pipe, waypoints, "Walk waypoints", photo, minimum=2)
+    images = pipe.decode(latent_walk(z, frames, method))
+    key = hashlib.sha1(f"{model_name}|{waypoints}|{method}|{frames}|{fps}|{photo}".encode()).hexdigest()[:12]
+    ANIMATION_DIR.mkdir(parents=True, exist_ok=True)
+    path = ANIMATION_DIR / f"{model_name}-walk-{key}.{fmt}"
+    save_animation(images, path, fps=fps, boomerang=True, scale=4)
+    return str(path)
+
+
+# ----------------------------------------------------------------------------- turn
+
+
+def turn_direction(model_name: str, left: str, right: str, source: str, photo: str = "") -> torch.Tensor:
+    pipe = _check_model(model_name)
+    if source not in TURN_SOURCES:
+        raise _input_error(f"The turn vector comes from {' or '.join(TURN_SOURCES)}, not {source!r}.")
+    if source == "pose":
+        return pose_direction_for(model_name)
+    z_left = faces_to_latents(pipe, left, "Looking left", photo)
+    z_right = faces_to_latents(pipe, right, "Looking right", photo)
+    return turn_vector(z_left, z_right)
+
+
+def render_turn(model_name: str, subject: str, left: str, right: str, source: str, t: float,
+                photo: str = "") -> tuple[Image.Image, Image.Image]:
+    """(subject + t x turn, a row of subject + t x turn for t from -1 to +1);
+    (None, None) while no faces are picked yet: an empty list is not a mistake."""
+    pipe = _check_model(model_name)
+    if source == "picks" and not ((left or "").strip() and (right or "").strip()):
+        return None, None
+    z = _subject_latent(pipe, subject, photo)
+    direction = turn_direction(model_name, left, right, source, photo)
+    return _row(pipe, along(z, direction, ROW_TS), along(z, direction, [_check_t(t)])[0])
+
+
+def _check_t(t) -> float:
+    try:
+        t = float(t)
+    except (TypeError, ValueError):
+        raise _input_error("The slider value must be a number.") from None
+    if not -SLIDER_RANGE <= t <= SLIDER_RANGE:
+        raise _input_error(f"The slider runs from {-SLIDER_RANGE:g} to {SLIDER_RANGE:g}.")
+    return t
+
+
+def shipped_turn_picks(model_name: str) -> tuple[str, str]:
+    p = presets_for(model_name)
+    if not p.turn_left:
+        gr.Info("This model ships no turn picks: click faces in the gallery instead.")
+    return format_faces(list(p.turn_left)), format_faces(list(p.turn_right))
+
+
+# ----------------------------------------------------------------------------- arithmetic
+
+
+def render_arithmetic(model_name: str, a: str, b: str, c: str, noise: int,
+                      photo: str = "") -> tuple[Image.Image, Image.Image]:
+    """(the terms: one column per A, B, C with its exemplars above their mean,
+    a 3x3 grid with A - B + C in the middle and eight noisy neighbours around it)."""
+    pipe = _check_model(model_name)
+    if not all((text or "").strip() for text in (a, b, c)):
+        return None, None  # still being filled in
+    terms = [faces_to_latents(pipe, text, label, photo) for text, label in ((a, "A"), (b, "B"), (c, "C"))]
+    result = concept_mean(terms[0]) - concept_mean(terms[1]) + concept_mean(terms[2])
+    noise = _check_noise_seed(noise)
+    neighbours = variations(result, 8, VARIATION_SPREAD, generator=torch.Generator().manual_seed(noise))
+    grid_latents = torch.cat([neighbours[:4], result.view(1, -1), neighbours[4:]])
+    depth = max(t.shape[0] for t in terms)
+    columns = []
+    for term in terms:  # exemplars, blank padding, then the mean at the bottom
+        columns.append(torch.cat([term, torch.full((depth - term.shape[0], pipe.spec.nz), float("nan")),
+                                  concept_mean(term).view(1, -1)]))
+    latents = torch.stack(columns, 1).reshape(-1, pipe.spec.nz)  # row-major: exemplar rows, then means
+    blank = torch.isnan(latents[:, 0])
+    images = pipe.decode(torch.cat([latents.nan_to_num(0.0), grid_latents]))
+    term_images, grid_images = images[:latents.shape[0]], images[latents.shape[0]:]
+    term_images = torch.where(blank.view(-1, 1, 1, 1), 1.0, term_images)  # white: no exemplar there
+    return make_grid(term_images, nrow=3), make_grid(grid_images, nrow=3)
+
+
+def _check_noise_seed(noise) -> int:
+    try:
+        noise = int(noise)
+    except (TypeError, ValueError):
+        raise _input_error("The noise seed must be a whole number.") from None
+    if not 0 <= noise <= MAX_SEED:
+        raise _input_error(f"The noise seed must be between 0 and {MAX_SEED}.")
+    return noise
+
+
+def arithmetic_preset(model_name: str, name: str) -> tuple[str, str, str, str]:
+    """(A, B, C, note) of a shipped preset."""
+    preset = presets_for(model_name).arithmetic_by_name(name)
+    if preset is None:
+        raise _input_error(f"No preset {name!r} for {model_name}.")
+    return format_faces(list(preset.a)), format_faces(list(preset.b)), format_faces(list(preset.c)), preset.note
+
+
+# ----------------------------------------------------------------------------- attributes
+
+
+def attribute_choices(model_name: str) -> list[str]:
+    return sorted(attribute_directions_for(model_name)) if model_name else []
+
+
+def render_attribute(model_name: str, subject: str, attribute: str, t: float,
+                     photo: str = "") -> tuple[Image.Image, Image.Image]:
+    pipe = _check_model(model_name)
+    directions = attribute_directions_for(model_name)
+    if not directions:
+        return None, None  # the report under the dropdown says why
+    if attribute not in directions:
+        raise _input_error(f"Choose an attribute: {', '.join(sorted(directions))}.")
+    z = _subject_latent(pipe, subject, photo)
+    direction = directions[attribute].direction
+    return _row(pipe, along(z, direction, ROW_TS), along(z, direction, [_check_t(t)])[0])
+
+
+def attribute_report(model_name: str) -> str:
+    """A Markdown table: each direction and how often it moves the classifier's score the intended way."""
+    directions = attribute_directions_for(model_name) if model_name else {}
+    if not directions:
+        return "This model has no attribute directions."
+    lines = ["| attribute | consistency | fitted on |", "|---|---|---|"]
+    for name, d in sorted(directions.items()):
+        consistency = getattr(d, "consistency", None)
+        share = f"{consistency:.0%}" if isinstance(consistency, float) else "?"
+        lines.append(f"| {name} | {share} | {getattr(d, 'samples', '?')} samples, {getattr(d, 'method', '?')} |")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- photo
+
+
+def project_photo(model_name: str, image: Image.Image | None, restarts: int, steps: int,
+                  progress=gr.Progress()) -> tuple[Image.Image, Image.Image, str, str, str]:
+    """(the photo as the model sees it, the reconstruction, a report, the latent as
+    text for the link, the new subject)."""
+    from gan_core.projection import project_image
+
+    pipe = _check_model(model_name)
+    if image is None:
+        raise _input_error("Upload a photo first.")
+    try:
+        restarts, steps = int(restarts), int(steps)
+    except (TypeError, ValueError):
+        raise _input_error("Restarts and steps must be whole numbers.") from None
+    if not 1 <= restarts <= 16 or not 10 <= steps <= 1000:
+        raise _input_error("Restarts go from 1 to 16 and steps from 10 to 1000.")
+    try:
+        discriminator = gan_core.load_discriminator(model_name)
+    except (CheckpointError, OSError):
+        discriminator = None  # the pixel loss alone still works
+    result = project_image(pipe, image.convert("RGB"), steps=steps, restarts=restarts, discriminator=discriminator,
+                           generator=torch.Generator().manual_seed(0),
+                           progress_fn=lambda step, total: progress(step / total, desc="projecting"))
+    report = (f"Pixel error (mean squared, on [-1, 1]): **{result.start_error:.3f}** at the best start, "
+              f"**{result.error:.3f}** after {steps} steps × {restarts} restarts. "
+              f"The subject is now **{PHOTO}**; type `{PHOTO}` in any list to use it there.")
+    return result.target, result.image, report, encode_latent(result.latent), PHOTO
+
+
+# ----------------------------------------------------------------------------- link
+
+
+def view_query(tab, model, subject, page, walk, method, walk_t, frames, left, right, turn_from, turn_t, preset,
+               a, b, c, noise, attribute, attribute_t, photo) -> str:
+    view = ExploreView(tab=tab or "walk", model=model or "", subject=str(subject or ""), page=int(page or 0),
+                       walk=walk or "", method=method or "slerp", walk_t=float(walk_t or 0),
+                       frames=int(frames or WALK_FRAMES[0]), left=left or "", right=right or "",
+                       turn_from=turn_from or "picks", turn_t=float(turn_t or 0), preset=preset or "", a=a or "",
+                       b=b or "", c=c or "", noise=int(noise or 0), attribute=attribute or "",
+                       attribute_t=float(attribute_t or 0), photo=photo or "")
+    return view.to_query()
+
+
+def initial_view(model_name: str) -> ExploreView:
+    """What the tab shows with no link: the shipped picks and first preset, when there are any."""
+    view = ExploreView(model=model_name)
+    presets = presets_for(model_name) if model_name else Presets()
+    view.left, view.right = format_faces(list(presets.turn_left)), format_faces(list(presets.turn_right))
+    if presets.arithmetic:
+        first = presets.arithmetic[0]
+        view.preset, view.a, view.b, view.c = (first.name, format_faces(list(first.a)), format_faces(list(first.b)),
+                                               format_faces(list(first.c)))
+    else:
+        view.a, view.b, view.c = "0", "1", "2"
+    choices = attribute_choices(model_name)
+    view.attribute = choices[0] if choices else ""
+    return view
+
+
+def restore_view(request: gr.Request) -> ExploreView:
+    """The view a link asks for, on top of the model's defaults; problems become a warning."""
+    params = dict(request.query_params) if request is not None else {}
+    models = gan_core.list_checkpoints()
+    asked, problems = ExploreView.from_query(params)
+    model = asked.model if asked.model in models else (models[0] if models else "")
+    if asked.model and asked.model not in models:
+        problems.append(f"model {asked.model!r} is not available here")
+    if not params or "model" not in params:
+        view = initial_view(model)
+        given = {k for k in params if hasattr(view, k)}
+        for key in given:
+            setattr(view, key, getattr(asked, key))
+        view.model = model
+    else:
+        view = asked
+        view.model = model
+        if not view.attribute:
+            choices = attribute_choices(model)
+            view.attribute = choices[0] if choices else ""
+    if problems:
+        gr.Warning("Parts of this link were not understood and were left at their defaults: " + "; ".join(problems))
+    return view
+
+
+# ----------------------------------------------------------------------------- layout
+
+URL_JS = """(query) => {
+    const url = location.origin + location.pathname + (query ? "?" + query : "");
+    history.replaceState(null, "", url);
+    return url;
+}"""
+
+COPY_JS = """async (url) => {
+    try { await navigator.clipboard.writeText(url); } catch (e) { /* no clipboard: the box still shows it */ }
+    return url;
+}"""
+
+
+def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> None:
+    """The tab's components and events; call inside `app`'s context, inside `main_tabs`."""
+    models = gan_core.list_checkpoints()
+    start = initial_view(models[0] if models else "")
+    with gr.Tab("Explore", id="explore"):
+        photo = gr.State(start.photo)
+        tab = gr.State(start.tab)
+        query = gr.Textbox(visible=False, elem_id="explore-query")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                gallery = gr.Gallery(label="Gallery: click to pick", columns=10, height=300, allow_preview=False,
+                                     object_fit="contain", elem_id="explore-gallery")
+                gr.Markdown(EXPLAIN["gallery"])
+            with gr.Column(scale=1, min_width=240):
+                model = gr.Dropdown(models, value=start.model or None, label="Model", interactive=bool(models),
+                                    elem_id="explore-model")
+                page = gr.Number(start.page, label="Gallery page", precision=0, minimum=0, elem_id="explore-page")
+                target = gr.Radio(list(PICK_TARGETS), value="Subject", label="A click on a face goes to",
+                                  elem_id="pick-target")
+                subject = gr.Textbox(start.subject, label="Subject (a seed, or 'photo')", max_lines=1,
+                                     elem_id="subject")
+
+        with gr.Tabs(selected=start.tab) as sub_tabs:
+            with gr.Tab("Latent walk", id="walk") as walk_tab:
+                gr.Markdown(EXPLAIN["walk"])
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=1, min_width=260):
+                        walk = gr.Textbox(start.walk, label="Waypoints (two or more seeds, or 'photo')", max_lines=1,
+                                          elem_id="walk-waypoints")
+                        method = gr.Radio(list(WALK_METHODS), value=start.method, label="Interpolation",
+                                          elem_id="walk-method")
+                        frames = gr.Slider(*WALK_FRAMES, value=start.frames, step=1, label="Frames in the row",
+                                           elem_id="walk-frames")
+                        walk_t = gr.Slider(0, 1, value=start.walk_t, step=0.01, label="t along the path",
+                                           elem_id="walk-t")
+                    with gr.Column(scale=1, min_width=200):
+                        walk_image = gr.Image(label="At t", type="pil", interactive=False, height=256,
+                                              elem_id="walk-image", elem_classes="pixelated")
+                walk_row = gr.Image(label="The walk", type="pil", interactive=False, height=160, elem_id="walk-row",
+                                    elem_classes="pixelated")
+                with gr.Accordion("Play: export an animation", open=False):
+                    with gr.Row():
+                        anim_frames = gr.Slider(8, 120, value=48, step=1, label="Frames")
+                        anim_fps = gr.Slider(1, 50, value=16, step=1, label="Frames per second")
+                        anim_format = gr.Radio(["GIF", "WebP"], value="GIF", label="Format")
+                    play = gr.Button("Make animation", elem_id="walk-play")
+                    with gr.Row():
+                        animation = gr.Image(label="Animation", type="filepath", interactive=False, height=256,
+                                             elem_id="walk-animation")
+                        animation_file = gr.File(label="Download", interactive=False)
+
+            with gr.Tab("Turn vector", id="turn") as turn_tab:
+                gr.Markdown(EXPLAIN["turn"])
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=1, min_width=260):
+                        turn_from = gr.Radio([("Faces picked by eye", "picks"), ("Pose score", "pose")],
+                                             value=start.turn_from, label="Turn vector from", elem_id="turn-from")
+                        left = gr.Textbox(start.left, label="Looking left, to the viewer's left (seeds)", max_lines=1, elem_id="turn-left")
+                        right = gr.Textbox(start.right, label="Looking right (seeds)", max_lines=1,
+                                           elem_id="turn-right")
+                        reset_turn = gr.Button("Use the shipped picks", size="sm")
+                        turn_t = gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=start.turn_t, step=0.05,
+                                           label="t × turn", elem_id="turn-t")
+                    with gr.Column(scale=1, min_width=200):
+                        turn_image = gr.Image(label="Subject + t × turn", type="pil", interactive=False, height=256,
+                                              elem_id="turn-image", elem_classes="pixelated")
+                turn_row = gr.Image(label="t from -1 to +1", type="pil", interactive=False, height=160, elem_id="turn-row",
+                                    elem_classes="pixelated")
+
+            with gr.Tab("Face arithmetic", id="arithmetic") as arith_tab:
+                gr.Markdown(EXPLAIN["arithmetic"])
+                preset_names = [p.name for p in presets_for(start.model).arithmetic] if start.model else []
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=1, min_width=260):
+                        preset = gr.Dropdown(preset_names, value=start.preset or None, label="Preset",
+                                             allow_custom_value=True, elem_id="arith-preset")
+                        preset_note = gr.Markdown()
+                        a = gr.Textbox(start.a, label="A (seeds)", max_lines=1, elem_id="arith-a")
+                        b = gr.Textbox(start.b, label="− B (seeds)", max_lines=1, elem_id="arith-b")
+                        c = gr.Textbox(start.c, label="+ C (seeds)", max_lines=1, elem_id="arith-c")
+                        noise = gr.Number(start.noise, label="Noise seed (the eight neighbours)", precision=0,
+                                          minimum=0, elem_id="arith-noise")
+                    with gr.Column(scale=1, min_width=200):
+                        terms_image = gr.Image(label="A, B, C: exemplars, mean at the bottom", type="pil",
+                                               interactive=False, height=300, elem_id="arith-terms",
+                                               elem_classes="pixelated")
+                    with gr.Column(scale=1, min_width=200):
+                        result_image = gr.Image(label="A − B + C (middle) and eight neighbours", type="pil",
+                                                interactive=False, height=300, elem_id="arith-result",
+                                                elem_classes="pixelated")
+
+            with gr.Tab("Attribute sliders", id="attributes") as attr_tab:
+                gr.Markdown(EXPLAIN["attributes"])
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=1, min_width=260):
+                        attribute = gr.Dropdown(attribute_choices(start.model), value=start.attribute or None,
+                                                label="Attribute", allow_custom_value=True, elem_id="attr-name")
+                        attribute_t = gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=start.attribute_t, step=0.05,
+                                                label="t × direction", elem_id="attr-t")
+                        report = gr.Markdown(attribute_report(start.model))
+                    with gr.Column(scale=1, min_width=200):
+                        attr_image = gr.Image(label="Subject + t × direction", type="pil", interactive=False,
+                                              height=256, elem_id="attr-image", elem_classes="pixelated")
+                attr_row = gr.Image(label="t from -1 to +1", type="pil", interactive=False, height=160, elem_id="attr-row",
+                                    elem_classes="pixelated")
+
+            with gr.Tab("Your photo", id="photo") as photo_tab:
+                gr.Markdown(EXPLAIN["photo"])
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=1, min_width=260):
+                        upload = gr.Image(label="A face photo", type="pil", sources=["upload", "clipboard"],
+                                          height=256, elem_id="photo-upload")
+                        restarts = gr.Slider(1, 16, value=6, step=1, label="Restarts")
+                        steps = gr.Slider(10, 1000, value=200, step=10, label="Steps")
+                        project = gr.Button("Project into the latent space", variant="primary",
+                                            elem_id="photo-project")
+                    with gr.Column(scale=1, min_width=200):
+                        target_image = gr.Image(label="As the model sees it", type="pil", interactive=False,
+                                                height=256, elem_classes="pixelated")
+                    with gr.Column(scale=1, min_width=200):
+                        recon_image = gr.Image(label="Reconstruction", type="pil", interactive=False, height=256,
+                                               elem_id="photo-recon", elem_classes="pixelated")
+                photo_report = gr.Markdown()
+
+        with gr.Row(equal_height=True):
+            link = gr.Textbox(label="Link to this view", interactive=False, max_lines=1, scale=5,
+                              elem_id="explore-link")
+            copy = gr.Button("Copy link", scale=1, min_width=120, size="md", elem_id="copy-link")
+
+    view_inputs = [tab, model, subject, page, walk, method, walk_t, frames, left, right, turn_from, turn_t, preset,
+                   a, b, c, noise, attribute, attribute_t, photo]
+    private = dict(api_visibility="private")
+
+    def update_link(event):
+        # After every change: the query string, then the browser's address bar and the link box.
+        return event.then(view_query, view_inputs, query, queue=False, **private).then(
+            None, query, link, js=URL_JS, **private)
+
+    walk_io = dict(fn=render_walk, inputs=[model, walk, method, walk_t, frames, photo], outputs=[walk_image, walk_row])
+    turn_io = dict(fn=render_turn, inputs=[model, subject, left, right, turn_from, turn_t, photo],
+                   outputs=[turn_image, turn_row])
+    arith_io = dict(fn=render_arithmetic, inputs=[model, a, b, c, noise, photo], outputs=[terms_image, result_image])
+    attr_io = dict(fn=render_attribute, inputs=[model, subject, attribute, attribute_t, photo],
+                   outputs=[attr_image, attr_row])
+    gallery_io = dict(fn=render_gallery, inputs=[model, page], outputs=gallery)
+
+    def render_all(event):
+        # Each panel renders on its own, so one bad list does not blank the others.
+        for io in (gallery_io, walk_io, turn_io, arith_io, attr_io):
+            event.then(**io, **private)
+        return event
+
+    # Sliders: `input` fires while dragging; always_last drops stale positions.
+    slider_opts = dict(trigger_mode="always_last", **private)
+    update_link(gr.on([walk.submit, walk.blur, method.input, walk_t.input, frames.input], **walk_io,
+                      api_name="walk", trigger_mode="always_last"))
+    update_link(gr.on([left.submit, left.blur, right.submit, right.blur, turn_from.input, turn_t.input], **turn_io,
+                      api_name="turn", trigger_mode="always_last"))
+    update_link(gr.on([a.submit, a.blur, b.submit, b.blur, c.submit, c.blur, noise.submit], **arith_io,
+                      api_name="arithmetic", trigger_mode="always_last"))
+    update_link(gr.on([attribute.input, attribute_t.input], **attr_io, api_name="attribute",
+                      trigger_mode="always_last"))
+    subject_done = gr.on([subject.submit, subject.blur], **turn_io, **slider_opts)
+    subject_done.then(**attr_io, **private)
+    update_link(subject_done)
+    update_link(gr.on([page.submit, page.input], **gallery_io, **slider_opts))
+
+    picked = gallery.select(pick_from_gallery, [page, target, subject, walk, left, right, a, b, c],
+                            [subject, walk, left, right, a, b, c], **private)
+    update_link(render_all(picked))
+
+    model_changed = model.input(initial_view_outputs, model, [subject, walk, left, right, a, b, c, preset, attribute,
+                                                             report], **private)
+    model_changed.then(lambda m: gr.Dropdown(choices=[p.name for p in presets_for(m).arithmetic] if m else []),
+                       model, preset, **private)
+    update_link(render_all(model_changed))
+
+    reset = reset_turn.click(shipped_turn_picks, model, [left, right], **private)
+    update_link(reset.then(**turn_io, **private))
+    chosen = preset.input(arithmetic_preset, [model, preset], [a, b, c, preset_note], **private)
+    update_link(chosen.then(**arith_io, **private))
+
+    play.click(make_walk_animation, [model, walk, method, anim_frames, anim_fps, anim_format, photo],
+               animation, api_name="walk_animation").then(lambda p: p, animation, animation_file, **private)
+
+    projected = project.click(project_photo, [model, upload, restarts, steps],
+                              [target_image, recon_image, photo_report, photo, subject], api_name="project",
+                              concurrency_limit=1)  # minutes of CPU each: one at a time
+    update_link(render_all(projected))
+
+    for tab_component, name in ((walk_tab, "walk"), (turn_tab, "turn"), (arith_tab, "arithmetic"),
+                                (attr_tab, "attributes"), (photo_tab, "photo")):
+        update_link(tab_component.select(lambda n=name: n, None, tab, queue=False, **private))
+
+    copy.click(None, link, link, js=COPY_JS, **private).then(lambda: gr.Info("Link copied."), None, None,
+                                                                queue=False, **private)
+
+    # Opening the page: restore the linked view, then draw every panel.
+    restored = app.load(restore_outputs, None, [main_tabs, sub_tabs, tab, model, subject, page, walk, method, walk_t,
+                                                frames, left, right, turn_from, turn_t, preset, a, b, c, noise,
+                                                attribute, attribute_t, photo, report], **private)
+    restored.then(lambda m: gr.Dropdown(choices=attribute_choices(m)), model, attribute, **private)
+    update_link(render_all(restored))
+
+
+def initial_view_outputs(model_name: str):
+    v = initial_view(model_name)
+    return v.subject, v.walk, v.left, v.right, v.a, v.b, v.c, v.preset or None, v.attribute or None, \
+        attribute_report(model_name)
+
+
+def restore_outputs(request: gr.Request):
+    v = restore_view(request)
+    linked = bool(request is not None and request.query_params)
+    return (gr.Tabs(selected="explore") if linked else gr.skip(), gr.Tabs(selected=v.tab), v.tab, v.model or None,
+            v.subject, v.page, v.walk, v.method, v.walk_t, v.frames, v.left, v.right, v.turn_from, v.turn_t,
+            v.preset or None, v.a, v.b, v.c, v.noise, v.attribute or None, v.attribute_t, v.photo,
+            attribute_report(v.model))
+

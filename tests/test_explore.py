@@ -1,0 +1,219 @@
+"""The Explore tab's handlers and its link format, without a browser."""
+from __future__ import annotations
+
+import dataclasses
+import types
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+
+import gan_core
+from demo import explore
+from demo.view_state import (ExploreView, FaceListError, decode_latent, encode_latent, parse_faces, toggle_face)
+from gan_core.latent import latents_for_seeds
+
+from .helpers import TINY_CHECKPOINT
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    # Checkpoints differ per test (a new tmp folder each time): never reuse a loaded one.
+    from demo.generate import load_pipeline
+
+    for cached in (load_pipeline, explore.presets_for, explore.pose_direction_for, explore.attribute_directions_for):
+        cached.cache_clear()
+    explore._ROW_CACHE.clear()
+    yield
+
+
+def _frames(row, n: int, size: int = 32, padding: int = 2) -> list[np.ndarray]:
+    arr = np.asarray(row)
+    return [arr[padding:padding + size, padding + i * (size + padding):padding + i * (size + padding) + size]
+            for i in range(n)]
+
+
+def _images(seeds) -> list[np.ndarray]:
+    pipe = gan_core.load(TINY_CHECKPOINT)
+    return [np.asarray(im) for im in pipe(latents=latents_for_seeds(pipe.spec, seeds))]
+
+
+# ----------------------------------------------------------------------------- link format
+
+
+def test_a_view_survives_its_link():
+    view = ExploreView(tab="turn", model="faces-dcgan64", subject="photo", page=3, walk="4, 8, photo",
+                       method="lerp", walk_t=0.25, frames=5, left="1, 2", right="3, 4", turn_from="pose",
+                       turn_t=-0.75, preset="glasses", a="1", b="2", c="3", noise=9, attribute="Smiling",
+                       attribute_t=1.5, photo=encode_latent(torch.ones(100)))
+    back, problems = ExploreView.from_query(view.to_query())
+    assert problems == []
+    assert back == dataclasses.replace(view, walk="4,8,photo", left="1,2", right="3,4")  # spaces dropped
+    assert "walk=4,8,photo" in view.to_query()  # commas stay readable in the link
+
+
+def test_a_mangled_link_still_opens_with_defaults_where_it_is_wrong():
+    view, problems = ExploreView.from_query("tab=nowhere&turn_t=abc&walk_t=7&frames=999&noise=-1&utm_source=x")
+    assert view.tab == "walk" and view.turn_t == 0.0 and view.noise == 0
+    assert view.walk_t == 1.0 and view.frames == 16  # out of range numbers are clamped, not refused
+    assert sorted(p.split(":")[0] for p in problems) == ["noise", "tab", "turn_t"]
+
+
+def test_default_view_has_an_empty_query():
+    assert ExploreView().to_query() == ""
+
+
+def test_face_lists_parse_and_say_what_is_wrong():
+    assert parse_faces("3, 17 photo;4", "Walk") == [3, 17, "photo", 4]
+    with pytest.raises(FaceListError, match="'x1' is not a seed"):
+        parse_faces("3, x1", "Walk")
+    with pytest.raises(FaceListError, match="at least 2 faces"):
+        parse_faces("3", "Walk", minimum=2)
+    with pytest.raises(FaceListError, match="out of range"):
+        parse_faces(str(2**40), "Walk")
+
+
+def test_a_second_click_takes_a_pick_out():
+    assert toggle_face("1, 2", 3) == "1, 2, 3"
+    assert toggle_face("1, 2, 3", 2) == "1, 3"
+    assert toggle_face("garbage!", 5) == "5"
+
+
+def test_photo_latent_round_trip_and_damage():
+    z = torch.randn(100, generator=torch.Generator().manual_seed(0))
+    text = encode_latent(z)
+    assert len(text) < 300
+    torch.testing.assert_close(decode_latent(text, 100), z, rtol=1e-3, atol=1e-3)
+    with pytest.raises(ValueError, match="needs 32"):
+        decode_latent(text, 32)
+    with pytest.raises(ValueError, match="damaged"):
+        decode_latent("!!!", 100)
+
+
+# ----------------------------------------------------------------------------- handlers
+
+
+def test_walk_ends_reproduce_the_waypoints(tiny_checkpoint_dir):
+    main, row = explore.render_walk(TINY_CHECKPOINT, "5, 9", "slerp", 0.0, 4)
+    first, *_, last = _frames(row, 4)
+    want_first, want_last = _images([5, 9])
+    np.testing.assert_array_equal(first, want_first)
+    np.testing.assert_array_equal(last, want_last)
+    np.testing.assert_array_equal(np.asarray(main), want_first)  # t = 0 is the first waypoint
+    main_end, _ = explore.render_walk(TINY_CHECKPOINT, "5, 9", "lerp", 1.0, 4)
+    np.testing.assert_array_equal(np.asarray(main_end), want_last)
+
+
+def test_walk_refuses_bad_input(tiny_checkpoint_dir):
+    with pytest.raises(gr.Error, match="at least 2 faces"):
+        explore.render_walk(TINY_CHECKPOINT, "5", "slerp", 0.5, 4)
+    with pytest.raises(gr.Error, match="Interpolation"):
+        explore.render_walk(TINY_CHECKPOINT, "5, 6", "cubic", 0.5, 4)
+    with pytest.raises(gr.Error, match="no projected photo"):
+        explore.render_walk(TINY_CHECKPOINT, "5, photo", "slerp", 0.5, 4)
+
+
+def test_turn_at_zero_is_the_subject_and_moves_otherwise(tiny_checkpoint_dir):
+    still, row = explore.render_turn(TINY_CHECKPOINT, "7", "1, 2", "3, 4", "picks", 0.0)
+    np.testing.assert_array_equal(np.asarray(still), _images([7])[0])
+    frames = _frames(row, len(explore.ROW_TS))
+    np.testing.assert_array_equal(frames[3], _images([7])[0])  # the middle of the row is t = 0
+    turned, _ = explore.render_turn(TINY_CHECKPOINT, "7", "1, 2", "3, 4", "picks", 1.0)
+    assert not np.array_equal(np.asarray(turned), np.asarray(still))  # an untrained generator moves only a little
+    np.testing.assert_array_equal(np.asarray(turned), frames[-1])  # the slider at 1 is the row's end
+
+
+def test_turn_vector_is_the_difference_of_the_pick_means(tiny_checkpoint_dir):
+    pipe = gan_core.load(TINY_CHECKPOINT)
+    d = explore.turn_direction(TINY_CHECKPOINT, "1, 2", "3, 4", "picks")
+    z = latents_for_seeds(pipe.spec, [1, 2, 3, 4])
+    torch.testing.assert_close(d, (z[0] + z[1]) / 2 - (z[2] + z[3]) / 2)
+
+
+def test_arithmetic_result_matches_the_hand_computation(tiny_checkpoint_dir):
+    pipe = gan_core.load(TINY_CHECKPOINT)
+    terms, grid = explore.render_arithmetic(TINY_CHECKPOINT, "1, 2, 3", "4, 5", "6", 0)
+    z = latents_for_seeds(pipe.spec, [1, 2, 3, 4, 5, 6])
+    want = z[:3].mean(0) - z[3:5].mean(0) + z[5]
+    want_image = np.asarray(pipe(latents=want.view(1, -1))[0])
+    middle = np.asarray(grid)[2 + 34:2 + 34 + 32, 2 + 34:2 + 34 + 32]
+    np.testing.assert_array_equal(middle, want_image)
+    assert terms.size == (3 * 34 + 2, 4 * 34 + 2)  # three columns; three exemplar rows + the means
+    assert (np.asarray(terms)[2 + 2 * 34:2 + 2 * 34 + 32, 2 + 68:2 + 68 + 32] == 255).all()  # C has one: blank
+
+
+def test_arithmetic_neighbours_depend_on_the_noise_seed(tiny_checkpoint_dir):
+    _, grid0 = explore.render_arithmetic(TINY_CHECKPOINT, "1", "2", "3", 0)
+    _, grid0_again = explore.render_arithmetic(TINY_CHECKPOINT, "1", "2", "3", 0)
+    _, grid1 = explore.render_arithmetic(TINY_CHECKPOINT, "1", "2", "3", 1)
+    np.testing.assert_array_equal(np.asarray(grid0), np.asarray(grid0_again))
+    assert not np.array_equal(np.asarray(grid0), np.asarray(grid1))
+
+
+def test_photo_latent_is_usable_as_a_face(tiny_checkpoint_dir):
+    pipe = gan_core.load(TINY_CHECKPOINT)
+    z = latents_for_seeds(pipe.spec, [42])[0]
+    main, _ = explore.render_turn(TINY_CHECKPOINT, "photo", "1", "2", "picks", 0.0, photo=encode_latent(z))
+    assert np.abs(np.asarray(main).astype(int) - _images([42])[0]).max() <= 2  # float16 in the link
+    with pytest.raises(gr.Error, match="Project the photo again"):
+        explore.render_turn(TINY_CHECKPOINT, "photo", "1", "2", "picks", 0.0, photo="AAAA")
+
+
+def test_gallery_click_fills_the_chosen_list(tiny_checkpoint_dir):
+    evt = types.SimpleNamespace(index=4)
+    out = explore.pick_from_gallery(evt, 2, "Turn: looking left", "0", "0, 1", "7", "", "", "", "")
+    assert out[2] == "7, 64"  # page 2 holds seeds 60..89
+    out = explore.pick_from_gallery(evt, 2, "Subject", "0", "0, 1", "7", "", "", "", "")
+    assert out[0] == "64"
+
+
+def test_a_link_restores_the_view(tiny_checkpoint_dir):
+    request = types.SimpleNamespace(query_params={"model": TINY_CHECKPOINT, "tab": "turn", "turn_t": "0.5",
+                                                  "left": "1,2", "right": "3"})
+    view = explore.restore_view(request)
+    assert (view.tab, view.model, view.turn_t, view.left, view.right) == ("turn", TINY_CHECKPOINT, 0.5, "1,2", "3")
+
+
+def test_a_link_to_a_missing_model_falls_back_with_a_warning(tiny_checkpoint_dir):
+    request = types.SimpleNamespace(query_params={"model": "no-such-model", "turn_t": "0.5"})
+    with pytest.warns(UserWarning, match="no-such-model"):
+        view = explore.restore_view(request)
+    assert view.model == TINY_CHECKPOINT and view.turn_t == 0.5
+
+
+# ----------------------------------------------------------------------------- presets
+
+
+def test_presets_are_read_and_checked(tiny_checkpoint_dir):
+    from gan_core.checkpoint import CheckpointError, write_json
+    from gan_core.presets import load_presets
+
+    folder = tiny_checkpoint_dir / TINY_CHECKPOINT
+    assert load_presets(TINY_CHECKPOINT).turn_left == ()  # none shipped: empty, not an error
+    write_json(folder / "explore.json", {"turn": {"left": [1, 2], "right": [3]},
+                                         "arithmetic": [{"name": "x", "a": [1], "b": [2], "c": [3]}]})
+    presets = load_presets(TINY_CHECKPOINT)
+    assert presets.turn_left == (1, 2) and presets.arithmetic_by_name("x").c == (3,)
+    write_json(folder / "explore.json", {"turn": {"left": ["one"]}})
+    with pytest.raises(CheckpointError, match="turn.left"):
+        load_presets(TINY_CHECKPOINT)
+
+
+def test_the_shipped_faces_model_has_its_picks():
+    from gan_core.presets import load_presets
+
+    if "faces-dcgan64" not in gan_core.list_checkpoints():
+        pytest.skip("faces-dcgan64 is not shipped in this checkout")
+    presets = load_presets("faces-dcgan64")
+    assert len(presets.turn_left) == len(presets.turn_right) == 4  # the paper's four and four
+    names = [p.name for p in presets.arithmetic]
+    assert "smiling woman - neutral woman + neutral man" in names
+    assert "man with glasses - man without glasses + woman without glasses" in names
+    assert all(len(p.a) == len(p.b) == len(p.c) == 3 for p in presets.arithmetic)
+
+
+def test_empty_lists_show_nothing_rather_than_an_error(tiny_checkpoint_dir):
+    assert explore.render_turn(TINY_CHECKPOINT, "7", "", "3", "picks", 0.0) == (None, None)
+    assert explore.render_arithmetic(TINY_CHECKPOINT, "1", " ", "3", 0) == (None, None)
+    assert explore.render_attribute(TINY_CHECKPOINT, "7", "Smiling", 0.0) == (None, None)  # no directions
