@@ -33,7 +33,7 @@ from .generate import _check_model, _input_error
 from .view_state import (MAX_SEED, PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS, ExploreView,
                          FaceListError, decode_latent, encode_latent, format_faces, parse_faces, toggle_face)
 
-GALLERY_SIZE = 30  # page p shows seeds 30p .. 30p + 29
+GALLERY_SIZE = 32  # page p shows seeds 32p .. 32p + 31
 ROW_TS = [-1.0, -2 / 3, -1 / 3, 0.0, 1 / 3, 2 / 3, 1.0]  # the paper's figure 8 row: t from -1 to +1
 VARIATION_SPREAD = 0.25  # the paper's uniform noise around an arithmetic result
 ANIMATION_DIR = Path(tempfile.gettempdir()) / "gan-studio" / "animations"
@@ -439,7 +439,8 @@ def view_query(tab, model, subject, page, walk, method, walk_t, frames, left, ri
                        turn_from=turn_from or "picks", turn_t=float(turn_t or 0), preset=preset or "", a=a or "",
                        b=b or "", c=c or "", noise=int(noise or 0), attribute=attribute or "",
                        attribute_t=float(attribute_t or 0), photo=photo or "")
-    return view.to_query()
+    # Only what differs from the model's opening view: restore_view starts from the same one.
+    return view.to_query(baseline=initial_view(view.model) if view.model else None)
 
 
 def initial_view(model_name: str) -> ExploreView:
@@ -459,25 +460,20 @@ def initial_view(model_name: str) -> ExploreView:
 
 
 def restore_view(request: gr.Request) -> ExploreView:
-    """The view a link asks for, on top of the model's defaults; problems become a warning."""
+    """The model's opening view with the link's values on top; problems become a warning."""
     params = dict(request.query_params) if request is not None else {}
     models = gan_core.list_checkpoints()
     asked, problems = ExploreView.from_query(params)
     model = asked.model if asked.model in models else (models[0] if models else "")
     if asked.model and asked.model not in models:
         problems.append(f"model {asked.model!r} is not available here")
-    if not params or "model" not in params:
-        view = initial_view(model)
-        given = {k for k in params if hasattr(view, k)}
-        for key in given:
+    view = initial_view(model)
+    for key in params:
+        if hasattr(view, key) and key != "model":
             setattr(view, key, getattr(asked, key))
-        view.model = model
-    else:
-        view = asked
-        view.model = model
-        if not view.attribute:
-            choices = attribute_choices(model)
-            view.attribute = choices[0] if choices else ""
+    if view.attribute and view.attribute not in attribute_choices(model):
+        problems.append(f"attribute {view.attribute!r} is not available for {model}")
+        view.attribute = initial_view(model).attribute
     if problems:
         gr.Warning("Parts of this link were not understood and were left at their defaults: " + "; ".join(problems))
     return view
@@ -507,7 +503,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> None:
         query = gr.Textbox(visible=False, elem_id="explore-query")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
-                gallery = gr.Gallery(label="Gallery: click to pick", columns=10, height=300, allow_preview=False,
+                gallery = gr.Gallery(label="Gallery: click to pick", columns=8, height=360, allow_preview=False,
                                      object_fit="contain", elem_id="explore-gallery")
                 gr.Markdown(EXPLAIN["gallery"])
             with gr.Column(scale=1, min_width=240):
@@ -580,11 +576,11 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> None:
                         noise = gr.Number(start.noise, label="Noise seed (the eight neighbours)", precision=0,
                                           minimum=0, elem_id="arith-noise")
                     with gr.Column(scale=1, min_width=200):
-                        terms_image = gr.Image(label="A, B, C: exemplars, mean at the bottom", type="pil",
+                        terms_image = gr.Image(label="A, B, C; means at the bottom", type="pil",
                                                interactive=False, height=300, elem_id="arith-terms",
                                                elem_classes="pixelated")
                     with gr.Column(scale=1, min_width=200):
-                        result_image = gr.Image(label="A − B + C (middle) and eight neighbours", type="pil",
+                        result_image = gr.Image(label="A − B + C, in the middle", type="pil",
                                                 interactive=False, height=300, elem_id="arith-result",
                                                 elem_classes="pixelated")
 

@@ -50,10 +50,13 @@ class ExploreView:
     attribute_t: float = 0.0
     photo: str = ""
 
-    def to_query(self) -> str:
-        """The fields that differ from the defaults, as `key=value&...` (commas kept readable)."""
-        default = ExploreView()
-        items = {k: _format(v) for k, v in asdict(self).items() if v != getattr(default, k)}
+    def to_query(self, baseline: "ExploreView | None" = None) -> str:
+        """The fields that differ from `baseline` (what the page shows with no link; the
+        model always goes in), as `key=value&...` with commas kept readable."""
+        default = baseline or ExploreView()
+        items = {k: _format(v) for k, v in asdict(self).items() if v != getattr(default, k) or k == "model"}
+        if not items.get("model"):
+            items.pop("model", None)
         for key in FACE_FIELDS & items.keys():  # "3, 17" -> "3,17": no %20 in the link
             items[key] = ",".join(t for t in items[key].replace(",", " ").split())
         return urlencode(items, quote_via=quote, safe=",")
@@ -62,7 +65,7 @@ class ExploreView:
     def from_query(cls, query: str | dict) -> tuple["ExploreView", list[str]]:
         """(view, problems): values that do not parse are left at their defaults and
         named in `problems`, so a mangled link still opens."""
-        params = dict(parse_qsl(query.lstrip("?"))) if isinstance(query, str) else dict(query)
+        params = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True)) if isinstance(query, str) else dict(query)
         view, problems = cls(), []
         types = {f.name: f.type for f in fields(cls)}
         for key, raw in params.items():

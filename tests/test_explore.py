@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
+import urllib.parse
 
 import gradio as gr
 import numpy as np
@@ -163,9 +164,9 @@ def test_photo_latent_is_usable_as_a_face(tiny_checkpoint_dir):
 def test_gallery_click_fills_the_chosen_list(tiny_checkpoint_dir):
     evt = types.SimpleNamespace(index=4)
     out = explore.pick_from_gallery(evt, 2, "Turn: looking left", "0", "0, 1", "7", "", "", "", "")
-    assert out[2] == "7, 64"  # page 2 holds seeds 60..89
+    assert out[2] == "7, 68"  # page 2 holds seeds 64..95
     out = explore.pick_from_gallery(evt, 2, "Subject", "0", "0, 1", "7", "", "", "", "")
-    assert out[0] == "64"
+    assert out[0] == "68"
 
 
 def test_a_link_restores_the_view(tiny_checkpoint_dir):
@@ -217,3 +218,17 @@ def test_empty_lists_show_nothing_rather_than_an_error(tiny_checkpoint_dir):
     assert explore.render_turn(TINY_CHECKPOINT, "7", "", "3", "picks", 0.0) == (None, None)
     assert explore.render_arithmetic(TINY_CHECKPOINT, "1", " ", "3", 0) == (None, None)
     assert explore.render_attribute(TINY_CHECKPOINT, "7", "Smiling", 0.0) == (None, None)  # no directions
+
+
+def test_a_link_holds_only_what_differs_from_the_opening_view(tiny_checkpoint_dir):
+    from gan_core.checkpoint import write_json
+
+    write_json(tiny_checkpoint_dir / TINY_CHECKPOINT / "explore.json", {"turn": {"left": [1, 2], "right": [3, 4]}})
+    start = explore.initial_view(TINY_CHECKPOINT)
+    assert (start.left, start.right) == ("1, 2", "3, 4")
+    args = dict(dataclasses.asdict(start), turn_t=0.5, right="")
+    query = explore.view_query(*args.values())
+    assert query == f"model={TINY_CHECKPOINT}&right=&turn_t=0.5"  # a cleared list stays cleared
+    params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))  # as the server hands them over
+    view = explore.restore_view(types.SimpleNamespace(query_params=params))
+    assert (view.left, view.right, view.turn_t) == ("1, 2", "", 0.5)

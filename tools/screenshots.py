@@ -17,6 +17,11 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from tools.browser import REPO, launch_chromium, running_app, wait_for_image  # noqa: E402
 
 DOCS = REPO / "docs"
+# (file, link query, an image to wait for): the Explore tab as a shared link opens it.
+EXPLORE_VIEWS = [
+    ("explore_turn.png", "model=faces-dcgan64&tab=turn&subject=42&turn_t=1", "#turn-image"),
+    ("explore_arithmetic.png", "model=faces-dcgan64&tab=arithmetic", "#arith-result"),
+]
 
 
 def main() -> None:
@@ -31,8 +36,14 @@ def main() -> None:
         wait_for_image(page, "#grid")
         page.wait_for_timeout(500)
         page.screenshot(path=str(DOCS / "generate_tab.png"), full_page=True)
+        for name, query, image in EXPLORE_VIEWS:
+            page.goto(url + "?" + query)
+            wait_for_image(page, image)
+            page.wait_for_timeout(1500)  # the other panels finish drawing
+            page.screenshot(path=str(DOCS / name), full_page=True)
         browser.close()
-    print(f"wrote {DOCS / 'generate_tab.png'}")
+    for name in ["generate_tab.png"] + [v[0] for v in EXPLORE_VIEWS]:
+        print(f"wrote {DOCS / name}")
 
 
 if __name__ == "__main__":
