@@ -232,3 +232,32 @@ def test_a_link_holds_only_what_differs_from_the_opening_view(tiny_checkpoint_di
     params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))  # as the server hands them over
     view = explore.restore_view(types.SimpleNamespace(query_params=params))
     assert (view.left, view.right, view.turn_t) == ("1, 2", "", 0.5)
+
+
+# ----------------------------------------------------------------------------- animation and photo
+
+
+def test_walk_animation_is_a_gif_of_the_walk_there_and_back(tiny_checkpoint_dir):
+    from PIL import Image
+
+    path = explore.make_walk_animation(TINY_CHECKPOINT, "5, 9", "slerp", 6, 10, "GIF")
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.size == (128, 128)  # 32 px frames, scaled 4x
+        assert gif.n_frames <= 10  # there and back: 6 + 4, identical neighbours may merge
+    with pytest.raises(gr.Error, match="Frames per second"):
+        explore.make_walk_animation(TINY_CHECKPOINT, "5, 9", "slerp", 6, 0, "GIF")
+    with pytest.raises(gr.Error, match="GIF or WebP"):
+        explore.make_walk_animation(TINY_CHECKPOINT, "5, 9", "slerp", 6, 10, "mp4")
+
+
+def test_projecting_a_photo_makes_it_the_subject(tiny_checkpoint_dir):
+    pipe = gan_core.load(TINY_CHECKPOINT)
+    photo = pipe(latents=latents_for_seeds(pipe.spec, [3]))[0]  # a face the model can draw exactly
+    target, recon, report, latent, subject = explore.project_photo(TINY_CHECKPOINT, photo, 2, 20,
+                                                                    progress=lambda *a, **k: None)
+    assert subject == "photo" and "Pixel error" in report
+    assert decode_latent(latent, pipe.spec.nz).shape == (pipe.spec.nz,)
+    main, _ = explore.render_turn(TINY_CHECKPOINT, "photo", "1", "2", "picks", 0.0, photo=latent)
+    assert np.abs(np.asarray(main).astype(int) - np.asarray(recon)).max() <= 2  # the link's latent is the result
+    with pytest.raises(gr.Error, match="Upload a photo"):
+        explore.project_photo(TINY_CHECKPOINT, None, 2, 20, progress=lambda *a, **k: None)
