@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from .about import build_about_tab
 from .explore import build_explore_tab
 from .generate import build_generate_tab
 
@@ -31,4 +32,5 @@ def build_app() -> gr.Blocks:
         with gr.Tabs(elem_id="main-tabs") as tabs:
             build_generate_tab()
             build_explore_tab(app, tabs)
+            build_about_tab()
     return app

@@ -114,3 +114,15 @@ def test_card_summary_shows_data_and_training(tiny_checkpoint_dir):
     assert "**Data:**" in summary and "no data: random weights" in summary
     assert "**Training:** 0 steps (0 epochs) in 0 s on none" in summary
     assert tab.model_card(TINY_CHECKPOINT)["model"] == "dcgan32"
+
+
+def test_about_lists_each_model_with_its_data_licence(tiny_checkpoint_dir):
+    from gan_core.checkpoint import CARD_FILE, read_json, write_json
+    from demo.about import shipped_models_markdown
+
+    card_path = tiny_checkpoint_dir / TINY_CHECKPOINT / CARD_FILE
+    card = read_json(card_path)
+    card["data"]["licence"] = "for teaching only"
+    write_json(card_path, card)
+    text = shipped_models_markdown()
+    assert f"**{TINY_CHECKPOINT}**" in text and "for teaching only" in text

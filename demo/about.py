@@ -1,0 +1,74 @@
+"""The "About" tab: the papers behind each tab, a class plan, and what each shipped model saw."""
+from __future__ import annotations
+
+import gradio as gr
+
+import gan_core
+from gan_core.checkpoint import CheckpointError
+from gan_core.pipeline import open_checkpoint
+
+PAPERS = """\
+### The papers behind the tabs
+
+| tab | paper | what to look for |
+|---|---|---|
+| Generate | Radford, Metz & Chintala, *Unsupervised Representation Learning with Deep Convolutional GANs* (DCGAN), ICLR 2016 | transposed convolutions, BatchNorm, ReLU/Tanh in G and LeakyReLU in D; a seed names a sample |
+| Generate (`keras-gan32`) | Chollet, *Deep Learning with Python*, section 8.5 | a small GAN with RMSprop, gradient clipping and noisy labels |
+| Explore: walk, turn, arithmetic | DCGAN paper, section 6: "walking in the latent space" and "vector arithmetic on face samples" | smooth walks mean no memorisation; turn = mean(left) - mean(right); smiling woman - neutral woman + neutral man |
+| Explore: attribute sliders | Shen, Gu, Tang & Zhou, *Interpreting the Latent Space of GANs for Semantic Face Editing* (InterFaceGAN), CVPR 2020 | a classifier's labels on samples give a direction in z |
+| Explore: your photo | Zhu, Krähenbühl, Shechtman & Efros, *Generative Visual Manipulation on the Natural Image Manifold*, ECCV 2016 | inverting a generator by optimising z |
+"""
+
+CLASS_PLAN = """\
+### A 45-minute class
+
+1. **What a generator makes (5 min).** *Generate*: `faces-dcgan64`, seed 0, 36 images. Change the
+   seed; come back to 0: the same faces. Ask: where does the variety come from? (100 random
+   numbers, z.) Open the model card: 14,691 faces, 21 epochs, two hours on a 2-core CPU.
+2. **Is it memorising? (10 min).** *Explore → Latent walk*: waypoints `0, 1, 2`, drag t. A smooth
+   change of face, with no jumps, is the paper's argument that the model learned a space, not a
+   list. Compare lerp and slerp at t = 0.5 (slerp keeps the contrast). Make a GIF; share it.
+3. **Directions mean something (10 min).** *Turn vector*: the shipped picks, subject 42, t from -1
+   to +1. Then pick your own four and four in the gallery and see how a bad pick (all men on one
+   side) turns the sex instead of the head. Switch to *Pose score*: no picks needed.
+4. **Arithmetic (10 min).** *Face arithmetic*: the two presets. Why three exemplars per term?
+   Replace A by a single face and compare. The eight neighbours show the answer is a region.
+5. **Labels make sliders (5 min).** *Attribute sliders*: the consistency column says how often
+   a direction does what its name says; discuss why some are low (few labels, entangled
+   attributes).
+6. **Your own face (5 min).** *Your photo*: a cropped face photo; see how far the reconstruction
+   is from it (the model knows only 64x64 faces like its training set), then turn it.
+
+Each step's view is in the page's link: paste the links into the class notes.
+"""
+
+
+def shipped_models_markdown() -> str:
+    """One section per checkpoint: data, licence and citations from its model card."""
+    names = gan_core.list_checkpoints()
+    if not names:
+        return "### Shipped models\n\nNone yet."
+    parts = ["### Shipped models: data and licences"]
+    for name in names:
+        try:
+            _, card, _ = open_checkpoint(name)
+        except CheckpointError as exc:
+            parts.append(f"**{name}**: its card could not be read ({exc}).")
+            continue
+        data, training = card.get("data") or {}, card.get("training") or {}
+        lines = [f"**{name}** (`{card.get('model', '?')}`): {data.get('description', 'data not recorded')}."]
+        if data.get("licence"):
+            lines.append(f"- Licence of the data: {data['licence']}; the weights inherit it.")
+        for citation in data.get("citations") or []:
+            lines.append(f"- {citation}")
+        if training.get("hardware"):
+            lines.append(f"- Trained for {training.get('steps', '?')} steps on {training['hardware']}.")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def build_about_tab() -> None:
+    with gr.Tab("About", id="about"):
+        gr.Markdown(PAPERS)
+        gr.Markdown(CLASS_PLAN)
+        gr.Markdown(shipped_models_markdown(), elem_id="about-models")
