@@ -30,6 +30,7 @@ from gan_core.latent import latent_at, latent_walk, latents_for_seeds
 from gan_core.presets import Presets, load_presets
 
 from .generate import _check_model, _input_error
+from .gpu import best_device, gpu
 from .view_state import (MAX_SEED, PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS, ExploreView,
                          FaceListError, decode_latent, encode_latent, format_faces, parse_faces, toggle_face)
 
@@ -400,6 +401,7 @@ def attribute_report(model_name: str) -> str:
 # ----------------------------------------------------------------------------- photo
 
 
+@gpu(duration=120)
 def project_photo(model_name: str, image: Image.Image | None, restarts: int, steps: int,
                   progress=gr.Progress()) -> tuple[Image.Image, Image.Image, str, str, str]:
     """(the photo as the model sees it, the reconstruction, a report, the latent as
@@ -415,8 +417,11 @@ def project_photo(model_name: str, image: Image.Image | None, restarts: int, ste
         raise _input_error("Restarts and steps must be whole numbers.") from None
     if not 1 <= restarts <= 16 or not 10 <= steps <= 1000:
         raise _input_error("Restarts go from 1 to 16 and steps from 10 to 1000.")
+    device = best_device()
+    if device != "cpu":  # hundreds of steps: worth a GPU when a Space lends one
+        pipe = gan_core.load(model_name, device=device)
     try:
-        discriminator = gan_core.load_discriminator(model_name)
+        discriminator = gan_core.load_discriminator(model_name, device=device)
     except (CheckpointError, OSError):
         discriminator = None  # the pixel loss alone still works
     result = project_image(pipe, image.convert("RGB"), steps=steps, restarts=restarts, discriminator=discriminator,
