@@ -503,7 +503,8 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> None:
     models = gan_core.list_checkpoints()
     start = initial_view(models[0] if models else "")
     with gr.Tab("Explore", id="explore"):
-        photo = gr.State(start.photo)
+        # A textbox, not a State: API callers can pass a projected latent too.
+        photo = gr.Textbox(start.photo, visible=False, label="photo latent", elem_id="photo-latent")
         tab = gr.State(start.tab)
         query = gr.Textbox(visible=False, elem_id="explore-query")
         with gr.Row(equal_height=False):
