@@ -129,6 +129,9 @@ def _build_parser() -> argparse.ArgumentParser:
     k.add_argument("--quality", type=int, default=92, help="JPEG quality (92)")
     k.add_argument("--out", required=True, help="the .zip to write")
 
+    sub.add_parser("attributes", add_help=False,
+                   help="face attributes: train the classifier, find latent directions, render them "
+                        "(python -m gan_core attributes --help)")
     i = sub.add_parser("info", help="list models and checkpoints, or describe one",
                        description="Without an argument: the registered models and shipped checkpoints. "
                                    "With a model name: its paper defaults. With a checkpoint: its model card.")
@@ -138,6 +141,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "attributes":  # its own command line, in attributes_cli
+        from .attributes_cli import main as attributes_main
+
+        return attributes_main(argv[1:], prog="python -m gan_core attributes")
     args = _build_parser().parse_args(argv)
     from .checkpoint import CheckpointError
     from .data import DataError

@@ -261,3 +261,21 @@ def test_projecting_a_photo_makes_it_the_subject(tiny_checkpoint_dir):
     assert np.abs(np.asarray(main).astype(int) - np.asarray(recon)).max() <= 2  # the link's latent is the result
     with pytest.raises(gr.Error, match="Upload a photo"):
         explore.project_photo(TINY_CHECKPOINT, None, 2, 20, progress=lambda *a, **k: None)
+
+
+def test_attribute_slider_moves_along_the_saved_direction(tiny_checkpoint_dir):
+    from gan_core.attributes import AttributeDirection, directions_folder, save_directions
+
+    pipe = gan_core.load(TINY_CHECKPOINT)
+    direction = torch.randn(pipe.spec.nz, generator=torch.Generator().manual_seed(1))
+    save_directions(directions_folder(TINY_CHECKPOINT),
+                    {"Smiling": AttributeDirection("Smiling", direction, "mean", 100, 0.9,
+                                                   {"change": 0.2, "random_direction_change": 0.02})}, {})
+    assert explore.attribute_choices(TINY_CHECKPOINT) == ["Smiling"]
+    main, row = explore.render_attribute(TINY_CHECKPOINT, "7", "Smiling", 0.5)
+    z = latents_for_seeds(pipe.spec, [7])[0]
+    want = np.asarray(pipe(latents=(z + 0.5 * direction).view(1, -1))[0])
+    np.testing.assert_array_equal(np.asarray(main), want)
+    assert "| Smiling | smiling | +0.20 | +0.02 | 90% |" in explore.attribute_report(TINY_CHECKPOINT)
+    with pytest.raises(gr.Error, match="Choose an attribute"):
+        explore.render_attribute(TINY_CHECKPOINT, "7", "Bald", 0.5)
