@@ -22,8 +22,15 @@ ENDPOINTS = {"/generate", "/walk", "/turn", "/arithmetic", "/attribute", "/walk_
 def client(tmp_path_factory):
     from .helpers import write_tiny_checkpoint
 
+    import torch
+
+    from gan_core.attributes import AttributeDirection, save_directions
+
     root = tmp_path_factory.mktemp("checkpoints")
     write_tiny_checkpoint(root / TINY_CHECKPOINT)
+    direction = torch.randn(100, generator=torch.Generator().manual_seed(0))
+    save_directions(root / TINY_CHECKPOINT / "directions",
+                    {"Smiling": AttributeDirection("Smiling", direction, "mean", 100, 0.9)}, {})
     log = tmp_path_factory.mktemp("logs") / "app.log"
     try:
         with running_app(log, {"GAN_CORE_CHECKPOINTS": str(root)}) as url:
@@ -54,6 +61,13 @@ def test_walk_turn_and_arithmetic(client):
     assert _size(main) == (32, 32) and _size(row) == (7 * 34 + 2, 36)
     terms, grid = client.predict(TINY_CHECKPOINT, "1, 2", "3", "4", 0, "", api_name="/arithmetic")
     assert _size(grid) == (3 * 34 + 2, 3 * 34 + 2) and _size(terms) == (3 * 34 + 2, 3 * 34 + 2)
+
+
+def test_attribute(client):
+    main, row = client.predict(TINY_CHECKPOINT, "7", "Smiling", 0.5, "", api_name="/attribute")
+    assert _size(main) == (32, 32) and _size(row) == (7 * 34 + 2, 36)
+    with pytest.raises(gradio_client.exceptions.AppError, match="Choose an attribute"):
+        client.predict(TINY_CHECKPOINT, "7", "Bald", 0.5, "", api_name="/attribute")
 
 
 def test_walk_animation(client):
