@@ -33,9 +33,10 @@ CLASS_PLAN = """\
    side) turns the sex instead of the head. Switch to *Pose score*: no picks needed.
 4. **Arithmetic (10 min).** *Face arithmetic*: the two presets. Why three exemplars per term?
    Replace A by a single face and compare. The eight neighbours show the answer is a region.
-5. **Labels make sliders (5 min).** *Attribute sliders*: the consistency column says how often
-   a direction does what its name says; discuss why some are low (few labels, entangled
-   attributes).
+5. **Labels make sliders (5 min).** *Attribute sliders*: Smiling and age on subject 42. The
+   table compares how far each direction moves the classifier's score with a random direction.
+   Then try Blond_Hair: it mostly lightens the whole picture. Why? (A few hundred labels, and
+   blond hair comes with light photos in the data: directions learn what goes together.)
 6. **Your own face (5 min).** *Your photo*: a cropped face photo; see how far the reconstruction
    is from it (the model knows only 64x64 faces like its training set), then turn it.
 

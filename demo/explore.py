@@ -76,8 +76,9 @@ EXPLAIN = {
     "attributes": (
         "**Attribute sliders.** A small classifier trained on labelled real faces (UTKFace gender and age, "
         "CelebA attributes) scores thousands of generated faces; the direction from the lowest- to the "
-        "highest-scored latents becomes a slider: z + t × direction. *Consistency* is the share of new "
-        "faces whose classifier score moves the intended way when pushed along it."),
+        "highest-scored latents becomes a slider: z + t × direction. The table says how far a small step "
+        "moves the classifier's score on new faces, next to a random direction of the same length; "
+        "*consistency* is the share of faces whose score rose."),
     "photo": (
         "**Your photo.** The generator cannot read a photo, so we search for the latent whose image is "
         "closest to it: start from several random z, and change each by gradient descent to lower the pixel "
