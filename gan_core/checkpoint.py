@@ -64,6 +64,10 @@ def read_json(path: str | Path) -> dict:
         raise CheckpointError(f"{path} not found") from None
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"{path} is not valid JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{path} is not valid JSON: it is not UTF-8 text") from None
+    except IsADirectoryError:
+        raise CheckpointError(f"{path} is a folder, not a JSON file") from None
 
 
 def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
@@ -87,8 +91,44 @@ def read_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, s
         with safe_open(str(path), framework="pt") as f:
             return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{path} is not a readable safetensors file ({exc}); "
-                              "it may be truncated or of another format") from None
+        raise CheckpointError(f"{path} {_why_unreadable(path, exc)}") from None
+
+
+# Pickles start with the PROTO opcode; torch.save writes a zip archive (of a pickle).
+_PICKLE_MAGIC = (b"\x80",)
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _why_unreadable(path: Path, exc: Exception) -> str:
+    """What is wrong with a file safetensors refused, from its first bytes."""
+    never = ("Only safetensors files are read: pickles (.pt, .pth, .ckpt, .bin) are never loaded, "
+             "as unpickling can run any code")
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(8)
+            n = int.from_bytes(head, "little") if len(head) == 8 else 0
+            header = f.read(n) if 0 < n <= min(size - 8, 100 * 2**20) else b""
+    except OSError as err:
+        return f"cannot be read ({err.strerror or err})"
+    if size == 0:
+        return "is empty (0 bytes): the save or download did not finish; export or download it again"
+    if head.startswith(_ZIP_MAGIC) or head.startswith(_PICKLE_MAGIC):
+        return (f"is not a readable safetensors file: it looks like a pickle (as PyTorch's torch.save "
+                f"writes). {never}; "
+                "re-save the weights with safetensors.torch.save_file(model.state_dict(), path)")
+    if len(head) < 8 or (8 + n > size and n < 100 * 2**20):
+        return (f"is truncated: its header needs {8 + n:,} bytes but the file has {size:,}; "
+                "copy or download it again")
+    try:
+        entries = json.loads(header)
+        end = max((v["data_offsets"][1] for k, v in entries.items() if k != "__metadata__"), default=0)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        end = None
+    if end is not None and 8 + n + end > size:
+        return (f"is truncated: it holds {size:,} of the {8 + n + end:,} bytes its header describes; "
+                "copy or download it again")
+    return f"is not a readable safetensors file ({exc}). {never}"
 
 
 def load_weights(module: nn.Module, path: str | Path) -> None:

@@ -25,6 +25,7 @@ import math
 import os
 import re
 import tarfile
+import zlib
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -33,13 +34,28 @@ from typing import Callable, Iterable
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: tiny images and unsafe archive members are skipped
 CELEBA_ATTR_FILE = "list_attr_celeba.txt"
 PACK_MARKER = "gan_core_pack.json"
 UTKFACE_NAME = re.compile(r"^(\d+)_([01])_([0-4])_")
+
+# Limits on what one file may cost, checked before anything is decoded or decompressed,
+# so that a hostile or broken file gives a clear message instead of exhausting memory.
+# An image's pixel count is read from its header. 64 MP (8000 x 8000, 192 MB as RGB) is
+# above any camera photo worth training a 64 px model on, below Pillow's own warning
+# threshold (89 MP), and keeps several decoding threads within a few GB.
+MAX_IMAGE_PIXELS = 64_000_000
+# Smaller images (icons, tracking pixels) hold no picture to learn from once upscaled.
+MIN_IMAGE_SIDE = 8
+# Members of one archive. CelebA, the largest set the studio reads, has 202,599 files.
+MAX_ARCHIVE_MEMBERS = 500_000
+# Archive members are read into memory: one member's uncompressed size (a 64 MP PNG
+# is well under this) and all members' together (every image is held while decoding).
+MAX_MEMBER_BYTES = 256 * 2**20
+MAX_ARCHIVE_BYTES = 8 * 2**30
 
 # Face boxes (left, top, right, bottom) in each set's own pixel grid, so that faces
 # from both sets share one framing: eyes at 28 % and mouth at 68 % of the height.
@@ -165,44 +181,144 @@ def _list_folder(root: Path, classes, split) -> tuple[list[_Entry], Path | None]
 
 def _list_archive(path: Path, classes, split) -> tuple[list[_Entry], str | None]:
     """Members of a zip or tar that are regular image files. Their bytes are read
-    here (archives are read once, in order); links and odd members are ignored."""
-    entries, attr_text = [], None
+    here, in memory (archives are read once, in order, and never extracted to disk).
+
+    Non-image members are ignored. Image members that cannot be read safely are
+    kept as entries that fail when decoded, so they are skipped and counted with
+    their reason: names that are absolute or climb out with `..` (such names would
+    otherwise travel on into `files` and into a `pack_images` archive), links, and
+    members that fail to decompress. An archive over MAX_ARCHIVE_MEMBERS members,
+    or with a member over MAX_MEMBER_BYTES or members over MAX_ARCHIVE_BYTES in
+    all (uncompressed, as its headers declare them), is refused with a DataError
+    before that member is decompressed."""
+    budget = _ReadBudget(path)
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
-                name = info.filename
-                if info.is_dir():
-                    continue
-                if Path(name).name == CELEBA_ATTR_FILE:
-                    attr_text = zf.read(info).decode("utf-8", "replace")
-                elif _is_image(name) and _keep(name, classes, split):
-                    data = zf.read(info)
-                    entries.append(_Entry(name, (lambda d=data: d), "", "generic"))
+        try:
+            entries, attr_text, framed = _list_zip(path, classes, split, budget)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise DataError(f"{path} is a damaged zip archive ({exc}): copy or download it again") from None
     elif tarfile.is_tarfile(path):
-        with tarfile.open(path) as tf:
-            for member in tf:
-                name = member.name.lstrip("./")
-                if not member.isfile():
-                    continue
-                if Path(name).name == CELEBA_ATTR_FILE:
-                    attr_text = tf.extractfile(member).read().decode("utf-8", "replace")
-                elif _is_image(name) and _keep(name, classes, split):
-                    data = tf.extractfile(member).read()
-                    entries.append(_Entry(name, (lambda d=data: d), "", "generic"))
+        framed = False
+        try:
+            entries, attr_text = _list_tar(path, classes, split, budget)
+        except (tarfile.TarError, zlib.error, EOFError, OSError) as exc:
+            raise DataError(f"{path} is a damaged or truncated tar archive ({exc}): "
+                            "copy or download it again") from None
     else:
         raise DataError(f"{path} is neither a folder nor a readable .zip/.tar archive")
-    framed = _zip_has(path, PACK_MARKER)
     for e in entries:
         e.kind = _guess_kind(e.name, attr_text is not None)
         e.framed = framed
     return entries, attr_text
 
 
-def _zip_has(path: Path, name: str) -> bool:
-    if not zipfile.is_zipfile(path):
-        return False
+class _ReadBudget:
+    """Counts an archive's members and the bytes read from it against the limits."""
+
+    def __init__(self, path: Path):
+        self.path, self.members, self.bytes = path, 0, 0
+
+    def count(self, n: int = 1) -> None:
+        self.members += n
+        if self.members > MAX_ARCHIVE_MEMBERS:
+            raise DataError(f"{self.path} holds more than {MAX_ARCHIVE_MEMBERS:,} files, the limit for one "
+                            "archive: split it into several archives (each may be given with --data)")
+
+    def take(self, name: str, size: int) -> None:
+        if size > MAX_MEMBER_BYTES:
+            raise DataError(f"{self.path}: member {name} would unpack to {size:,} bytes, over the limit of "
+                            f"{MAX_MEMBER_BYTES:,} bytes for one file (a zip bomb, or not an image); "
+                            "nothing was unpacked: remove that member from the archive")
+        self.bytes += size
+        if self.bytes > MAX_ARCHIVE_BYTES:
+            raise DataError(f"{self.path} would unpack to more than {MAX_ARCHIVE_BYTES:,} bytes, the limit "
+                            "for one archive (all of it is held in memory): split it into several archives, "
+                            "or extract it and give the folder")
+
+
+def _unsafe_member_name(name: str) -> str | None:
+    """Why an archive member's name is refused, or None."""
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return "absolute path inside the archive; skipped (only relative member names are read)"
+    if ".." in name.replace("\\", "/").split("/"):
+        return "path with '..' inside the archive; skipped (member names may not climb out of the archive)"
+    return None
+
+
+def _refused(name: str, reason: str) -> _Entry:
+    """An entry that is skipped with `reason` when decoded."""
+    def read():
+        raise DataError(reason)
+    return _Entry(name, read, "", "generic")
+
+
+def _wanted(name: str, classes, split) -> bool:
+    return Path(name).name == CELEBA_ATTR_FILE or (_is_image(name) and _keep(name, classes, split))
+
+
+def _list_zip(path: Path, classes, split, budget: _ReadBudget) -> tuple[list[_Entry], str | None, bool]:
+    entries, attr_text = [], None
+    end_record = getattr(zipfile, "_EndRecData", None)
+    if end_record is not None:  # the member count from the end record, before the directory is parsed
+        with open(path, "rb") as fp:
+            end = end_record(fp)
+        if end:
+            budget.count(end[4])  # total entries
+            budget.members = 0
     with zipfile.ZipFile(path) as zf:
-        return name in zf.namelist()
+        infos = zf.infolist()
+        budget.count(len(infos))
+        framed = PACK_MARKER in zf.NameToInfo
+        for info in infos:
+            name = info.filename
+            if info.is_dir() or not _wanted(name, classes, split):
+                continue
+            problem = _unsafe_member_name(name)
+            if problem is None and (info.external_attr >> 16) & 0o170000 == 0o120000:
+                problem = "a symbolic link, not a file; skipped (links in archives are never followed)"
+            if problem is None:
+                budget.take(name, info.file_size)
+                try:
+                    with zf.open(info) as f:
+                        data = f.read(MAX_MEMBER_BYTES + 1)
+                    if len(data) > MAX_MEMBER_BYTES:  # more than its header declared
+                        budget.take(name, len(data))
+                except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+                    problem = f"cannot be unpacked ({exc}); skipped"
+            if Path(name).name == CELEBA_ATTR_FILE:
+                if problem is None:
+                    attr_text = data.decode("utf-8", "replace")
+            elif problem is not None:
+                entries.append(_refused(name, problem))
+            else:
+                entries.append(_Entry(name, (lambda d=data: d), "", "generic"))
+    return entries, attr_text, framed
+
+
+def _list_tar(path: Path, classes, split, budget: _ReadBudget) -> tuple[list[_Entry], str | None]:
+    entries, attr_text = [], None
+    with tarfile.open(path) as tf:
+        for member in tf:
+            budget.count()
+            name = re.sub(r"^(\./)+", "", member.name)
+            if member.isdir() or not _wanted(name, classes, split):
+                continue
+            problem = _unsafe_member_name(name)
+            if problem is None and (member.issym() or member.islnk()):
+                problem = "a link, not a file; skipped (links in archives are never followed)"
+            elif problem is None and not member.isfile():
+                continue  # devices and fifos hold no data
+            if problem is None:
+                budget.take(name, member.size)
+                data = tf.extractfile(member).read()
+            if Path(name).name == CELEBA_ATTR_FILE:
+                if problem is None:
+                    attr_text = data.decode("utf-8", "replace")
+            elif problem is not None:
+                entries.append(_refused(name, problem))
+            else:
+                entries.append(_Entry(name, (lambda d=data: d), "", "generic"))
+    return entries, attr_text
 
 
 # ----------------------------------------------------------------------------- labels
@@ -240,9 +356,39 @@ def utkface_labels(name: str) -> dict[str, float]:
 
 def open_image(source: bytes | str | Path) -> Image.Image:
     """Open an image as 8-bit RGB, upright (EXIF orientation applied), with 16-bit
-    and palette images converted and transparency composited on white."""
-    img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-    img.seek(0)  # first frame of an animation
+    and palette images converted and transparency composited on white; the first
+    frame of an animation.
+
+    Raises DataError, saying what is wrong, for an empty, unrecognised, truncated or
+    damaged file, and for an image over MAX_IMAGE_PIXELS (refused from its header,
+    before its pixels are decoded)."""
+    if isinstance(source, bytes):
+        empty, fp = len(source) == 0, io.BytesIO(source)
+    else:
+        try:
+            empty, fp = os.path.getsize(source) == 0, source
+        except OSError as exc:
+            raise DataError(f"cannot read the file: {exc.strerror or exc}") from None
+    if empty:
+        raise DataError("empty file (0 bytes): the copy or download did not finish")
+    try:
+        img = Image.open(fp)
+    except Image.DecompressionBombError as exc:  # Pillow's own, higher limit: say it our way
+        m = re.search(r"\((\d+) pixels\)", str(exc))
+        raise DataError(_too_many_pixels(int(m.group(1)) if m else None)) from None
+    except UnidentifiedImageError:
+        raise DataError("not a readable image: the file is damaged, or another kind of file "
+                        "under an image extension") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise DataError(f"damaged image header ({exc})") from None
+    width, height = img.size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise DataError(_too_many_pixels(width * height, width, height))
+    try:
+        img.seek(0)  # first frame of an animation
+        img.load()
+    except (OSError, SyntaxError, ValueError, EOFError, zlib.error) as exc:
+        raise DataError(f"truncated or damaged image ({exc}): copy or download it again") from None
     img = ImageOps.exif_transpose(img)
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(img, dtype=np.float32)
@@ -255,6 +401,13 @@ def open_image(source: bytes | str | Path) -> Image.Image:
         background.paste(img.convert("RGBA"), mask=img.convert("RGBA").getchannel("A"))
         img = background
     return img.convert("RGB")
+
+
+def _too_many_pixels(pixels: int | None, width: int | None = None, height: int | None = None) -> str:
+    size = f"{width}x{height} = {pixels:,} pixels" if width else (f"{pixels:,} pixels" if pixels else "too many pixels")
+    return (f"image too large: {size}, over the limit of {MAX_IMAGE_PIXELS:,} pixels "
+            "(a decompression bomb, or a picture far larger than a model needs): "
+            "downscale it before using it")
 
 
 def frame_box(kind: str, width: int, height: int, framing: str) -> tuple[int, int, int, int]:
@@ -279,10 +432,16 @@ def preprocess(img: Image.Image, size: int, kind: str = "generic", framing: str 
 
 def _decode(entry: _Entry, size: int, framing: str) -> np.ndarray | str:
     try:
+        img = open_image(entry.read())
+        if min(img.size) < MIN_IMAGE_SIDE:
+            raise DataError(f"image too small: {img.width}x{img.height} pixels, under {MIN_IMAGE_SIDE} "
+                            "pixels a side there is no picture to learn from")
         if entry.framed:
-            return preprocess(open_image(entry.read()), size, "generic", "center")
-        return preprocess(open_image(entry.read()), size, entry.kind, framing)
-    except Exception as exc:  # any unreadable file is skipped and reported, never fatal
+            return preprocess(img, size, "generic", "center")
+        return preprocess(img, size, entry.kind, framing)
+    except DataError as exc:  # the file is unusable, and the message says why
+        return f"{entry.name}: {exc}"
+    except Exception as exc:  # any other failure also only skips the file, never the run
         return f"{entry.name}: {type(exc).__name__}: {exc}"
 
 

@@ -106,14 +106,14 @@ def load(name_or_path: str | Path, device: torch.device | str = "cpu") -> Genera
     Only safetensors and JSON are read: loading never unpickles code."""
     folder, card, spec = open_checkpoint(name_or_path)
     G = spec.build_generator()
-    load_weights(G, folder / card.get("files", {}).get("generator", GENERATOR_FILE))
+    load_weights(G, _weights_file(folder, card, "generator", GENERATOR_FILE))
     return GeneratorPipeline(G, spec, card, device, folder)
 
 
 def load_discriminator(name_or_path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
     folder, card, spec = open_checkpoint(name_or_path)
     D = spec.build_discriminator()
-    load_weights(D, folder / card.get("files", {}).get("discriminator", DISCRIMINATOR_FILE))
+    load_weights(D, _weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE))
     return D.to(device).eval()
 
 
@@ -121,10 +121,27 @@ def open_checkpoint(name_or_path: str | Path) -> tuple[Path, dict, ModelSpec]:
     """(folder, model card, ModelSpec) of a checkpoint, without loading weights."""
     folder = resolve_checkpoint(name_or_path)
     card = read_json(folder / CARD_FILE)
+    if not isinstance(card, dict):
+        raise CheckpointError(f"{folder / CARD_FILE} must hold a JSON object (with \"model\" and \"files\"), "
+                              f"not a {type(card).__name__}")
     return folder, card, _spec_from_card(card, folder)
 
 
+def _weights_file(folder: Path, card: dict, key: str, default: str) -> Path:
+    """The weights file the card names for `key`: a plain file name inside the
+    checkpoint folder (a card cannot point elsewhere)."""
+    files = card.get("files", {})
+    name = files.get(key, default) if isinstance(files, dict) else None
+    if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+        raise CheckpointError(f"{folder / CARD_FILE}: files.{key} must be a file name inside the checkpoint "
+                              f"folder, not {name!r}")
+    return folder / name
+
+
 def _spec_from_card(card: dict, folder: Path) -> ModelSpec:
+    if not isinstance(card.get("model"), str):
+        raise CheckpointError(f"{folder / CARD_FILE} names no model: it needs \"model\": one of the names "
+                              "that `python -m gan_core info` lists")
     try:
         return get_model(card["model"])
     except KeyError as exc:
