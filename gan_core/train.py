@@ -138,6 +138,14 @@ def _setup_distributed(device: torch.device) -> tuple[int, int, torch.device]:
 # ----------------------------------------------------------------------------- loop
 
 
+def _remove_partial_writes(out: Path) -> None:
+    """A process killed mid-write (SIGKILL, power loss) leaves atomic_write's temporary
+    file behind; the checkpoint it was replacing is intact, so the leftover can go."""
+    for folder in (out, out / "export"):
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
 def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None,
           dataset: ImageSet | None = None, data_progress: Callable[[int, int], None] | None = None) -> TrainResult:
     """Train `config.model` on `config.data` (or on a ready `dataset`).
@@ -156,6 +164,7 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
         saved = json.loads((out / "config.json").read_text())
         if saved["model"] != config.model:
             raise ValueError(f"{out} was trained as {saved['model']}, not {config.model}")
+        _remove_partial_writes(out)
 
     device = pick_device(config.device)
     rank, world, device = _setup_distributed(device)
