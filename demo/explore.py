@@ -423,15 +423,23 @@ def _share(value) -> str:
 
 
 @gpu(duration=120)
-def project_photo(model_name: str, image: Image.Image | None, restarts: int, steps: int,
+def project_photo(model_name: str, image: str | Path | Image.Image | None, restarts: int, steps: int,
                   progress=gr.Progress()) -> tuple[Image.Image, Image.Image, str, str, str]:
     """(the photo as the model sees it, the reconstruction, a report, the latent as
-    text for the link, the new subject)."""
+    text for the link, the new subject). `image` is the uploaded file's path: it is
+    opened only by gan_core.data.open_image, which refuses damaged files and
+    decompression bombs with a message."""
+    from gan_core.data import DataError, open_image
     from gan_core.projection import project_image
 
     pipe = _check_model(model_name)
     if image is None:
         raise _input_error("Upload a photo first.")
+    if not isinstance(image, Image.Image):
+        try:
+            image = open_image(image)
+        except DataError as exc:
+            raise _input_error(f"This file cannot be used as a photo: {exc}") from None
     try:
         restarts, steps = int(restarts), int(steps)
     except (TypeError, ValueError):
@@ -630,8 +638,9 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> None:
                 gr.Markdown(EXPLAIN["photo"])
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=1, min_width=260):
-                        upload = gr.Image(label="A face photo", type="pil", sources=["upload", "clipboard"],
-                                          height=256, elem_id="photo-upload")
+                        # A file, not gr.Image: only gan_core's checked reader opens what users send.
+                        upload = gr.File(label="A face photo (JPEG, PNG, WebP...)", file_types=["image"],
+                                         type="filepath", height=120, elem_id="photo-upload")
                         restarts = gr.Slider(1, 16, value=6, step=1, label="Restarts")
                         steps = gr.Slider(10, 1000, value=200, step=10, label="Steps")
                         project = gr.Button("Project into the latent space", variant="primary",

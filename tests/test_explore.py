@@ -279,3 +279,14 @@ def test_attribute_slider_moves_along_the_saved_direction(tiny_checkpoint_dir):
     assert "| Smiling | smiling | +0.20 | +0.02 | 90% |" in explore.attribute_report(TINY_CHECKPOINT)
     with pytest.raises(gr.Error, match="Choose an attribute"):
         explore.render_attribute(TINY_CHECKPOINT, "7", "Bald", 0.5)
+
+
+def test_a_bad_upload_is_refused_with_a_message(tiny_checkpoint_dir, tmp_path):
+    fake = tmp_path / "face.png"
+    fake.write_text("not an image at all")
+    with pytest.raises(gr.Error, match="cannot be used as a photo: not a readable image"):
+        explore.project_photo(TINY_CHECKPOINT, str(fake), 1, 10, progress=lambda *a, **k: None)
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    with pytest.raises(gr.Error, match="empty file"):
+        explore.project_photo(TINY_CHECKPOINT, str(empty), 1, 10, progress=lambda *a, **k: None)
