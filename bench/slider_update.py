@@ -3,9 +3,9 @@
 What is measured
     Moving the turn slider (or an attribute slider) calls `demo.explore.render_turn`:
     latents for the subject and the picks, seven images of the row (t from -1 to +1)
-    and the image at the slider's t, decoded in one batch by the 64x64 generator, laid
-    out as a row; then Gradio writes both images to its cache as PNG files
-    (`gr.Image.postprocess`), which is what the server does before answering. Rows:
+    and the image at the slider's t, decoded by the 64x64 generator and laid out as a
+    row; then both are written as PNG files (`serve_files`) and Gradio copies them into
+    its cache, which is what the server does before answering. Rows:
 
     handler          render_turn alone (decode + layout); the row does not depend on t, so
                      while the slider moves it comes from a small cache and only the
@@ -81,23 +81,23 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
 
-    import gradio as gr
-
     from demo import explore
     from demo.generate import load_pipeline
 
     name, described = _model_name(args.model)
     pipe = load_pipeline(name)
     subject, left, right = "11", "1, 2, 3, 4", "5, 6, 7, 8"
-    image_out = gr.Image(type="pil", format="png")
+    from gradio.processing_utils import save_file_to_cache
+
+    cache_dir = tempfile.mkdtemp()
+    served = explore.serve_files(explore.render_turn)
 
     def handler():
         return explore.render_turn(name, subject, left, right, "picks", 0.4)
 
-    def server():
-        main_image, row = handler()
-        image_out.postprocess(main_image)
-        image_out.postprocess(row)
+    def server():  # what the app runs: PNG files of our own, then Gradio's copy into its cache
+        for path in served(name, subject, left, right, "picks", 0.4):
+            save_file_to_cache(path, cache_dir)
 
     latents = torch.randn(len(explore.ROW_TS) + 1, pipe.spec.nz)
 

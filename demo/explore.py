@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
+import os
 import tempfile
 from collections import OrderedDict
 from pathlib import Path
@@ -178,6 +180,38 @@ def _decode_cached(pipe, latents: torch.Tensor) -> torch.Tensor:
     while len(_ROW_CACHE) > _ROW_CACHE_SIZE:
         _ROW_CACHE.popitem(last=False)
     return images
+
+
+# ----------------------------------------------------------------------------- serving images
+
+IMAGE_DIR = Path(tempfile.gettempdir()) / "gan-studio" / "images"
+
+
+def image_file(image: Image.Image) -> str:
+    """`image` as a PNG named by its content, written atomically.
+
+    Gradio writes a returned PIL image to its cache by truncating and rewriting the same
+    path for the same content, so two users who get the same picture at once can be sent
+    a half-written file; it copies a returned *file* into the cache atomically instead."""
+    data = io.BytesIO()
+    image.save(data, format="PNG")
+    path = IMAGE_DIR / f"{hashlib.sha1(data.getvalue()).hexdigest()[:20]}.png"
+    if not path.exists():
+        IMAGE_DIR.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".png", dir=IMAGE_DIR)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.getvalue())
+        os.replace(tmp, path)
+    return str(path)
+
+
+def serve_files(fn):
+    """The event handler for `fn`: its images become files (see image_file)."""
+    @functools.wraps(fn)
+    def handler(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        return tuple(image_file(x) if isinstance(x, Image.Image) else x for x in out)
+    return handler
 
 
 # ----------------------------------------------------------------------------- gallery
@@ -667,11 +701,13 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> None:
         return event.then(view_query, view_inputs, query, queue=False, **private).then(
             None, query, link, js=URL_JS, **private)
 
-    walk_io = dict(fn=render_walk, inputs=[model, walk, method, walk_t, frames, photo], outputs=[walk_image, walk_row])
-    turn_io = dict(fn=render_turn, inputs=[model, subject, left, right, turn_from, turn_t, photo],
+    walk_io = dict(fn=serve_files(render_walk), inputs=[model, walk, method, walk_t, frames, photo],
+                   outputs=[walk_image, walk_row])
+    turn_io = dict(fn=serve_files(render_turn), inputs=[model, subject, left, right, turn_from, turn_t, photo],
                    outputs=[turn_image, turn_row])
-    arith_io = dict(fn=render_arithmetic, inputs=[model, a, b, c, noise, photo], outputs=[terms_image, result_image])
-    attr_io = dict(fn=render_attribute, inputs=[model, subject, attribute, attribute_t, photo],
+    arith_io = dict(fn=serve_files(render_arithmetic), inputs=[model, a, b, c, noise, photo],
+                    outputs=[terms_image, result_image])
+    attr_io = dict(fn=serve_files(render_attribute), inputs=[model, subject, attribute, attribute_t, photo],
                    outputs=[attr_image, attr_row])
     gallery_io = dict(fn=render_gallery, inputs=[model, page], outputs=gallery)
 
@@ -714,7 +750,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> None:
     play.click(make_walk_animation, [model, walk, method, anim_frames, anim_fps, anim_format, photo],
                animation, api_name="walk_animation").then(lambda p: p, animation, animation_file, **private)
 
-    projected = project.click(project_photo, [model, upload, restarts, steps],
+    projected = project.click(serve_files(project_photo), [model, upload, restarts, steps],
                               [target_image, recon_image, photo_report, photo, subject], api_name="project",
                               concurrency_limit=1)  # minutes of CPU each: one at a time
     update_link(render_all(projected))

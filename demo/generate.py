@@ -109,6 +109,14 @@ def generate(model_name: str | None, seed: int | float | None, grid_size: int) -
     return grid, str(_save_png(grid, f"{model_name}-seed{seed}-{num_images}.png"))
 
 
+def generate_files(model_name: str | None, seed: int | float | None, grid_size: int) -> tuple[str, str]:
+    """The Generate event: the grid's PNG file for both the picture and the download.
+    Gradio copies a returned file into its cache atomically, where it would rewrite a
+    returned PIL image in place, a race between two people asking for the same grid."""
+    _, path = generate(model_name, seed, grid_size)
+    return path, path
+
+
 def _save_png(image: Image.Image, filename: str) -> Path:
     DOWNLOAD_DIR.mkdir(parents=True, exist_ok=True)
     path = DOWNLOAD_DIR / filename
@@ -218,7 +226,7 @@ def build_generate_tab() -> None:
     # No triggers: runs when the page loads and whenever the model changes.
     gr.on(None, show_model_card, inputs=model, outputs=[card_md, card_json], api_visibility="private")
     dice.click(random_seed, outputs=seed, queue=False, api_visibility="private")
-    gr.on([generate_btn.click, seed.submit], generate, inputs=[model, seed, grid_size],
+    gr.on([generate_btn.click, seed.submit], generate_files, inputs=[model, seed, grid_size],
           outputs=[grid, download], api_name="generate", validator=validate_inputs
           ).success(lambda: gr.DownloadButton(interactive=True), outputs=download, queue=False,
                     api_visibility="private")  # nothing to download before the first grid
