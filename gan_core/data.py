@@ -285,13 +285,7 @@ def _list_zip(path: Path, classes, split, budget: _ReadBudget) -> tuple[list[_En
                         budget.take(name, len(data))
                 except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
                     problem = f"cannot be unpacked ({exc}); skipped"
-            if Path(name).name == CELEBA_ATTR_FILE:
-                if problem is None:
-                    attr_text = data.decode("utf-8", "replace")
-            elif problem is not None:
-                entries.append(_refused(name, problem))
-            else:
-                entries.append(_Entry(name, (lambda d=data: d), "", "generic"))
+            attr_text = _add_member(entries, name, None if problem else data, problem) or attr_text
     return entries, attr_text, framed
 
 
@@ -311,14 +305,20 @@ def _list_tar(path: Path, classes, split, budget: _ReadBudget) -> tuple[list[_En
             if problem is None:
                 budget.take(name, member.size)
                 data = tf.extractfile(member).read()
-            if Path(name).name == CELEBA_ATTR_FILE:
-                if problem is None:
-                    attr_text = data.decode("utf-8", "replace")
-            elif problem is not None:
-                entries.append(_refused(name, problem))
-            else:
-                entries.append(_Entry(name, (lambda d=data: d), "", "generic"))
+            attr_text = _add_member(entries, name, None if problem else data, problem) or attr_text
     return entries, attr_text
+
+
+def _add_member(entries: list, name: str, data: bytes | None, problem: str | None) -> str | None:
+    """File an archive member: a CelebA attribute file's text is returned; an image
+    becomes an entry, or a refused entry saying why."""
+    if Path(name).name == CELEBA_ATTR_FILE:
+        return data.decode("utf-8", "replace") if problem is None else None
+    if problem is not None:
+        entries.append(_refused(name, problem))
+    else:
+        entries.append(_Entry(name, (lambda d=data: d), "", "generic"))
+    return None
 
 
 # ----------------------------------------------------------------------------- labels
