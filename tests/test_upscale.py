@@ -83,10 +83,27 @@ def seam_ratio(out: np.ndarray, tile: int, scale: int = 4) -> float:
     return max(ratios)
 
 
-def test_no_visible_seams_with_blending_and_the_measure_can_fail():
+class RandomConvNet(nn.Module):
+    """Bicubic plus a small random residual conv net: a 7 px receptive field and
+    zero padding, whose output near a tile's edge differs from the same spot
+    seen inside a larger tile."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.Tanh(), nn.Conv2d(8, 8, 3, padding=1),
+                                  nn.Tanh(), nn.Conv2d(8, 3, 3, padding=1))
+
+    def forward(self, x):
+        y = F.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
+        return y + 0.3 * self.body(y)
+
+
+@pytest.mark.parametrize("model", [DarkBorders(), RandomConvNet()], ids=["dark-borders", "random-conv"])
+def test_no_visible_seams_with_blending_and_the_measure_can_fail(model):
     img = smooth_photo(96, 96, seed=3)
-    blended = seam_ratio(np.asarray(upscale_image(DarkBorders(), img, tile=32, overlap=8)), 32)
-    hard = seam_ratio(np.asarray(upscale_image(DarkBorders(), img, tile=32, overlap=0)), 32)
+    blended = seam_ratio(np.asarray(upscale_image(model, img, tile=32, overlap=8)), 32)
+    hard = seam_ratio(np.asarray(upscale_image(model, img, tile=32, overlap=0)), 32)
     print(f"seam ratio: blended {blended:.3f}, overlap=0 {hard:.3f}")
     assert blended < 1.2
     assert hard > 2.0  # without overlap each tile's darkened edges meet at every border
@@ -191,6 +208,12 @@ def test_damaged_file_gets_data_error():
 def test_wrong_scale_model_is_explained():
     with pytest.raises(ValueError, match="scale=2"):
         upscale_image(Bicubic(), Image.new("RGB", (20, 20)), scale=2, tile=16, overlap=4)
+
+
+def test_cmyk_and_training_mode_model():
+    model = RandomConvNet().train()
+    assert upscale_image(model, Image.new("CMYK", (10, 10)), tile=8, overlap=2).mode == "RGB"
+    assert model.training  # put back as it was
 
 
 def test_bicubic_upscale_matches_modes():
