@@ -45,8 +45,8 @@ def test_discriminator_logits_any_size_and_features():
     torch.manual_seed(0)
     D = SRDiscriminator().eval()
     with torch.no_grad():
-        assert D(torch.zeros(2, 3, 96, 96)).shape == (2, 1)
-        assert D(torch.zeros(3, 3, 64, 80)).shape == (3, 1)  # adaptive pool: sizes other than 96 work
+        assert D(torch.zeros(2, 3, 96, 96)).shape == (2,)
+        assert D(torch.zeros(3, 3, 64, 80)).shape == (3,)  # adaptive pool: sizes other than 96 work
         feats = D.features(torch.zeros(1, 3, 96, 96))
     assert [f.shape[1] for f in feats] == [64, 64, 128, 128, 256, 256, 512, 512]
     assert feats[-1].shape[-2:] == (6, 6)  # four stride-2 convs: 96 / 16

@@ -24,6 +24,8 @@ import math
 import torch
 from torch import nn
 
+from . import BlockDiscriminator
+
 SCALE = 4  # the paper's upscaling factor
 SR_BLOCKS = 16  # residual blocks in SRResNet
 SR_CHANNELS = 64  # feature maps throughout SRResNet
@@ -96,8 +98,9 @@ class SRResNet(nn.Module):
         return self.tail(self.upsample(feat))
 
 
-class SRDiscriminator(nn.Module):
-    """HR image (N, 3, H, W) in [-1, 1] -> logit (N, 1).
+class SRDiscriminator(BlockDiscriminator):
+    """HR image (N, 3, H, W) in [-1, 1] -> logit (N,), like the library's other
+    discriminators; `features(x)` gives each conv block's activations.
 
     For the paper's 96 x 96 crops:
         x                                             N x   3 x 96 x 96
@@ -148,15 +151,6 @@ class SRDiscriminator(nn.Module):
             nn.Linear(1024, 1),
         )
 
-    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        out = []
-        for block in self.blocks:
-            x = block(x)
-            out.append(x)
-        return out
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.blocks(x))
 
 
 class DenseBlock(nn.Module):
