@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
-import os
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 
@@ -24,13 +21,14 @@ import torch
 from PIL import Image
 
 import gan_core
-from gan_core.arithmetic import concept_mean, variations
+from gan_core.arithmetic import concept_mean, variations, vector_arithmetic
 from gan_core.checkpoint import CheckpointError
 from gan_core.directions import along, turn_vector
 from gan_core.images import make_grid, to_pil
 from gan_core.latent import latent_at, latent_walk, latents_for_seeds
 from gan_core.presets import Presets, load_presets
 
+from .files import ROOT, png_file, write_file
 from .generate import _check_model, _input_error
 from .gpu import best_device, gpu
 from .view_state import (MAX_SEED, PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS, ExploreView,
@@ -38,8 +36,8 @@ from .view_state import (MAX_SEED, PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAME
 
 GALLERY_SIZE = 32  # page p shows seeds 32p .. 32p + 31
 ROW_TS = [-1.0, -2 / 3, -1 / 3, 0.0, 1 / 3, 2 / 3, 1.0]  # the paper's figure 8 row: t from -1 to +1
+ANIMATIONS = ROOT / "animations"
 VARIATION_SPREAD = 0.25  # the paper's uniform noise around an arithmetic result
-ANIMATION_DIR = Path(tempfile.gettempdir()) / "gan-studio" / "animations"
 
 PICK_TARGETS = {  # radio label -> the field a gallery click edits
     "Subject": "subject",
@@ -184,33 +182,12 @@ def _decode_cached(pipe, latents: torch.Tensor) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------- serving images
 
-IMAGE_DIR = Path(tempfile.gettempdir()) / "gan-studio" / "images"
-
-
-def image_file(image: Image.Image) -> str:
-    """`image` as a PNG named by its content, written atomically.
-
-    Gradio writes a returned PIL image to its cache by truncating and rewriting the same
-    path for the same content, so two users who get the same picture at once can be sent
-    a half-written file; it copies a returned *file* into the cache atomically instead."""
-    data = io.BytesIO()
-    image.save(data, format="PNG")
-    path = IMAGE_DIR / f"{hashlib.sha1(data.getvalue()).hexdigest()[:20]}.png"
-    if not path.exists():
-        IMAGE_DIR.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".png", dir=IMAGE_DIR)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.getvalue())
-        os.replace(tmp, path)
-    return str(path)
-
-
 def serve_files(fn):
-    """The event handler for `fn`: its images become files (see image_file)."""
+    """The event handler for `fn`: its images become PNG files (see demo/files.py)."""
     @functools.wraps(fn)
     def handler(*args, **kwargs):
         out = fn(*args, **kwargs)
-        return tuple(image_file(x) if isinstance(x, Image.Image) else x for x in out)
+        return tuple(png_file(x) if isinstance(x, Image.Image) else x for x in out)
     return handler
 
 
@@ -254,8 +231,7 @@ def render_walk(model_name: str, waypoints: str, method: str, t: float, frames: 
                 photo: str = "") -> tuple[Image.Image, Image.Image]:
     """(the image at t along the path, a row of `frames` images from start to end)."""
     pipe = _check_model(model_name)
-    if method not in WALK_METHODS:
-        raise _input_error(f"Interpolation must be one of {', '.join(WALK_METHODS)}.")
+    _check_method(method)
     frames = _check_frames(frames)
     z = faces_to_latents(pipe, waypoints, "Walk waypoints", photo, minimum=2)
     return _row(pipe, latent_walk(z, frames, method), latent_at(z, _check_walk_t(t), method))
@@ -269,6 +245,11 @@ def _check_walk_t(t) -> float:
     if not 0.0 <= t <= 1.0:
         raise _input_error("t along the path runs from 0 to 1.")
     return t
+
+
+def _check_method(method) -> None:
+    if method not in WALK_METHODS:
+        raise _input_error(f"Interpolation must be one of {', '.join(WALK_METHODS)}.")
 
 
 def _check_frames(frames) -> int:
@@ -288,8 +269,7 @@ def make_walk_animation(model_name: str, waypoints: str, method: str, frames: in
     from gan_core.animation import save_animation
 
     pipe = _check_model(model_name)
-    if method not in WALK_METHODS:
-        raise _input_error(f"Interpolation must be one of {', '.join(WALK_METHODS)}.")
+    _check_method(method)
     fmt = str(fmt).lower()
     if fmt not in ("gif", "webp"):
         raise _input_error("The animation format must be GIF or WebP.")
@@ -305,10 +285,8 @@ def make_walk_animation(model_name: str, waypoints: str, method: str, frames: in
     z = faces_to_latents(pipe, waypoints, "Walk waypoints", photo, minimum=2)
     images = pipe.decode(latent_walk(z, frames, method))
     key = hashlib.sha1(f"{model_name}|{waypoints}|{method}|{frames}|{fps}|{photo}".encode()).hexdigest()[:12]
-    ANIMATION_DIR.mkdir(parents=True, exist_ok=True)
-    path = ANIMATION_DIR / f"{model_name}-walk-{key}.{fmt}"
-    save_animation(images, path, fps=fps, boomerang=True, scale=4)
-    return str(path)
+    data = save_animation(images, None, format=fmt, fps=fps, boomerang=True, scale=4)
+    return write_file(data, ANIMATIONS / f"{model_name}-walk-{key}.{fmt}")
 
 
 # ----------------------------------------------------------------------------- turn
@@ -365,7 +343,7 @@ def render_arithmetic(model_name: str, a: str, b: str, c: str, noise: int,
     if not all((text or "").strip() for text in (a, b, c)):
         return None, None  # still being filled in
     terms = [faces_to_latents(pipe, text, label, photo) for text, label in ((a, "A"), (b, "B"), (c, "C"))]
-    result = concept_mean(terms[0]) - concept_mean(terms[1]) + concept_mean(terms[2])
+    result = vector_arithmetic([(+1, terms[0]), (-1, terms[1]), (+1, terms[2])])
     noise = _check_noise_seed(noise)
     neighbours = variations(result, 8, VARIATION_SPREAD, generator=torch.Generator().manual_seed(noise))
     grid_latents = torch.cat([neighbours[:4], result.view(1, -1), neighbours[4:]])
@@ -499,15 +477,11 @@ def project_photo(model_name: str, image: str | Path | Image.Image | None, resta
 # ----------------------------------------------------------------------------- link
 
 
-def view_query(tab, model, subject, page, walk, method, walk_t, frames, left, right, turn_from, turn_t, preset,
-               a, b, c, noise, attribute, attribute_t, photo) -> str:
-    view = ExploreView(tab=tab or "walk", model=model or "", subject=str(subject or ""), page=int(page or 0),
-                       walk=walk or "", method=method or "slerp", walk_t=float(walk_t or 0),
-                       frames=int(frames or WALK_FRAMES[0]), left=left or "", right=right or "",
-                       turn_from=turn_from or "picks", turn_t=float(turn_t or 0), preset=preset or "", a=a or "",
-                       b=b or "", c=c or "", noise=int(noise or 0), attribute=attribute or "",
-                       attribute_t=float(attribute_t or 0), photo=photo or "")
-    # Only what differs from the model's opening view: restore_view starts from the same one.
+def view_query(*values) -> str:
+    """The link's query string for the values of the view's components (in
+    ExploreView's field order); only what differs from the model's opening view,
+    since restore_view starts from the same one."""
+    view = ExploreView.from_values(values)
     return view.to_query(baseline=initial_view(view.model) if view.model else None)
 
 
@@ -763,9 +737,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> None:
                                                                 queue=False, **private)
 
     # Opening the page: restore the linked view, then draw every panel.
-    restored = app.load(restore_outputs, None, [main_tabs, sub_tabs, tab, model, subject, page, walk, method, walk_t,
-                                                frames, left, right, turn_from, turn_t, preset, a, b, c, noise,
-                                                attribute, attribute_t, photo, report], **private)
+    restored = app.load(restore_outputs, None, [main_tabs, sub_tabs, *view_inputs, report], **private)
     restored.then(lambda m: gr.Dropdown(choices=attribute_choices(m)), model, attribute, **private)
     update_link(render_all(restored))
 
@@ -779,8 +751,5 @@ def initial_view_outputs(model_name: str):
 def restore_outputs(request: gr.Request):
     v = restore_view(request)
     linked = bool(request is not None and request.query_params)
-    return (gr.Tabs(selected="explore") if linked else gr.skip(), gr.Tabs(selected=v.tab), v.tab, v.model or None,
-            v.subject, v.page, v.walk, v.method, v.walk_t, v.frames, v.left, v.right, v.turn_from, v.turn_t,
-            v.preset or None, v.a, v.b, v.c, v.noise, v.attribute or None, v.attribute_t, v.photo,
+    return (gr.Tabs(selected="explore") if linked else gr.skip(), gr.Tabs(selected=v.tab), *v.values(),
             attribute_report(v.model))
-

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import random
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 from PIL import Image
@@ -18,12 +15,12 @@ from PIL import Image
 import gan_core
 from gan_core.checkpoint import CheckpointError
 
+from .files import png_file
+
 GRID_SIZES = [1, 4, 9, 16, 36, 64]
 DEFAULT_GRID_SIZE = 16
 # torch accepts 64-bit seeds; 32 bits are plenty and survive JSON/JavaScript intact.
 MAX_SEED = 2**32 - 1
-# Downloadable PNGs are named after their inputs, so identical requests reuse one file.
-DOWNLOAD_DIR = Path(tempfile.gettempdir()) / "gan-studio"
 
 NO_MODELS_MESSAGE = (
     "**No trained model is available yet.** Train one with `python -m gan_core train ...` "
@@ -106,7 +103,7 @@ def generate(model_name: str | None, seed: int | float | None, grid_size: int) -
     num_images = _check_grid_size(grid_size)
     pipe = _check_model(model_name)
     grid = pipe.grid(num_images, seed=seed)
-    return grid, str(_save_png(grid, f"{model_name}-seed{seed}-{num_images}.png"))
+    return grid, png_file(grid, f"{model_name}-seed{seed}-{num_images}.png", folder="downloads")
 
 
 def generate_files(model_name: str | None, seed: int | float | None, grid_size: int) -> tuple[str, str]:
@@ -115,17 +112,6 @@ def generate_files(model_name: str | None, seed: int | float | None, grid_size: 
     returned PIL image in place, a race between two people asking for the same grid."""
     _, path = generate(model_name, seed, grid_size)
     return path, path
-
-
-def _save_png(image: Image.Image, filename: str) -> Path:
-    DOWNLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    path = DOWNLOAD_DIR / filename
-    # Write then rename, so a concurrent identical request never serves half a file.
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=DOWNLOAD_DIR)
-    os.close(fd)
-    image.save(tmp, format="PNG")
-    os.replace(tmp, path)
-    return path
 
 
 def random_seed() -> int:

@@ -23,6 +23,7 @@ MAX_FACES = 16  # per list: more gives no better mean and a URL nobody can read
 WALK_FRAMES = (2, 16)
 SLIDER_RANGE = 2.0  # turn and attribute sliders run over [-2, 2]
 FACE_FIELDS = {"subject", "walk", "left", "right", "a", "b", "c"}
+DROPDOWNS = {"model", "preset", "attribute"}
 
 
 @dataclass
@@ -49,6 +50,20 @@ class ExploreView:
     attribute: str = ""
     attribute_t: float = 0.0
     photo: str = ""
+
+    @classmethod
+    def from_values(cls, values) -> "ExploreView":
+        """A view from the UI components' values, in field order (the event's inputs);
+        an empty dropdown or number box (None) takes the field's default."""
+        view = cls()
+        for f, value in zip(fields(cls), values, strict=True):
+            if value is not None:
+                setattr(view, f.name, {"int": int, "float": float}.get(f.type, str)(value))
+        return view
+
+    def values(self) -> list:
+        """The components' values, in field order; dropdowns get None for "nothing chosen"."""
+        return [None if (k in DROPDOWNS and not v) else v for k, v in asdict(self).items()]
 
     def to_query(self, baseline: "ExploreView | None" = None) -> str:
         """The fields that differ from `baseline` (what the page shows with no link; the

@@ -106,14 +106,14 @@ def load(name_or_path: str | Path, device: torch.device | str = "cpu") -> Genera
     Only safetensors and JSON are read: loading never unpickles code."""
     folder, card, spec = open_checkpoint(name_or_path)
     G = spec.build_generator()
-    load_weights(G, _weights_file(folder, card, "generator", GENERATOR_FILE))
+    load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
     return GeneratorPipeline(G, spec, card, device, folder)
 
 
 def load_discriminator(name_or_path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
     folder, card, spec = open_checkpoint(name_or_path)
     D = spec.build_discriminator()
-    load_weights(D, _weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE))
+    load_weights(D, weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE))
     return D.to(device).eval()
 
 
@@ -127,7 +127,7 @@ def open_checkpoint(name_or_path: str | Path) -> tuple[Path, dict, ModelSpec]:
     return folder, card, _spec_from_card(card, folder)
 
 
-def _weights_file(folder: Path, card: dict, key: str, default: str) -> Path:
+def weights_file(folder: Path, card: dict, key: str, default: str) -> Path:
     """The weights file the card names for `key`: a plain file name inside the
     checkpoint folder (a card cannot point elsewhere)."""
     files = card.get("files", {})

@@ -329,14 +329,13 @@ def _init_from(checkpoint: str, model: str, G, D) -> None:
     """Load an exported checkpoint's weights into fresh nets (fine-tuning, or going on
     from a shipped model when its training state is gone)."""
     from .checkpoint import load_weights
-    from .pipeline import open_checkpoint
+    from .pipeline import open_checkpoint, weights_file
 
     folder, card, spec = open_checkpoint(checkpoint)
     if spec.name != model:
         raise ValueError(f"--init-from {checkpoint} is a {spec.name}, not a {model}")
-    files = card.get("files", {})
-    load_weights(G, folder / files.get("generator", GENERATOR_FILE))
-    load_weights(D, folder / files.get("discriminator", DISCRIMINATOR_FILE))
+    load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
+    load_weights(D, weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE))
 
 
 def _fmt(metrics: dict) -> str:
