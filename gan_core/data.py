@@ -360,9 +360,36 @@ def open_image(source: bytes | str | Path) -> Image.Image:
     frame of an animation.
 
     Raises DataError, saying what is wrong, for an empty, unrecognised, truncated or
-    damaged file, and for an image over MAX_IMAGE_PIXELS (refused from its header,
-    before its pixels are decoded)."""
-    if isinstance(source, bytes):
+    damaged file, and ImageTooLargeError (a DataError) for an image over
+    MAX_IMAGE_PIXELS (refused from its header, before its pixels are decoded)."""
+    img = read_image(source)
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA"):
+        background = Image.new("RGB", img.size, (255, 255, 255))
+        background.paste(img.convert("RGBA"), mask=img.convert("RGBA").getchannel("A"))
+        img = background
+    return img.convert("RGB")
+
+
+class ImageTooLargeError(DataError):
+    """More pixels than allowed; `width` and `height` say how many."""
+
+    def __init__(self, message: str, width: int, height: int):
+        super().__init__(message)
+        self.width, self.height = width, height
+
+
+def read_image(source: bytes | str | Path, max_pixels: int | None = None) -> Image.Image:
+    """The checked reader under open_image: one open and one decode, the first frame,
+    upright and 8-bit (see upright_8bit), in its own mode (alpha kept).
+
+    Raises DataError for an empty, unrecognised, truncated or damaged file, and
+    ImageTooLargeError over `max_pixels` (default MAX_IMAGE_PIXELS), from the header,
+    before decoding."""
+    max_pixels = MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        source = bytes(source)
         empty, fp = len(source) == 0, io.BytesIO(source)
     else:
         try:
@@ -373,39 +400,40 @@ def open_image(source: bytes | str | Path) -> Image.Image:
         raise DataError("empty file (0 bytes): the copy or download did not finish")
     try:
         img = Image.open(fp)
-    except Image.DecompressionBombError as exc:  # Pillow's own, higher limit: say it our way
+    except Image.DecompressionBombError as exc:  # Pillow's own limit, above ours: say it our way
         m = re.search(r"\((\d+) pixels\)", str(exc))
-        raise DataError(_too_many_pixels(int(m.group(1)) if m else None)) from None
+        raise DataError(_too_many_pixels(int(m.group(1)) if m else None, limit=max_pixels)) from None
     except UnidentifiedImageError:
         raise DataError("not a readable image: the file is damaged, or another kind of file "
                         "under an image extension") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise DataError(f"damaged image header ({exc})") from None
     width, height = img.size
-    if width * height > MAX_IMAGE_PIXELS:
-        raise DataError(_too_many_pixels(width * height, width, height))
+    if width * height > max_pixels:
+        raise ImageTooLargeError(_too_many_pixels(width * height, width, height, max_pixels), width, height)
     try:
         img.seek(0)  # first frame of an animation
         img.load()
     except (OSError, SyntaxError, ValueError, EOFError, zlib.error) as exc:
         raise DataError(f"truncated or damaged image ({exc}): copy or download it again") from None
+    return upright_8bit(img)
+
+
+def upright_8bit(img: Image.Image) -> Image.Image:
+    """EXIF orientation applied, and 16-bit or float grey scaled to 8-bit L (values
+    over 255 are taken as 16-bit and scaled by 255/65535; 8-bit-range ones kept)."""
     img = ImageOps.exif_transpose(img)
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         arr = np.asarray(img, dtype=np.float32)
-        scale = 255.0 / 65535.0 if arr.max() > 255 else 1.0
-        img = Image.fromarray(np.clip(arr * scale, 0, 255).astype(np.uint8), "L")
-    if img.mode == "P" and "transparency" in img.info:
-        img = img.convert("RGBA")
-    if img.mode in ("RGBA", "LA"):
-        background = Image.new("RGB", img.size, (255, 255, 255))
-        background.paste(img.convert("RGBA"), mask=img.convert("RGBA").getchannel("A"))
-        img = background
-    return img.convert("RGB")
+        k = 255.0 / 65535.0 if arr.size and arr.max() > 255 else 1.0
+        img = Image.fromarray(np.clip(arr * k + 0.5, 0, 255).astype(np.uint8), "L")
+    return img
 
 
-def _too_many_pixels(pixels: int | None, width: int | None = None, height: int | None = None) -> str:
+def _too_many_pixels(pixels: int | None, width: int | None = None, height: int | None = None,
+                     limit: int = MAX_IMAGE_PIXELS) -> str:
     size = f"{width}x{height} = {pixels:,} pixels" if width else (f"{pixels:,} pixels" if pixels else "too many pixels")
-    return (f"image too large: {size}, over the limit of {MAX_IMAGE_PIXELS:,} pixels "
+    return (f"image too large: {size}, over the limit of {limit:,} pixels "
             "(a decompression bomb, or a picture far larger than a model needs): "
             "downscale it before using it")
 

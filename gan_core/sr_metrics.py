@@ -22,7 +22,6 @@ import math
 import numpy as np
 from PIL import Image
 
-ImageLike = "np.ndarray | Image.Image"
 
 # BT.601 luma for R, G, B in [0, 1], as MATLAB rgb2ycbcr (offset 16, range 219).
 _Y_WEIGHTS = np.array([65.481, 128.553, 24.966])

@@ -14,27 +14,21 @@ with a raised-cosine window across each overlap, so no tile border shows.
 """
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 
-from .data import DataError, open_image
+from .data import ImageTooLargeError, read_image, upright_8bit
 
 # Inputs over 4096 x 4096 (16.8 MP) are refused: at x4 that is a 268 MP, 805 MB
 # result, past what a viewer, a browser or a PNG encoder handles comfortably.
 MAX_INPUT_PIXELS = 4096 * 4096
-MAX_INPUT_SIDE = 4096
 
 ProgressFn = Callable[[int, int], None]
-
-
-class ImageTooLargeError(DataError):
-    """The photo has more pixels than the upscaler accepts; the message says the limit."""
 
 
 # ----------------------------------------------------------------------------- input
@@ -45,7 +39,7 @@ def _too_large(width: int, height: int, limit: int, scale: int) -> ImageTooLarge
     return ImageTooLargeError(
         f"image too large to upscale: {width}x{height} = {width * height:,} pixels, over the "
         f"limit of {limit:,} pixels (about {side}x{side}); the x{scale} result would be "
-        f"{width * scale}x{height * scale}. Downscale it to at most {limit:,} pixels first.")
+        f"{width * scale}x{height * scale}. Downscale it to at most {limit:,} pixels first.", width, height)
 
 
 def _split(img: Image.Image) -> tuple[Image.Image, Image.Image | None, bool]:
@@ -53,12 +47,7 @@ def _split(img: Image.Image) -> tuple[Image.Image, Image.Image | None, bool]:
 
     Colours under transparent pixels are kept as stored, not composited: blending
     them with a background would leave halos along the alpha edges once upscaled."""
-    img = ImageOps.exif_transpose(img)
-    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        # Same rule as open_image: 16-bit values are scaled down, 8-bit-range ones kept.
-        arr = np.asarray(img, dtype=np.float32)
-        k = 255.0 / 65535.0 if arr.size and arr.max() > 255 else 1.0
-        img = Image.fromarray(np.clip(arr * k + 0.5, 0, 255).astype(np.uint8), "L")
+    img = upright_8bit(img)
     if img.mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
     elif img.mode in ("PA", "RGBa", "La"):
@@ -76,28 +65,25 @@ def load_for_upscale(image: Image.Image | str | Path | bytes, *, scale: int = 4,
                      max_input_pixels: int = MAX_INPUT_PIXELS) -> tuple[Image.Image, Image.Image | None, bool]:
     """(RGB, alpha or None, grayscale?) of a PIL image, a path or file bytes.
 
-    Paths and bytes go through `open_image` first, which refuses empty, damaged and
-    oversized files with a DataError; the file is then read again for its alpha
-    channel, which `open_image` composites on white. Raises ImageTooLargeError over
-    `max_input_pixels`, before any pixel is decoded when given a file."""
+    Paths and bytes are read once by `read_image`, which refuses empty, damaged and
+    oversized files with a DataError and keeps the alpha channel. Raises
+    ImageTooLargeError over `max_input_pixels`, before any pixel is decoded when given
+    a file."""
     if isinstance(image, Image.Image):
         if image.width * image.height > max_input_pixels:
             raise _too_large(image.width, image.height, max_input_pixels, scale)
         return _split(image)
-    if isinstance(image, (bytes, bytearray, memoryview)):
-        image = bytes(image)
-    try:  # the header's size, so an oversized photo is refused before decoding
-        with Image.open(io.BytesIO(image) if isinstance(image, bytes) else image) as head:
-            width, height = head.size
-    except Exception:  # noqa: BLE001 - open_image below says what is wrong with the file
-        width = height = 0
-    if width * height > max_input_pixels:
-        raise _too_large(width, height, max_input_pixels, scale)
-    open_image(image)  # validation: raises DataError with the reason
-    with Image.open(io.BytesIO(image) if isinstance(image, bytes) else image) as raw:
-        raw.seek(0)
-        raw.load()
-        return _split(raw)
+    try:
+        return _split(read_image(image, max_pixels=max_input_pixels))
+    except ImageTooLargeError as exc:  # say it with the upscaler's numbers
+        raise _too_large(exc.width, exc.height, max_input_pixels, scale) from None
+
+
+def _to_uint8(x: torch.Tensor) -> np.ndarray:
+    """(3, h, w) float in [-1, 1] -> (h, w, 3) uint8, in place: unlike images.to_uint8
+    it makes no float copy of the band, which the memory bound counts on."""
+    x = x.clamp_(-1, 1).add_(1).mul_(127.5).round_()
+    return x.to(torch.uint8).permute(1, 2, 0).numpy()
 
 
 def _join(rgb: Image.Image, alpha: Image.Image | None, gray: bool) -> Image.Image:
@@ -163,12 +149,6 @@ def memory_estimate(width: int, height: int, *, scale: int = 4, tile: int = 128,
     alpha_bytes = hr_w * hr_h + width * height if alpha else 0  # bicubic alpha, L
     tile_bytes = (tile + 2 * overlap) ** 2 * 3 * 4 * (1 + scale * scale) * 3
     return result + band + finishing + padded_input + alpha_bytes + tile_bytes
-
-
-def _to_uint8(x: torch.Tensor) -> np.ndarray:
-    """(3, h, w) float in [-1, 1] -> (h, w, 3) uint8, clamped first."""
-    x = x.clamp_(-1, 1).add_(1).mul_(127.5).round_()
-    return x.to(torch.uint8).permute(1, 2, 0).numpy()
 
 
 # ----------------------------------------------------------------------------- API
