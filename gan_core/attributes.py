@@ -435,17 +435,11 @@ def save_classifier(folder: str | Path, model: AttributeClassifier, card: dict) 
 def resolve_classifier(name_or_path: str | Path) -> Path:
     """The folder of a classifier: a folder or file inside it, or a name looked up
     where checkpoints are ($GAN_CORE_CHECKPOINTS, then the repository's checkpoints/)."""
-    from .pipeline import checkpoint_dirs
+    from .pipeline import find_card_folder
 
-    p = Path(name_or_path).expanduser()
-    if p.is_file():
-        p = p.parent
-    if (p / CLASSIFIER_CARD).is_file():
-        return p
-    if len(p.parts) == 1:
-        for root in checkpoint_dirs():
-            if (root / p / CLASSIFIER_CARD).is_file():
-                return root / p
+    folder = find_card_folder(name_or_path, CLASSIFIER_CARD)
+    if folder is not None:
+        return folder
     raise CheckpointError(f"no attribute classifier {str(name_or_path)!r}: give a folder with {CLASSIFIER_CARD} "
                           "(train one with `python -m gan_core.attributes_cli train`)")
 

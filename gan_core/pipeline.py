@@ -42,20 +42,28 @@ def list_checkpoints() -> list[str]:
 
 def resolve_checkpoint(name_or_path: str | Path) -> Path:
     """A checkpoint folder from a shipped name, a folder, or a file inside one."""
+    folder = find_card_folder(name_or_path, CARD_FILE)
+    if folder is None:
+        known = ", ".join(list_checkpoints()) or "none"
+        raise CheckpointError(f"no checkpoint {str(name_or_path)!r}: give a shipped name ({known}) "
+                              f"or a folder with {CARD_FILE}")
+    return folder
+
+
+def find_card_folder(name_or_path: str | Path, card: str = CARD_FILE) -> Path | None:
+    """Where `card` is for a name or path (see resolve_checkpoint), or None."""
     p = Path(name_or_path).expanduser()
     if p.is_file():
         p = p.parent
-    if (p / CARD_FILE).is_file():
+    if (p / card).is_file():
         return p
-    if p.is_dir() and (p / "export" / CARD_FILE).is_file():  # a training run's folder
+    if p.is_dir() and (p / "export" / card).is_file():  # a training run's folder
         return p / "export"
     if len(p.parts) == 1:
         for root in checkpoint_dirs():
-            if (root / str(name_or_path) / CARD_FILE).is_file():
+            if (root / str(name_or_path) / card).is_file():
                 return root / str(name_or_path)
-    known = ", ".join(list_checkpoints()) or "none"
-    raise CheckpointError(f"no checkpoint {str(name_or_path)!r}: give a shipped name ({known}) "
-                          f"or a folder with {CARD_FILE}")
+    return None
 
 
 class GeneratorPipeline:
