@@ -7,7 +7,9 @@ Sources it understands (each may be given several times and they are joined):
     `classes=["frog"]` and `split="train"`;
   * CelebA aligned faces, with `list_attr_celeba.txt` beside or above the images:
     the 40 attributes are joined by file name (rows may be missing: NaN);
-  * UTKFace (`age_gender_race_date.jpg`): age, gender and race from the names.
+  * UTKFace (`age_gender_race_date.jpg`): age, gender and race from the names;
+  * `shapes`, `shapes:N` or `shapes:N:SEED`: the built-in set of gan_core.shapes,
+    drawn on the fly (no files, nothing to download).
 
 Images are framed (a face box for the known face sets, else a centre square),
 resized to the model size and kept as one uint8 tensor (N, 3, H, W). The result
@@ -500,9 +502,21 @@ def load_images(
     max_images: keep the first N files (in sorted order) of all sources together.
     progress(done, total) is called while decoding.
     Raises DataError when nothing usable is found or a label file does not match.
+
+    The source `shapes`, `shapes:N` or `shapes:N:SEED` (default 2000 images, seed 0)
+    is the built-in set of procedurally drawn shapes (gan_core.shapes.make_shapes),
+    at `size`, with labels["class"] and `classes` filtering by shape name. It is drawn,
+    not cached, and is used on its own (not joined with other sources). A file or
+    folder of that name in the working directory is read instead, as any other source.
     """
     if isinstance(sources, (str, Path)):
         sources = [sources]
+    built_in = _built_in_shapes(sources, size, class_set=set(classes) if classes else None, split=split,
+                                max_images=max_images)
+    if built_in is not None:
+        if progress:
+            progress(len(built_in), len(built_in))
+        return built_in
     sources = [Path(s).expanduser() for s in sources]
     if not sources:
         raise DataError("no data source given")
@@ -588,11 +602,50 @@ def load_images(
         skipped=len(errors),
         skipped_examples=errors[:5],
         description=_describe(sources, class_set, split, len(kept), size),
-        content_hash=hashlib.sha256(images.numpy().tobytes()).hexdigest()[:16],
+        content_hash=content_hash(images),
     )
     if use_cache:
         _write_cache(cache_path, ds)
     return ds
+
+
+def content_hash(images: torch.Tensor) -> str:
+    """A short hash of the uint8 pixels: what a resumed run checks its data against."""
+    return hashlib.sha256(images.cpu().numpy().tobytes()).hexdigest()[:16]
+
+
+def _built_in_shapes(sources: list, size: int, class_set: set[str] | None, split: str | None,
+                     max_images: int | None) -> ImageSet | None:
+    """The built-in shapes set when `sources` names it (see load_images), else None."""
+    from . import shapes  # here, not at the top: shapes imports this module
+
+    named = [(s, shapes.parse_source(s)) for s in map(str, sources) if not Path(s).expanduser().exists()]
+    named = [(s, parsed) for s, parsed in named if parsed is not None]
+    if not named:
+        return None
+    if len(sources) > 1:
+        raise DataError(f"{named[0][0]} is the built-in shapes set, which is used on its own: "
+                        "give it as the only data source")
+    if split is not None:
+        raise DataError(f"the built-in shapes set has no {split!r} split: leave the split out")
+    n, seed = named[0][1]
+    if class_set is None:  # image i does not depend on n, so the first max_images are drawn alone
+        return shapes.make_shapes(min(n, max_images) if max_images is not None else n, size, seed)
+    ds = shapes.make_shapes(n, size, seed)
+    unknown = sorted(class_set - set(ds.class_names))
+    if unknown:
+        raise DataError(f"the built-in shapes set has no class {', '.join(unknown)}; "
+                        f"its classes are {', '.join(ds.class_names)}")
+    # As for class folders: filter, then keep the first max_images; labels index the kept classes.
+    names = [c for c in ds.class_names if c in class_set]
+    shape_of = [ds.class_names[int(c)] for c in ds.labels["class"].tolist()]
+    index = [i for i, c in enumerate(shape_of) if c in class_set][:max_images]
+    images = ds.images[torch.tensor(index, dtype=torch.long)].contiguous()
+    return replace(ds, images=images, files=[ds.files[i] for i in index],
+                   labels={"class": torch.tensor([float(names.index(shape_of[i])) for i in index])},
+                   class_names=names, description=f"{len(index):,} of the {ds.description}; "
+                                                   f"classes {', '.join(names)}",
+                   content_hash=content_hash(images))
 
 
 def _nothing_found(src: Path, classes, split) -> str:

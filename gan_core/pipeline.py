@@ -151,6 +151,14 @@ def _spec_from_card(card: dict, folder: Path) -> ModelSpec:
         raise CheckpointError(f"{folder / CARD_FILE} names no model: it needs \"model\": one of the names "
                               "that `python -m gan_core info` lists")
     try:
-        return get_model(card["model"])
+        spec = get_model(card["model"])
     except KeyError as exc:
         raise CheckpointError(f"{folder / CARD_FILE}: {exc.args[0] if exc.args else 'no model name'}") from None
+    # The width the nets were trained at (ModelSpec.scaled); cards from before the
+    # width setting, and hand-written ones, hold the paper's network.
+    config = card.get("config")
+    width = config.get("width", 1.0) if isinstance(config, dict) else 1.0
+    try:
+        return spec.scaled(width)
+    except ValueError as exc:
+        raise CheckpointError(f"{folder / CARD_FILE}: config.width: {exc}") from None

@@ -40,7 +40,7 @@ from .checkpoint import (
 from .data import ImageSet, ShuffledBatches, load_images
 from .hardware import describe, pick_device
 from .images import make_grid
-from .models import get_model
+from .models import ModelSpec, get_model
 
 ProgressFn = Callable[[int, dict, "object | None"], None]
 AbortFn = Callable[[], bool]
@@ -54,6 +54,9 @@ class TrainingDiverged(RuntimeError):
 @dataclass
 class TrainConfig:
     model: str = "dcgan64"
+    # Fraction of the paper's channel widths (see ModelSpec.scaled): 1 is the paper's
+    # network; 0.25 costs about 1/16 of the multiply-adds, for CPU training.
+    width: float = 1.0
     data: list[str] = field(default_factory=list)
     out: str = "runs/run"
     name: str | None = None  # the exported model's name; default: the run folder's name
@@ -89,6 +92,10 @@ class TrainConfig:
     resume: bool = False
     init_from: str | None = None  # start from an exported checkpoint's G and D (fresh optimisers)
     command: str | None = None  # recorded in the model card; default: this process's command line
+
+    def spec(self) -> ModelSpec:
+        """The model to train: the registered architecture at this config's width."""
+        return get_model(self.model).scaled(self.width)
 
     def hyperparameters(self) -> dict:
         spec = get_model(self.model)
@@ -153,7 +160,7 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
     Raises TrainingDiverged on NaN or collapse (the last good checkpoint stays),
     DataError for unusable data, FileExistsError when `out` already holds a run
     and `resume` is off."""
-    spec = get_model(config.model)
+    spec = config.spec()
     hp = config.hyperparameters()
     out = Path(config.out)
     state_path = out / STATE_FILE
@@ -164,6 +171,10 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
         saved = json.loads((out / "config.json").read_text())
         if saved["model"] != config.model:
             raise ValueError(f"{out} was trained as {saved['model']}, not {config.model}")
+        saved_width = saved.get("width", 1.0)  # runs from before the width setting are at the paper's
+        if saved_width != spec.width:
+            raise ValueError(f"{out} was trained at width {saved_width:g}, not {spec.width:g}: a run resumes "
+                             f"at its own width (--width {saved_width:g}); to change it, start a new run")
         _remove_partial_writes(out)
 
     device = pick_device(config.device)
@@ -212,7 +223,7 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
         noise_gen.set_state(extra["noise_rng"])
     else:
         if config.init_from:
-            _init_from(config.init_from, config.model, G, D)
+            _init_from(config.init_from, spec, G, D)
         if is_main:
             out.mkdir(parents=True, exist_ok=True)
             write_json(out / "config.json", {**asdict(config), "hyperparameters": hp})
@@ -325,15 +336,18 @@ def _init_record(checkpoint: str | None) -> dict | None:
     return {"checkpoint": str(checkpoint), "steps": training.get("steps"), "wall_time_s": training.get("wall_time_s")}
 
 
-def _init_from(checkpoint: str, model: str, G, D) -> None:
+def _init_from(checkpoint: str, spec: ModelSpec, G, D) -> None:
     """Load an exported checkpoint's weights into fresh nets (fine-tuning, or going on
     from a shipped model when its training state is gone)."""
     from .checkpoint import load_weights
     from .pipeline import open_checkpoint, weights_file
 
-    folder, card, spec = open_checkpoint(checkpoint)
-    if spec.name != model:
-        raise ValueError(f"--init-from {checkpoint} is a {spec.name}, not a {model}")
+    folder, card, saved = open_checkpoint(checkpoint)
+    if saved.name != spec.name:
+        raise ValueError(f"--init-from {checkpoint} is a {saved.name}, not a {spec.name}")
+    if saved.width != spec.width:
+        raise ValueError(f"--init-from {checkpoint} was trained at width {saved.width:g}, not {spec.width:g}: "
+                         f"pass --width {saved.width:g} (its weights have that many channels)")
     load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
     load_weights(D, weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE))
 
@@ -398,7 +412,7 @@ class _Run:
             "model": c.model,
             "description": self.spec.description,
             "paper": self.spec.paper,
-            "config": {"image_size": self.spec.image_size, "nz": self.spec.nz, **self.hp},
+            "config": {"image_size": self.spec.image_size, "nz": self.spec.nz, "width": self.spec.width, **self.hp},
             "data": {**ds.summary(), "sources": [str(s) for s in c.data], "classes_filter": c.classes,
                      "split": c.split, "framing": c.framing, "flip": c.flip},
             "training": {

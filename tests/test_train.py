@@ -129,3 +129,62 @@ def test_init_from_an_exported_checkpoint(images, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)  # the weights, not a fresh initialisation
     with pytest.raises(ValueError, match="not a keras-gan32"):
         train(cfg(images, tmp_path / "third", model="keras-gan32", steps=1, init_from=str(tmp_path / "first")))
+
+
+def test_a_quarter_width_run_exports_a_checkpoint_that_loads_at_its_width(tmp_path):
+    out = tmp_path / "run"
+    train(cfg("unused", out, model="keras-gan32", width=0.25, data=["shapes:40"], steps=2, sample_every=2))
+    card = json.loads((out / "export" / "model_card.json").read_text())
+    assert card["config"]["width"] == 0.25 and card["data"]["sources"] == ["shapes:40"]
+    assert json.loads((out / "config.json").read_text())["width"] == 0.25
+    pipe = gan_core.load(out)
+    assert pipe.spec.width == 0.25 and pipe.generator.main[0].out_channels == 64  # 256 x 0.25
+    a, b = pipe(3, seed=5), pipe(3, seed=5)
+    assert all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
+    from PIL import Image
+    saved = np.asarray(Image.open(out / "samples" / "step_000002.png").convert("RGB"), np.int16)
+    assert np.abs(np.asarray(pipe.grid(4, seed=card["samples"]["seed"]), np.int16) - saved).max() <= 1
+    assert gan_core.load_discriminator(out)(pipe.decode(pipe.latents(2))).shape == (2,)
+
+
+def test_cards_without_a_width_are_the_paper_network_and_a_bad_width_is_refused(images, tmp_path):
+    from gan_core.checkpoint import CheckpointError
+
+    out = tmp_path / "run"
+    train(cfg(images, out, steps=1))
+    card_path = out / "export" / "model_card.json"
+    card = json.loads(card_path.read_text())
+    assert card["config"]["width"] == 1.0
+    del card["config"]["width"]  # as written before the width setting
+    card_path.write_text(json.dumps(card))
+    assert gan_core.load(out).spec.width == 1.0
+    for bad in (0, "wide", 9):
+        card["config"]["width"] = bad
+        card_path.write_text(json.dumps(card))
+        with pytest.raises(CheckpointError, match="config.width: width must be a number above 0 and at most 4"):
+            gan_core.load(out)
+    card["config"]["width"] = 0.5  # weights of another width: refused by their shapes
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match="wrong shape"):
+        gan_core.load(out)
+
+
+def test_a_run_resumes_only_at_its_own_width(images, tmp_path):
+    out = tmp_path / "run"
+    train(cfg(images, out, steps=2, width=0.5))
+    with pytest.raises(ValueError, match="trained at width 0.5, not 1"):
+        train(cfg(images, out, steps=4, resume=True))
+    assert train(cfg(images, out, steps=3, width=0.5, resume=True)).step == 3
+
+
+def test_init_from_checks_the_width(images, tmp_path):
+    train(cfg(images, tmp_path / "first", steps=1, width=0.5))
+    with pytest.raises(ValueError, match="--width 0.5"):
+        train(cfg(images, tmp_path / "second", steps=1, init_from=str(tmp_path / "first")))
+    assert train(cfg(images, tmp_path / "third", steps=1, width=0.5, init_from=str(tmp_path / "first"))).step == 1
+
+
+def test_a_bad_width_is_refused_before_anything_is_written(images, tmp_path):
+    with pytest.raises(ValueError, match="above 0 and at most 4"):
+        train(cfg(images, tmp_path / "run", width=0))
+    assert not (tmp_path / "run").exists()
