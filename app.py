@@ -17,6 +17,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default=default_host,
                         help=f"address to listen on (default: {default_host}; 0.0.0.0 to accept other machines)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public gradio.live link")
+    parser.add_argument("--train-data", action="append", default=[], metavar="NAME=PATH",
+                        help="offer a folder or archive of images on this machine in the Train tab, under NAME "
+                             "(repeatable; also $GAN_STUDIO_TRAIN_DATA as NAME=PATH;NAME=PATH). Users pick the "
+                             "name and never see or type the path")
     return parser.parse_args(argv)
 
 
@@ -24,11 +28,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     # Imported here so that `--help` answers without loading gradio and torch.
     import demo
+    from demo.train import configure_server_data
+    from gan_core.uploads import MAX_UPLOAD_BYTES
 
+    try:
+        configure_server_data(args.train_data)
+    except ValueError as exc:
+        raise SystemExit(f"app.py: {exc}")
     app = demo.build_app()
     # Two generations at a time keep a small CPU machine responsive; the rest wait in line.
     app.queue(default_concurrency_limit=2, max_size=64)
-    app.launch(server_name=args.host, server_port=args.port, share=args.share, theme=demo.THEME, css=demo.CSS)
+    app.launch(server_name=args.host, server_port=args.port, share=args.share, theme=demo.THEME, css=demo.CSS,
+               max_file_size=MAX_UPLOAD_BYTES)  # Gradio refuses bigger uploads before they reach a handler
 
 
 if __name__ == "__main__":

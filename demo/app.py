@@ -6,6 +6,7 @@ import gradio as gr
 from .about import build_about_tab
 from .explore import build_explore_tab
 from .generate import build_generate_tab
+from .train import build_train_tab, end_session
 
 TITLE = "GAN studio"
 
@@ -22,6 +23,7 @@ CSS = """
 /* Samples are tiny (32-128 px): fill the frame, scaled up sharp instead of blurred. */
 #grid img, .pixelated img { width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated; }
 #explore-gallery img { image-rendering: pixelated; }
+.train-progress progress { width: 100%; height: 14px; }
 """
 
 
@@ -30,7 +32,9 @@ def build_app() -> gr.Blocks:
     with gr.Blocks(title=TITLE, delete_cache=(3600, 86400)) as app:
         gr.Markdown(HEADER, elem_id="header")
         with gr.Tabs(elem_id="main-tabs") as tabs:
-            build_generate_tab()
-            build_explore_tab(app, tabs)
+            generate_model = build_generate_tab()
+            explore = build_explore_tab(app, tabs)
+            build_train_tab(tabs, generate_model, explore)
             build_about_tab()
+        app.unload(end_session)  # a closed page's training run stops (after a checkpoint)
     return app

@@ -14,7 +14,9 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import gradio as gr
 import torch
@@ -28,8 +30,9 @@ from gan_core.images import make_grid, to_pil
 from gan_core.latent import latent_at, latent_walk, latents_for_seeds
 from gan_core.presets import Presets, load_presets
 
+from . import trained
 from .files import ROOT, png_file, write_file
-from .generate import _check_model, _input_error
+from .generate import _check_model, _input_error, model_location
 from .gpu import best_device, gpu
 from .view_state import (MAX_SEED, PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS, ExploreView,
                          FaceListError, decode_latent, encode_latent, format_faces, parse_faces, toggle_face)
@@ -460,9 +463,9 @@ def project_photo(model_name: str, image: str | Path | Image.Image | None, resta
         raise _input_error("Restarts go from 1 to 16 and steps from 10 to 1000.")
     device = best_device()
     if device != "cpu":  # hundreds of steps: worth a GPU when a Space lends one
-        pipe = gan_core.load(model_name, device=device)
+        pipe = gan_core.load(model_location(model_name), device=device)
     try:
-        discriminator = gan_core.load_discriminator(model_name, device=device)
+        discriminator = gan_core.load_discriminator(model_location(model_name), device=device)
     except (CheckpointError, OSError):
         discriminator = None  # the pixel loss alone still works
     result = project_image(pipe, image.convert("RGB"), steps=steps, restarts=restarts, discriminator=discriminator,
@@ -506,8 +509,9 @@ def restore_view(request: gr.Request) -> ExploreView:
     params = dict(request.query_params) if request is not None else {}
     models = gan_core.list_checkpoints()
     asked, problems = ExploreView.from_query(params)
-    model = asked.model if asked.model in models else (models[0] if models else "")
-    if asked.model and asked.model not in models:
+    known = asked.model in models or trained.is_trained(asked.model)
+    model = asked.model if known else (models[0] if models else "")
+    if asked.model and not known:
         problems.append(f"model {asked.model!r} is not available here")
     view = initial_view(model)
     for key in params:
@@ -535,7 +539,7 @@ COPY_JS = """async (url) => {
 }"""
 
 
-def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> None:
+def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
     """The tab's components and events; call inside `app`'s context, inside `main_tabs`."""
     models = gan_core.list_checkpoints()
     start = initial_view(models[0] if models else "")
@@ -710,11 +714,16 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> None:
                             [subject, walk, left, right, a, b, c], **private)
     update_link(render_all(picked))
 
-    model_changed = model.input(initial_view_outputs, model, [subject, walk, left, right, a, b, c, preset, attribute,
-                                                             report], **private)
-    model_changed.then(lambda m: gr.Dropdown(choices=[p.name for p in presets_for(m).arithmetic] if m else []),
-                       model, preset, **private)
-    update_link(render_all(model_changed))
+    def model_set(event):
+        """After `event` puts a model in the dropdown: its opening view, every panel drawn."""
+        event = event.then(initial_view_outputs, model, [subject, walk, left, right, a, b, c, preset, attribute,
+                                                         report], **private)
+        event.then(lambda m: gr.Dropdown(choices=[p.name for p in presets_for(m).arithmetic] if m else []),
+                   model, preset, **private)
+        event.then(lambda m: gr.Dropdown(choices=attribute_choices(m)), model, attribute, **private)
+        update_link(render_all(event))
+
+    model_set(model.input(lambda: None, None, None, queue=False, **private))
 
     reset = reset_turn.click(shipped_turn_picks, model, [left, right], **private)
     update_link(reset.then(**turn_io, **private))
@@ -740,6 +749,16 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> None:
     restored = app.load(restore_outputs, None, [main_tabs, sub_tabs, *view_inputs, report], **private)
     restored.then(lambda m: gr.Dropdown(choices=attribute_choices(m)), model, attribute, **private)
     update_link(render_all(restored))
+    return ExploreTab(model, model_set)
+
+
+@dataclass
+class ExploreTab:
+    """What other tabs need of this one: its model dropdown, and `model_set(event)`,
+    to chain after an event that sets that dropdown (the Train tab's "Use in Explore")."""
+
+    model: gr.Dropdown
+    model_set: Callable
 
 
 def initial_view_outputs(model_name: str):

@@ -15,6 +15,7 @@ from PIL import Image
 import gan_core
 from gan_core.checkpoint import CheckpointError
 
+from . import trained
 from .files import png_file
 
 GRID_SIZES = [1, 4, 9, 16, 36, 64]
@@ -34,13 +35,21 @@ def _input_error(message: str) -> gr.Error:
     return gr.Error(message, print_exception=False)
 
 
+def model_location(name: str):
+    """What gan_core.load takes for a model name: a shipped name, or the folder of a
+    model trained in the Train tab (a snapshot that never changes under its name)."""
+    return trained.path(name) if trained.is_trained(name) else name
+
+
 @functools.lru_cache(maxsize=8)
 def load_pipeline(name: str) -> gan_core.GeneratorPipeline:
     """Each model is read from disk once per process."""
-    return gan_core.load(name)
+    return gan_core.load(model_location(name))
 
 
 def _check_model_name(model_name: str | None) -> str:
+    if trained.is_trained(model_name):
+        return model_name
     available = gan_core.list_checkpoints()
     if not available:
         raise _input_error("No trained model is available: add a checkpoint first (see the note in the Generate tab).")
@@ -123,7 +132,7 @@ def random_seed() -> int:
 
 def model_card(model_name: str | None) -> dict:
     """The full model card, or {} when there is none to show."""
-    if not model_name or model_name not in gan_core.list_checkpoints():
+    if not model_name or (model_name not in gan_core.list_checkpoints() and not trained.is_trained(model_name)):
         return {}
     try:
         return load_pipeline(model_name).card
@@ -137,7 +146,7 @@ def show_model_card(model_name: str | None) -> tuple[str, dict]:
 
 def card_summary(model_name: str | None) -> str:
     """A few Markdown lines: what the model is, what it saw, how it was trained."""
-    if not gan_core.list_checkpoints():
+    if not gan_core.list_checkpoints() and not trained.is_trained(model_name):
         return ""  # the tab's banner already says so
     if not model_name:
         return "Choose a model to see its card."
@@ -183,8 +192,9 @@ def _duration(seconds: float) -> str:
 # ----------------------------------------------------------------------------- layout
 
 
-def build_generate_tab() -> None:
-    """The tab's components and events; call inside a gr.Blocks context."""
+def build_generate_tab() -> gr.Dropdown:
+    """The tab's components and events; call inside a gr.Blocks context. Returns the
+    model dropdown, which the Train tab fills with a model trained there."""
     models = gan_core.list_checkpoints()
     with gr.Tab("Generate", id="generate"):
         if not models:
@@ -216,3 +226,4 @@ def build_generate_tab() -> None:
           outputs=[grid, download], api_name="generate", validator=validate_inputs
           ).success(lambda: gr.DownloadButton(interactive=True), outputs=download, queue=False,
                     api_visibility="private")  # nothing to download before the first grid
+    return model

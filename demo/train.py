@@ -1,0 +1,451 @@
+"""The "Train" tab: train a GAN on this server and watch it learn.
+
+The server trains one model at a time (gan_core.jobs.JobRunner); the others wait in
+line and see their place. A session holds only its own job's id, so nobody sees or
+stops another person's run. Closing the page stops the run after it saves a
+checkpoint. The handlers are plain functions, so tests call them directly.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from gan_core.data import DataError
+from gan_core.downloads import CIFAR10_CLASSES, fetch_cifar10
+from gan_core.jobs import ACTIVE, FAILED, FINISHED, QUEUED, STOPPED, STOPPING, JobNotFound, JobRunner, QueueFull
+from gan_core.models import get_model
+from gan_core.train import TrainConfig
+from gan_core.uploads import MAX_UPLOAD_BYTES, check_training_archive
+
+from . import trained
+from .generate import _input_error
+
+MODELS = ["keras-gan32", "dcgan32", "dcgan64", "celeb28"]
+# Widths (fractions of the paper's channels). The papers' networks are sized for GPUs:
+# keras-gan32 costs ~4 G multiply-adds per image, a few images a second on 2 CPU cores.
+WIDTHS = [("paper (1)", 1.0), ("1/2", 0.5), ("1/4", 0.25), ("1/8", 0.125)]
+CPU_WIDTH = {"keras-gan32": 0.25, "celeb28": 0.25, "dcgan64": 0.5, "dcgan32": 1.0}
+DEFAULT_STEPS = {"keras-gan32": 600, "dcgan32": 400, "dcgan64": 400, "celeb28": 400}
+MAX_STEPS = 100_000
+SOURCES = [("Shapes (built in)", "shapes"), ("Upload a .zip of images", "upload"),
+           ("Folder on this server", "server"), ("CIFAR-10 (download)", "cifar10")]
+SHAPES_IMAGES = 2000
+LOG_EVERY = 5  # steps per curve point: the loop syncs with the device this often
+CHECKPOINT_EVERY = 200
+
+RUNNER = JobRunner(Path(tempfile.gettempdir()) / "gan-studio-jobs")
+# Folders the operator offers for training (`python app.py --train-data NAME=PATH`, or
+# GAN_STUDIO_TRAIN_DATA="NAME=PATH;NAME=PATH"). Users choose a name, never type a path.
+SERVER_DATA: dict[str, str] = {}
+# session -> job id, so that closing a page stops that page's run.
+_SESSIONS: dict[str, str] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def configure_server_data(pairs: list[str] | None = None) -> dict[str, str]:
+    """Parse NAME=PATH pairs (from the command line and the environment) into SERVER_DATA."""
+    env = [p for p in os.environ.get("GAN_STUDIO_TRAIN_DATA", "").split(";") if p.strip()]
+    for pair in [*env, *(pairs or [])]:
+        name, sep, path = pair.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise ValueError(f"training data must be given as NAME=PATH, not {pair!r}")
+        if not Path(path.strip()).expanduser().exists():
+            raise ValueError(f"training data {name.strip()!r}: {path.strip()} does not exist")
+        SERVER_DATA[name.strip()] = str(Path(path.strip()).expanduser())
+    return SERVER_DATA
+
+
+# ----------------------------------------------------------------------------- handlers
+
+
+def defaults_for(model: str, on_gpu: bool | None = None):
+    """The paper's hyperparameters for `model`: width, steps, batch, lr_g, lr_d, beta1, label noise."""
+    spec = get_model(_check_model(model))
+    if on_gpu is None:
+        import torch
+        on_gpu = torch.cuda.is_available()
+    d = spec.defaults
+    return (1.0 if on_gpu else CPU_WIDTH.get(model, 1.0), DEFAULT_STEPS.get(model, 500), d["batch_size"],
+            d["lr_g"], d["lr_d"], d.get("beta1") or 0.5, d.get("label_noise") or 0.0)
+
+
+def _check_model(model) -> str:
+    if model not in MODELS:
+        raise _input_error(f"Choose an architecture: one of {', '.join(MODELS)}.")
+    return model
+
+
+def _number(value, name: str, low: float, high: float, whole: bool = False) -> float:
+    if value is None or value == "" or isinstance(value, bool):
+        raise _input_error(f"Enter a value for {name}.")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise _input_error(f"{name} must be a number, not {value!r}.") from None
+    if not math.isfinite(v) or not low <= v <= high or (whole and v != int(v)):
+        kind = "a whole number" if whole else "a number"
+        raise _input_error(f"{name} must be {kind} from {low:g} to {high:g}, not {value!r}.")
+    return int(v) if whole else v
+
+
+def _job_of(job_id) -> str | None:
+    return job_id if isinstance(job_id, str) and job_id else None
+
+
+def start_training(model, width, source, upload, server_name, cifar_classes, steps, batch_size, lr_g, lr_d,
+                   beta1, label_noise, sample_every, job_id, request: gr.Request | None = None):
+    """Handler of Start: check everything, keep the data in a new job folder, queue
+    the job. Returns the new job's id. Bad input raises gr.Error and queues nothing."""
+    current = _job_of(job_id)
+    if current:
+        try:
+            if RUNNER.snapshot(current).state in ACTIVE:
+                raise _input_error("Your run is still training or waiting: stop it before starting another.")
+        except JobNotFound:
+            pass
+    model = _check_model(model)
+    width = _number(width, "the width", 0.125, 1.0)
+    steps = _number(steps, "Steps", 1, MAX_STEPS, whole=True)
+    batch_size = _number(batch_size, "The batch size", 2, 512, whole=True)
+    lr_g = _number(lr_g, "The generator's learning rate", 1e-6, 0.1)
+    lr_d = _number(lr_d, "The discriminator's learning rate", 1e-6, 0.1)
+    beta1 = _number(beta1, "Adam's beta1", 0.0, 0.999)
+    label_noise = _number(label_noise, "The label noise", 0.0, 0.5)
+    sample_every = _number(sample_every, "Samples every", 1, MAX_STEPS, whole=True)
+    spec = get_model(model)
+    config = TrainConfig(model=model, width=width, steps=steps, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d,
+                         beta1=beta1 if "beta1" in spec.defaults else None, label_noise=label_noise,
+                         sample_every=sample_every, log_every=LOG_EVERY,
+                         checkpoint_every=max(CHECKPOINT_EVERY, sample_every), n_samples=64,
+                         name=f"{model}-{source}", command=None)
+    prepare = _data_preparer(source, upload, server_name, cifar_classes, config)
+    try:
+        job = RUNNER.submit(config, prepare=prepare)
+    except QueueFull as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    except DataError as exc:
+        raise _input_error(f"The data was refused: {exc}") from None
+    if request is not None and getattr(request, "session_hash", None):
+        with _SESSIONS_LOCK:
+            _SESSIONS[request.session_hash] = job.id
+    return job.id
+
+
+def _data_preparer(source, upload, server_name, cifar_classes, config: TrainConfig):
+    """Check the chosen data now (so a refusal comes before the wait in line) and
+    return what puts it into the job's folder and names it in the config."""
+    from dataclasses import replace
+
+    if source == "shapes":
+        return lambda folder: replace(config, data=[f"shapes:{SHAPES_IMAGES}"])
+    if source == "upload":
+        if not upload:
+            raise _input_error("Choose a .zip (or .tar) of images to upload first.")
+        upload = Path(upload if isinstance(upload, str) else getattr(upload, "name", ""))
+        try:
+            report = check_training_archive(upload)
+        except DataError as exc:
+            raise _input_error(f"The upload was refused: {exc}") from None
+        suffix = ".zip" if upload.suffix.lower() == ".zip" else "".join(upload.suffixes[-2:]) or ".tar"
+
+        def keep_upload(folder: Path) -> TrainConfig:
+            # A copy in the job's folder: Resume reads the same bytes after Gradio's
+            # upload cache is cleared. Only this checked copy is ever read.
+            dest = folder / f"data{suffix if suffix.startswith('.') else '.zip'}"
+            shutil.copyfile(upload, dest)
+            return replace(config, data=[str(dest)], cache_dir=str(folder / "cache"),
+                           name=f"{config.model}-upload-{report.images}img")
+        return keep_upload
+    if source == "server":
+        if server_name not in SERVER_DATA:
+            offered = ", ".join(SERVER_DATA) or "none (the operator starts the app with --train-data NAME=PATH)"
+            raise _input_error(f"Choose one of the folders this server offers: {offered}.")
+        return lambda folder: replace(config, data=[SERVER_DATA[server_name]], name=f"{config.model}-{server_name}")
+    if source == "cifar10":
+        classes = [c for c in (cifar_classes or []) if c]
+        unknown = [c for c in classes if c not in CIFAR10_CLASSES]
+        if unknown:
+            raise _input_error(f"CIFAR-10 has no class {', '.join(unknown)}.")
+
+        def download(folder: Path) -> TrainConfig:
+            dest = fetch_cifar10(folder / "cifar10.zip", classes=classes or None)
+            label = "-".join(classes) if classes and len(classes) <= 3 else "all"
+            return replace(config, data=[str(dest)], cache_dir=str(folder / "cache"),
+                           name=f"{config.model}-cifar10-{label}")
+        return download
+    raise _input_error("Choose where the training images come from.")
+
+
+def stop_training(job_id):
+    job_id = _job_of(job_id)
+    if not job_id:
+        raise _input_error("Nothing to stop: start a run first.")
+    try:
+        RUNNER.stop(job_id)
+    except JobNotFound:
+        raise _input_error("This run is gone (the server deletes runs left alone for a day).") from None
+
+
+def resume_training(job_id, steps):
+    job_id = _job_of(job_id)
+    if not job_id:
+        raise _input_error("Nothing to resume: start a run first.")
+    steps = _number(steps, "Steps", 1, MAX_STEPS, whole=True)
+    try:
+        RUNNER.resume(job_id, steps=steps)
+    except JobNotFound:
+        raise _input_error("This run is gone (the server deletes runs left alone for a day).") from None
+    except QueueFull as exc:
+        raise gr.Error(str(exc), print_exception=False) from None
+    except ValueError as exc:  # e.g. finished: Steps must be raised to train on
+        raise _input_error(f"Cannot resume: {exc} (raise Steps to train on).") from None
+
+
+def end_session(request: gr.Request) -> None:
+    """Closing the page: stop that page's run (it saves a checkpoint first)."""
+    with _SESSIONS_LOCK:
+        job_id = _SESSIONS.pop(getattr(request, "session_hash", None) or "", None)
+    if job_id:
+        try:
+            RUNNER.stop(job_id)
+        except JobNotFound:
+            pass
+
+
+@dataclass
+class View:
+    """What the tab shows of a job at one moment."""
+
+    progress: str
+    status: str
+    losses: pd.DataFrame | None
+    outputs: pd.DataFrame | None
+    sample: object
+    active: bool
+    has_checkpoint: bool
+    can_resume: bool
+
+
+# No curve yet is None, not an empty table: the plot fixes its colours on the first
+# table it gets, and an empty one would leave every later line without a colour.
+EMPTY_CURVES = None
+LOSS_COLOURS = {"D loss": "#d62728", "G loss": "#1f77b4"}
+OUTPUT_COLOURS = {"D(x): real images": "#2ca02c", "D(G(z)): generated": "#ff7f0e"}
+
+
+def job_view(job_id) -> View:
+    job_id = _job_of(job_id)
+    if not job_id:
+        return View(_progress_html(0, 0, ""), "No run yet: choose a model and data, then **Start**.",
+                    EMPTY_CURVES, EMPTY_CURVES, None, False, False, False)
+    try:
+        job = RUNNER.snapshot(job_id)
+        position = RUNNER.position(job_id)
+    except JobNotFound:
+        return View(_progress_html(0, 0, ""), "This run is gone (runs left alone for a day are deleted).",
+                    EMPTY_CURVES, EMPTY_CURVES, None, False, False, False)
+    eta = job.eta_s()
+    if job.state == QUEUED:
+        ahead = (position or 1) - 1
+        status = (f"**Waiting in line: number {position}.** The server trains one model at a time; "
+                  + ("yours starts when the current run ends." if ahead == 0 else
+                     f"{ahead} other run{'s' if ahead > 1 else ''} wait{'s' if ahead == 1 else ''} before yours, "
+                     "besides the one training now."))
+        note = "waiting"
+    elif job.state in (STOPPING,):
+        status, note = "**Stopping:** saving a checkpoint…", "stopping"
+    elif job.state == FAILED:
+        status, note = f"**Stopped with a problem:** {job.message}", "stopped"
+    elif job.state in (STOPPED, FINISHED):
+        status = f"**{job.message[:1].upper() + job.message[1:]}.** " + (
+            "Resume continues from the last checkpoint; Use in Explore opens the generator in the other tabs."
+            if job.has_checkpoint else "")
+        note = "finished" if job.state == FINISHED else "stopped"
+    elif job.step == 0:
+        status, note = "**Preparing:** reading the images and building the networks…", "starting"
+    else:
+        last = job.history[-1] if job.history else {}
+        status = (f"**Training:** step {job.step:,} of {job.total:,}"
+                  + (f" · {last['img_per_s']:,.0f} images/s" if last.get("img_per_s") else ""))
+        note = "training"
+    left = f"about {_duration(eta)} left" if eta is not None else note
+    rows = [(h["step"], h[k], label) for h in job.history for k, label in
+            (("loss_d", "D loss"), ("loss_g", "G loss")) if k in h]
+    losses = pd.DataFrame(rows, columns=["step", "value", "curve"]) if rows else EMPTY_CURVES
+    rows = [(h["step"], h[k], label) for h in job.history for k, label in
+            (("d_x", "D(x): real images"), ("d_g_z1", "D(G(z)): generated")) if k in h]
+    outputs = pd.DataFrame(rows, columns=["step", "value", "curve"]) if rows else EMPTY_CURVES
+    return View(_progress_html(job.step, job.total, left), status, losses, outputs, job.sample,
+                job.state in ACTIVE, job.has_checkpoint, job.can_resume)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _progress_html(step: int, total: int, note: str) -> str:
+    pct = 100 * step / total if total else 0
+    return (f'<div class="train-progress"><progress value="{step}" max="{max(total, 1)}"></progress>'
+            f'<span>{step:,} / {total:,} steps ({pct:.0f} %) · {note}</span></div>')
+
+
+def use_in_explore(job_id) -> tuple[str, str]:
+    """A snapshot of the run's checkpoint for the other tabs: (model name, label)."""
+    job_id = _job_of(job_id)
+    if not job_id:
+        raise _input_error("Train a model first.")
+    try:
+        job = RUNNER.snapshot(job_id)
+    except JobNotFound:
+        raise _input_error("This run is gone (runs left alone for a day are deleted).") from None
+    if not job.has_checkpoint:
+        raise _input_error("No checkpoint yet: one is saved every few hundred steps and when the run stops.")
+    card = (job.export / "model_card.json").read_text()
+    import json
+
+    step = json.loads(card).get("training", {}).get("steps", job.step)
+    name = trained.publish(job.export, job.id, int(step))
+    return name, f"Yours: {job.config.name} (step {step})"
+
+
+def download_checkpoint(job_id) -> str:
+    job_id = _job_of(job_id)
+    if not job_id:
+        raise _input_error("Train a model first.")
+    try:
+        return str(RUNNER.checkpoint_zip(job_id))
+    except JobNotFound:
+        raise _input_error("This run is gone (runs left alone for a day are deleted).") from None
+    except ValueError as exc:
+        raise _input_error(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
+
+
+# ----------------------------------------------------------------------------- layout
+
+TEACHING_NOTES = """\
+**Reading the curves.**
+*D loss* is how wrong the discriminator is about real and generated images together; *G loss* is
+how well the generator fools it. Neither should go to zero: in a healthy run both hover and wobble,
+because each network's progress is the other's setback.
+*D(x)* is the discriminator's average belief that real images are real, *D(G(z))* that generated
+ones are. Early on D(x) rises towards 1 and D(G(z)) falls towards 0; as the generator improves they
+drift back towards each other (0.5 each would be a perfect forger).
+
+**What to watch in the samples.** First colour blobs, then the layout (where the shape or face
+sits), then edges and details. The 64 samples use the same noise every time, so you can follow
+each one as it forms.
+
+**Mode collapse** looks like many samples turning into the same image, or a handful of them, while
+G loss swings. **The discriminator winning**: D(x) stuck near 1, D(G(z)) near 0, G loss climbing;
+the generator no longer gets a useful signal.
+
+**What to try.** Lower the discriminator's learning rate, or raise the label noise (keras-gan32
+uses 0.05) to keep D from winning; a bigger batch smooths the curves; a wider network learns
+finer detail but costs time on a CPU (the width of 1/4 trains keras-gan32 about 16 times faster
+than the book's network). Stop, change nothing, Resume: the run continues exactly where it was.
+"""
+
+HOW_IT_WORKS = """\
+The server trains **one model at a time**; if someone else is training you wait in line and see
+your place. Checkpoints are saved every few hundred steps and when you press Stop, so **Resume**
+continues exactly. **Closing this page stops your run** (after it saves a checkpoint).
+"""
+
+
+def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore) -> None:
+    """The tab's components and events. `explore` is demo.explore.ExploreTab."""
+    width0, steps0, batch0, lr_g0, lr_d0, beta10, noise0 = defaults_for(MODELS[0])
+    with gr.Tab("Train", id="train"):
+        job = gr.State("")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=300):
+                model = gr.Dropdown(MODELS, value=MODELS[0], label="Architecture", elem_id="train-model")
+                width = gr.Dropdown(WIDTHS, value=width0, label="Network width (fraction of the paper's)",
+                                    elem_id="train-width")
+                source = gr.Radio(SOURCES, value="shapes", label="Training images", elem_id="train-source")
+                upload = gr.File(label=f".zip or .tar of images (up to {MAX_UPLOAD_BYTES // 2**20} MB)",
+                                 file_types=[".zip", ".tar", ".gz", ".tgz"], visible=False, elem_id="train-upload")
+                server = gr.Dropdown(sorted(SERVER_DATA), value=next(iter(sorted(SERVER_DATA)), None),
+                                     label="Folder on this server", visible=False, elem_id="train-server")
+                classes = gr.Dropdown(list(CIFAR10_CLASSES), value=["frog"], multiselect=True,
+                                      label="CIFAR-10 classes (none = all)", visible=False, elem_id="train-classes")
+                steps = gr.Number(steps0, label="Steps", precision=0, minimum=1, elem_id="train-steps")
+                with gr.Accordion("Hyperparameters (the paper's defaults)", open=False):
+                    batch = gr.Number(batch0, label="Batch size", precision=0, elem_id="train-batch")
+                    lr_g = gr.Number(lr_g0, label="Generator learning rate", elem_id="train-lr-g")
+                    lr_d = gr.Number(lr_d0, label="Discriminator learning rate", elem_id="train-lr-d")
+                    beta1 = gr.Number(beta10, label="Adam beta1 (DCGAN and celeb28)", elem_id="train-beta1")
+                    noise = gr.Number(noise0, label="Label noise", elem_id="train-label-noise")
+                    sample_every = gr.Number(10, label="Sample grid every N steps", precision=0,
+                                             elem_id="train-sample-every")
+                with gr.Row():
+                    start = gr.Button("Start", variant="primary", elem_id="train-start")
+                    stop = gr.Button("Stop", variant="stop", interactive=False, elem_id="train-stop")
+                    resume = gr.Button("Resume", interactive=False, elem_id="train-resume")
+                with gr.Row():
+                    use = gr.Button("Use in Explore", interactive=False, elem_id="train-use")
+                    download = gr.DownloadButton("Download checkpoint", interactive=False, elem_id="train-download")
+                gr.Markdown(HOW_IT_WORKS)
+            with gr.Column(scale=2, min_width=360):
+                progress = gr.HTML(_progress_html(0, 0, ""), elem_id="train-progress")
+                status = gr.Markdown("No run yet: choose a model and data, then **Start**.", elem_id="train-status")
+                with gr.Row():
+                    losses = gr.LinePlot(None, x="step", y="value", color="curve", title="Losses", color_map=LOSS_COLOURS,
+                                         height=240, elem_id="train-losses")
+                    outputs = gr.LinePlot(None, x="step", y="value", color="curve",
+                                          title="Discriminator outputs", y_lim=[0, 1], height=240,
+                                          color_map=OUTPUT_COLOURS,
+                                          elem_id="train-d-outputs")
+                sample = gr.Image(label="Fixed-noise samples", type="pil", interactive=False, height=360,
+                                  elem_id="train-samples", elem_classes="pixelated")
+                with gr.Accordion("Teaching notes: reading the curves", open=True):
+                    gr.Markdown(TEACHING_NOTES)
+        timer = gr.Timer(1.0, active=False)
+
+    private = dict(api_visibility="private")
+    model.input(lambda m: defaults_for(m), model, [width, steps, batch, lr_g, lr_d, beta1, noise], **private)
+    source.change(lambda s: (gr.File(visible=s == "upload"), gr.Dropdown(visible=s == "server"),
+                             gr.Dropdown(visible=s == "cifar10")), source, [upload, server, classes],
+                  queue=False, **private)
+
+    def show(job_id):
+        v = job_view(job_id)
+        # The download is the zipped checkpoint of a run at rest (zipped once per step).
+        zipped = download_checkpoint(job_id) if v.has_checkpoint and not v.active else None
+        return (v.progress, v.status, v.losses, v.outputs, v.sample, gr.Timer(active=v.active),
+                gr.Button(interactive=not v.active), gr.Button(interactive=v.active),
+                gr.Button(interactive=v.can_resume),
+                gr.Button(interactive=v.has_checkpoint), gr.DownloadButton(value=zipped, interactive=bool(zipped)))
+
+    shown = [progress, status, losses, outputs, sample, timer, start, stop, resume, use, download]
+    started = start.click(start_training, [model, width, source, upload, server, classes, steps, batch, lr_g, lr_d,
+                                           beta1, noise, sample_every, job], job, concurrency_limit=4, **private)
+    started.success(show, job, shown, **private)
+    stop.click(stop_training, job, None, queue=False, **private).success(show, job, shown, **private)
+    resume.click(resume_training, [job, steps], None, **private).success(show, job, shown, **private)
+    timer.tick(show, job, shown, **private)
+
+    def hand_over(job_id):
+        name, label = use_in_explore(job_id)
+        choices = [*(c for c in _choices_of(explore.model) if c[1] != name), (label, name)]
+        return (gr.Dropdown(choices=choices, value=name), gr.Dropdown(choices=choices, value=name),
+                gr.Tabs(selected="explore"))
+
+    handed = use.click(hand_over, job, [explore.model, generate_model, main_tabs], **private)
+    explore.model_set(handed)
+
+
+def _choices_of(dropdown: gr.Dropdown) -> list[tuple[str, str]]:
+    return [(c[0], c[1]) if isinstance(c, (tuple, list)) else (c, c) for c in dropdown.choices]

@@ -1,0 +1,81 @@
+"""The Train tab in a real browser: start a 20-step run on the built-in shapes, see
+the curves and a sample grid arrive, stop it, and the checkpoint can be downloaded.
+
+Needs Debian's Chromium at /usr/bin/chromium and the playwright package; skipped otherwise.
+Set SCREENSHOT_DIR to keep a screenshot.
+"""
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tools.browser import CHROMIUM, AppDidNotStart, launch_chromium, running_app, wait_for_image
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)")]
+
+
+@pytest.fixture
+def app_url(tiny_checkpoint_dir, tmp_path):
+    try:
+        with running_app(tmp_path / "app.log", {"GAN_CORE_CHECKPOINTS": str(tiny_checkpoint_dir),
+                                                "TMPDIR": str(tmp_path)}) as url:
+            yield url
+    except AppDidNotStart as exc:
+        pytest.fail(str(exc))
+
+
+def _set_number(page, elem_id: str, value) -> None:
+    box = page.locator(f"#{elem_id} input").first
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def test_start_watch_and_stop_a_run(app_url):
+    with sync_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(app_url)
+            page.get_by_role("tab", name="Train").click()
+            sync_api.expect(page.locator("#train-stop")).to_be_disabled()
+            _set_number(page, "train-steps", 20)
+            page.get_by_text("Hyperparameters (the paper's defaults)").click()
+            _set_number(page, "train-sample-every", 5)
+            page.locator("#train-start").click()
+
+            # The status turns to training, a grid arrives, the curves get drawn.
+            # "images/s" appears with the first logged metrics, i.e. the first curve point.
+            sync_api.expect(page.locator("#train-status")).to_contain_text("images/s", timeout=120_000)
+            wait_for_image(page, "#train-samples", timeout_ms=120_000)
+            page.locator("#train-losses canvas, #train-losses svg").first.wait_for(timeout=60_000)
+            # Two curve points (steps 5 and 10) draw a line; stop after that, before step 20.
+            page.wait_for_function("() => /^\\s*(1[0-9]) \\/ 20 steps/.test("
+                                   "document.querySelector('#train-progress').innerText)", timeout=120_000)
+            sync_api.expect(page.locator("#train-stop")).to_be_enabled()
+            page.locator("#train-stop").click()
+            sync_api.expect(page.locator("#train-status")).to_contain_text("Stopped at step", timeout=120_000)
+            status = page.locator("#train-status").inner_text()
+            sync_api.expect(page.locator("#train-resume")).to_be_enabled()
+            sync_api.expect(page.locator("#train-download")).to_be_enabled()
+            progress = page.locator("#train-progress").inner_text()
+            if os.environ.get("SCREENSHOT_DIR"):
+                out = Path(os.environ["SCREENSHOT_DIR"])
+                out.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(out / "train_tab.png"), full_page=True)
+            with page.expect_download(timeout=60_000) as download_info:
+                page.locator("#train-download").click()
+            with zipfile.ZipFile(download_info.value.path()) as zf:
+                names = {n.split("/", 1)[1] for n in zf.namelist()}
+        finally:
+            browser.close()
+
+    step = int(status.split("Stopped at step")[1].split(".")[0].strip())
+    assert 10 <= step < 20, status
+    assert f"{step} / 20 steps" in progress
+    assert {"generator.safetensors", "model_card.json"} <= names

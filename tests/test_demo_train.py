@@ -1,0 +1,147 @@
+"""The Train tab's handlers (demo/train.py), called as the app calls them."""
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from types import SimpleNamespace
+
+import gradio as gr
+import pytest
+from PIL import Image
+
+from demo import generate, trained
+from demo import train as tab
+from gan_core.jobs import FINISHED, JobRunner
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    r = JobRunner(tmp_path / "jobs")
+    monkeypatch.setattr(tab, "RUNNER", r)
+    monkeypatch.setattr(trained, "ROOT", tmp_path / "trained")
+    monkeypatch.setattr(tab, "SERVER_DATA", {})
+    return r
+
+
+def _args(**over):
+    args = dict(model="dcgan32", width=0.125, source="shapes", upload=None, server_name=None,
+                cifar_classes=["frog"], steps=6, batch_size=8, lr_g=2e-4, lr_d=2e-4, beta1=0.5, label_noise=0.0,
+                sample_every=2, job_id="")
+    args.update(over)
+    return args
+
+
+def _wait(job_id, timeout=120):
+    deadline = time.time() + timeout
+    while tab.job_view(job_id).active:
+        assert time.time() < deadline, "training did not end"
+        time.sleep(0.05)
+    return tab.job_view(job_id)
+
+
+def test_defaults_are_the_papers_and_cpu_widths():
+    width, steps, batch, lr_g, lr_d, beta1, noise = tab.defaults_for("keras-gan32", on_gpu=False)
+    assert (batch, lr_g, lr_d, noise) == (20, 4e-4, 8e-4, 0.05) and width == 0.25
+    assert tab.defaults_for("keras-gan32", on_gpu=True)[0] == 1.0
+    assert tab.defaults_for("dcgan64", on_gpu=True)[2:6] == (128, 2e-4, 2e-4, 0.5)
+    with pytest.raises(gr.Error, match="Choose an architecture"):
+        tab.defaults_for("stylegan9")
+
+
+@pytest.mark.parametrize("over, message", [
+    (dict(model="nope"), "Choose an architecture"),
+    (dict(steps=0), "Steps must be a whole number from 1"),
+    (dict(steps=2.5), "whole number"),
+    (dict(batch_size=None), "Enter a value for The batch size"),
+    (dict(lr_d=float("nan")), "learning rate must be a number from"),
+    (dict(label_noise=0.9), "label noise must be a number from 0 to 0.5"),
+    (dict(source="upload"), "Choose a .zip"),
+    (dict(source="server", server_name="../etc"), "folders this server offers: none"),
+    (dict(source="cifar10", cifar_classes=["dragon"]), "no class dragon"),
+    (dict(source="?"), "where the training images come from"),
+])
+def test_bad_input_is_refused_with_a_message_and_queues_nothing(runner, over, message):
+    with pytest.raises(gr.Error, match=message):
+        tab.start_training(**_args(**over))
+    assert not (runner.root.exists() and any(runner.root.iterdir()))
+
+
+def test_refused_upload_says_why(runner, tmp_path):
+    z = tmp_path / "evil.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("../../outside.png", b"x")
+        zf.writestr("run.sh", b"echo")
+    with pytest.raises(gr.Error, match="upload was refused.*climbing out.*run.sh"):
+        tab.start_training(**_args(source="upload", upload=str(z)))
+    assert not (runner.root.exists() and any(runner.root.iterdir()))
+
+
+def test_a_run_on_an_upload_trains_from_its_own_copy(runner, tmp_path):
+    z = tmp_path / "mine.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for i in range(24):
+            buf = io.BytesIO()
+            Image.new("RGB", (40, 40), (10 * i, 200 - 5 * i, 90)).save(buf, "PNG")
+            zf.writestr(f"pics/{i}.png", buf.getvalue())
+    job_id = tab.start_training(**_args(source="upload", upload=str(z), steps=3))
+    z.unlink()  # Gradio's upload cache may be cleared: the job kept its own copy
+    view = _wait(job_id)
+    assert runner.snapshot(job_id).state == FINISHED, view.status
+    assert (runner.snapshot(job_id).folder.parent / "data.zip").is_file()
+    assert "24img" in runner.snapshot(job_id).config.name
+
+
+def test_train_watch_stop_resume_and_hand_over(runner):
+    request = SimpleNamespace(session_hash="s1")
+    job_id = tab.start_training(**_args(steps=400), request=request)
+    with pytest.raises(gr.Error, match="stop it before starting another"):
+        tab.start_training(**_args(job_id=job_id))
+    deadline = time.time() + 120
+    while tab.job_view(job_id).sample is None or tab.job_view(job_id).losses is None:
+        assert time.time() < deadline
+        time.sleep(0.05)
+    view = tab.job_view(job_id)
+    assert view.active and "Training" in view.status
+    assert set(view.losses["curve"]) == {"D loss", "G loss"}
+    assert set(view.outputs["curve"]) == {"D(x): real images", "D(G(z)): generated"}
+    assert "steps" in view.progress and "<progress" in view.progress
+
+    tab.end_session(request)  # closing the page stops the run, after a checkpoint
+    view = _wait(job_id)
+    assert "Stopped at step" in view.status and view.has_checkpoint and view.can_resume
+    step = runner.snapshot(job_id).step
+
+    tab.resume_training(job_id, step + 4)
+    view = _wait(job_id)
+    assert runner.snapshot(job_id).step == step + 4 and "Finished" in view.status
+    with pytest.raises(gr.Error, match="raise Steps"):
+        tab.resume_training(job_id, step + 4)
+
+    name, label = tab.use_in_explore(job_id)
+    assert trained.is_trained(name) and f"step {step + 4}" in label
+    pipe = generate._check_model(name)  # the other tabs accept it by name
+    assert pipe.card["training"]["steps"] == step + 4
+    assert generate.generate(name, 3, 4)[0].size[0] > 32
+    zipped = tab.download_checkpoint(job_id)
+    assert zipped.endswith(".zip") and zipfile.is_zipfile(zipped)
+
+
+def test_guessed_or_foreign_model_names_are_refused(runner):
+    for name in ("trained-0123456789abcdef-10", "trained-../../etc-1", "../checkpoints/faces-dcgan64"):
+        with pytest.raises(gr.Error):
+            generate._check_model_name(name)
+    for handler in (tab.stop_training, tab.use_in_explore, tab.download_checkpoint):
+        with pytest.raises(gr.Error, match="gone|first"):
+            handler("feedfacefeedface")
+    assert "gone" in tab.job_view("feedfacefeedface").status
+
+
+def test_server_data_comes_only_from_the_operator(tmp_path, monkeypatch):
+    monkeypatch.setattr(tab, "SERVER_DATA", {})
+    monkeypatch.setenv("GAN_STUDIO_TRAIN_DATA", f"class={tmp_path}")
+    assert tab.configure_server_data([]) == {"class": str(tmp_path)}
+    with pytest.raises(ValueError, match="NAME=PATH"):
+        tab.configure_server_data(["justapath"])
+    with pytest.raises(ValueError, match="does not exist"):
+        tab.configure_server_data([f"x={tmp_path / 'missing'}"])
