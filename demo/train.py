@@ -7,17 +7,19 @@ checkpoint. The handlers are plain functions, so tests call them directly.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
+from gan_core.checkpoint import CARD_FILE
 from gan_core.data import DataError
 from gan_core.downloads import CIFAR10_CLASSES, fetch_cifar10
 from gan_core.jobs import ACTIVE, FAILED, FINISHED, QUEUED, STOPPED, STOPPING, JobNotFound, JobRunner, QueueFull
@@ -142,8 +144,6 @@ def start_training(model, width, source, upload, server_name, cifar_classes, ste
 def _data_preparer(source, upload, server_name, cifar_classes, config: TrainConfig):
     """Check the chosen data now (so a refusal comes before the wait in line) and
     return what puts it into the job's folder and names it in the config."""
-    from dataclasses import replace
-
     if source == "shapes":
         return lambda folder: replace(config, data=[f"shapes:{SHAPES_IMAGES}"])
     if source == "upload":
@@ -312,10 +312,8 @@ def use_in_explore(job_id) -> tuple[str, str]:
         raise _input_error("This run is gone (runs left alone for a day are deleted).") from None
     if not job.has_checkpoint:
         raise _input_error("No checkpoint yet: one is saved every few hundred steps and when the run stops.")
-    card = (job.export / "model_card.json").read_text()
-    import json
-
-    step = json.loads(card).get("training", {}).get("steps", job.step)
+    card = json.loads((job.export / CARD_FILE).read_text())
+    step = card.get("training", {}).get("steps", job.step)
     name = trained.publish(job.export, job.id, int(step))
     return name, f"Yours: {job.config.name} (step {step})"
 
@@ -353,8 +351,8 @@ the generator no longer gets a useful signal.
 
 **What to try.** Lower the discriminator's learning rate, or raise the label noise (keras-gan32
 uses 0.05) to keep D from winning; a bigger batch smooths the curves; a wider network learns
-finer detail but costs time on a CPU (the width of 1/4 trains keras-gan32 about 16 times faster
-than the book's network). Stop, change nothing, Resume: the run continues exactly where it was.
+finer detail but costs time on a CPU (at 1/4 width keras-gan32 trains 5-10 times faster than
+the book's network). Stop, change nothing, Resume: the run continues exactly where it was.
 """
 
 HOW_IT_WORKS = """\

@@ -7,6 +7,7 @@ Set SCREENSHOT_DIR to keep a screenshot.
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def test_start_watch_and_stop_a_run(app_url):
             sync_api.expect(page.locator("#train-status")).to_contain_text("Stopped at step", timeout=120_000)
             status = page.locator("#train-status").inner_text()
             sync_api.expect(page.locator("#train-resume")).to_be_enabled()
+            sync_api.expect(page.locator("#train-start")).to_be_enabled()
             sync_api.expect(page.locator("#train-download")).to_be_enabled()
             progress = page.locator("#train-progress").inner_text()
             if os.environ.get("SCREENSHOT_DIR"):
@@ -72,6 +74,15 @@ def test_start_watch_and_stop_a_run(app_url):
                 page.locator("#train-download").click()
             with zipfile.ZipFile(download_info.value.path()) as zf:
                 names = {n.split("/", 1)[1] for n in zf.namelist()}
+
+            # Use in Explore: the Explore tab opens on the new generator, its gallery drawn by it.
+            page.locator("#train-use").click()
+            sync_api.expect(page.locator("#explore-model input")).to_have_value(
+                re.compile(r"^Yours: keras-gan32-shapes \(step \d+\)$"), timeout=60_000)
+            page.wait_for_function("() => location.search.includes('model=trained-')", timeout=60_000)
+            gallery_images = page.locator("#explore-gallery img")
+            gallery_images.first.wait_for(timeout=60_000)
+            n_gallery = gallery_images.count()
         finally:
             browser.close()
 
@@ -79,3 +90,30 @@ def test_start_watch_and_stop_a_run(app_url):
     assert 10 <= step < 20, status
     assert f"{step} / 20 steps" in progress
     assert {"generator.safetensors", "model_card.json"} <= names
+    assert n_gallery == 32
+
+
+def test_second_user_waits_in_line_and_a_closed_page_frees_the_server(app_url):
+    """Two browsers: B waits with its place shown; closing A's page stops A's run, and B's starts."""
+    with sync_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            pages = []
+            for _ in range(2):
+                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                page.goto(app_url)
+                page.get_by_role("tab", name="Train").click()
+                _set_number(page, "train-steps", 5000)
+                pages.append(page)
+            a, b = pages
+            a.locator("#train-start").click()
+            sync_api.expect(a.locator("#train-status")).to_contain_text("Training", timeout=120_000)
+            b.locator("#train-start").click()
+            sync_api.expect(b.locator("#train-status")).to_contain_text("Waiting in line: number 1",
+                                                                         timeout=60_000)
+            a.context.close()  # the page's session ends: its run saves a checkpoint and stops
+            sync_api.expect(b.locator("#train-status")).to_contain_text("Training", timeout=120_000)
+            b.locator("#train-stop").click()
+            sync_api.expect(b.locator("#train-status")).to_contain_text("Stopped at step", timeout=120_000)
+        finally:
+            browser.close()

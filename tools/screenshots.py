@@ -1,11 +1,13 @@
 """Screenshots of the app for the README, taken in the real browser.
 
-    python tools/screenshots.py            # writes docs/*.png
+    python tools/screenshots.py                 # writes docs/*.png
+    python tools/screenshots.py --only train    # just the Train tab (a real run of a few minutes)
 
 Needs Debian's Chromium (/usr/bin/chromium) and the shipped checkpoints.
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -17,6 +19,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from tools.browser import REPO, launch_chromium, running_app, wait_for_image  # noqa: E402
 
 DOCS = REPO / "docs"
+TRAIN_STEPS = 300  # the Train tab's screenshot: a few minutes of keras-gan32 at 1/4 width on a CPU
 # (file, link query, an image to wait for): the Explore tab as a shared link opens it.
 EXPLORE_VIEWS = [
     ("explore_walk.png", "model=faces-dcgan64&tab=walk&walk=13,42,7&walk_t=0.3&frames=10", "#walk-image"),
@@ -27,31 +30,64 @@ EXPLORE_VIEWS = [
 ]
 
 
-def main() -> None:
+TABS = ("generate", "explore", "photo", "train", "about")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Retake the README's screenshots in the real browser.")
+    parser.add_argument("--only", nargs="+", choices=TABS, default=list(TABS),
+                        help="take only these (the train shot runs a real training of a few minutes)")
+    only = set(parser.parse_args(argv).only)
     DOCS.mkdir(exist_ok=True)
+    written = []
     with tempfile.TemporaryDirectory() as tmp, running_app(Path(tmp) / "app.log") as url, \
             sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url)
-        page.locator("#grid-size").get_by_text("36", exact=True).click()
-        page.locator("#generate-btn").click()
-        wait_for_image(page, "#grid")
-        page.wait_for_timeout(500)
-        page.screenshot(path=str(DOCS / "generate_tab.png"), full_page=True)
-        for name, query, image in EXPLORE_VIEWS:
-            page.goto(url + "?" + query)
-            wait_for_image(page, image)
-            page.wait_for_timeout(1500)  # the other panels finish drawing
-            page.screenshot(path=str(DOCS / name), full_page=True)
-        _photo_tab(page, url, Path(tmp))
-        page.goto(url)
-        page.get_by_role("tab", name="About").click()
-        page.wait_for_timeout(1000)
-        page.screenshot(path=str(DOCS / "about_tab.png"), full_page=True)
+        if "generate" in only:
+            page.goto(url)
+            page.locator("#grid-size").get_by_text("36", exact=True).click()
+            page.locator("#generate-btn").click()
+            wait_for_image(page, "#grid")
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(DOCS / "generate_tab.png"), full_page=True)
+            written.append("generate_tab.png")
+        if "explore" in only:
+            for name, query, image in EXPLORE_VIEWS:
+                page.goto(url + "?" + query)
+                wait_for_image(page, image)
+                page.wait_for_timeout(1500)  # the other panels finish drawing
+                page.screenshot(path=str(DOCS / name), full_page=True)
+                written.append(name)
+        if "photo" in only:
+            _photo_tab(page, url, Path(tmp))
+            written.append("explore_photo.png")
+        if "train" in only:
+            _train_tab(page, url)
+            written.append("train_tab.png")
+        if "about" in only:
+            page.goto(url)
+            page.get_by_role("tab", name="About").click()
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(DOCS / "about_tab.png"), full_page=True)
+            written.append("about_tab.png")
         browser.close()
-    for name in ["generate_tab.png"] + [v[0] for v in EXPLORE_VIEWS] + ["explore_photo.png", "about_tab.png"]:
+    for name in written:
         print(f"wrote {DOCS / name}")
+
+
+def _train_tab(page, url: str, steps: int = TRAIN_STEPS) -> None:
+    """A real run in the Train tab with its defaults (keras-gan32 on the built-in shapes),
+    photographed when it ends: minutes on a CPU."""
+    page.goto(url)
+    page.get_by_role("tab", name="Train").click()
+    box = page.locator("#train-steps input").first
+    box.fill(str(steps))
+    box.press("Tab")
+    page.locator("#train-start").click()
+    page.locator("#train-status").get_by_text("Finished").wait_for(timeout=3600_000)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(DOCS / "train_tab.png"), full_page=True)
 
 
 def _photo_tab(page, url: str, tmp: Path) -> None:
