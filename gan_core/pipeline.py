@@ -31,13 +31,29 @@ def checkpoint_dirs() -> list[Path]:
     return extra + [REPO_CHECKPOINTS]
 
 
-def list_checkpoints() -> list[str]:
-    """Names of the loadable checkpoints (folders holding a model card)."""
+def list_checkpoints(task: str | None = "gan") -> list[str]:
+    """Names of the loadable checkpoints (folders holding a model card) of one task:
+    "gan" (generators, the default: what gan_core.load() reads), "super-resolution"
+    (what gan_core.sr_pipeline.load_upscaler() reads), or None for all of them.
+
+    A card's task is its "task" field; cards without one are GANs. A card that cannot
+    be read counts as a GAN, so that loading it gives its error."""
     names = []
     for root in checkpoint_dirs():
         if root.is_dir():
-            names += [p.name for p in sorted(root.iterdir()) if (p / CARD_FILE).is_file() and p.name not in names]
+            names += [p.name for p in sorted(root.iterdir()) if (p / CARD_FILE).is_file() and p.name not in names
+                      and (task is None or card_task(p / CARD_FILE) == task)]
     return names
+
+
+def card_task(card_file: Path) -> str:
+    """The "task" a model card names ("gan" when it names none or cannot be read)."""
+    try:
+        card = read_json(card_file)
+    except CheckpointError:
+        return "gan"
+    task = card.get("task", "gan") if isinstance(card, dict) else "gan"
+    return task if isinstance(task, str) else "gan"
 
 
 def resolve_checkpoint(name_or_path: str | Path) -> Path:
@@ -147,6 +163,10 @@ def weights_file(folder: Path, card: dict, key: str, default: str) -> Path:
 
 
 def _spec_from_card(card: dict, folder: Path) -> ModelSpec:
+    if card.get("task", "gan") != "gan":
+        raise CheckpointError(f"{folder} is a {card['task']} checkpoint, not a GAN generator"
+                              + (": load it with gan_core.sr_pipeline.load_upscaler"
+                                 if card["task"] == "super-resolution" else ""))
     if not isinstance(card.get("model"), str):
         raise CheckpointError(f"{folder / CARD_FILE} names no model: it needs \"model\": one of the names "
                               "that `python -m gan_core info` lists")
