@@ -141,6 +141,9 @@ def _build_parser() -> argparse.ArgumentParser:
     k.add_argument("--quality", type=int, default=92, help="JPEG quality (92)")
     k.add_argument("--out", required=True, help="the .zip to write")
 
+    from .sr_cli import add_parsers as add_sr_parsers
+
+    add_sr_parsers(sub)  # train-sr, evaluate-sr
     sub.add_parser("attributes", add_help=False,
                    help="face attributes: train the classifier, find latent directions, render them "
                         "(python -m gan_core attributes --help)")
@@ -163,8 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     from .train import TrainingDiverged
 
     try:
+        from .sr_cli import COMMANDS as SR_COMMANDS
+
         commands = {"train": _train, "sample": _sample, "evaluate": _evaluate, "pack": _pack,
-                    "info": _info}
+                    "info": _info, **SR_COMMANDS}
         return commands[args.command](args, argv)
     except (DataError, CheckpointError, FileExistsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -312,7 +317,7 @@ def _info(args, argv) -> int:
             spec = get_model(n)
             print(f"  {n:<12} {spec.image_size:>3} px  nz {spec.nz:<4} {spec.description}")
         print("checkpoints:")
-        for n in gan_core.list_checkpoints() or ["(none)"]:
+        for n in gan_core.list_checkpoints(task=None) or ["(none)"]:  # generators and upscalers
             print(f"  {n}")
         return 0
     if args.what in model_names():

@@ -1,0 +1,205 @@
+"""Super-resolution training, checkpoints and evaluation (gan_core.sr_train, sr_pipeline, sr_eval).
+
+Small nets (2 blocks of 16 channels) on a handful of synthetic photos: seconds on a CPU.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import gan_core
+from gan_core.checkpoint import CARD_FILE, STATE_FILE, CheckpointError, read_tensors
+from gan_core.cli import main
+from gan_core.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
+from gan_core.sr_pipeline import list_upscalers, load_upscaler
+from gan_core.sr_train import SRTrainConfig, load_vgg19, train_sr, vgg19_features
+
+from .helpers import SHARED_DATA, write_tiny_checkpoint
+
+
+def _photo(seed: int, size=(52, 44)) -> np.ndarray:
+    """Smooth gradients and a few edges: something an upscaler can learn a little from."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    arr = np.stack([(xx * 4 + seed * 30) % 256, (yy * 5) % 256, ((xx + yy) * 3) % 256], -1).astype(np.uint8)
+    x, y = rng.integers(0, w // 2), rng.integers(0, h // 2)
+    arr[y:y + h // 3, x:x + w // 3] = rng.integers(0, 255, 3)
+    return arr
+
+
+@pytest.fixture
+def photos(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(6):
+        Image.fromarray(_photo(i)).save(folder / f"p{i}.png")
+    (folder / "broken.jpg").write_bytes(b"not an image")  # skipped and counted, not fatal
+    return folder
+
+
+def cfg(photos, out, **kw) -> SRTrainConfig:
+    base = dict(data=[str(photos)], out=str(out), steps=3, blocks=2, channels=16, hr_size=32, batch_size=4,
+                log_every=1, sample_every=2, checkpoint_every=2, device="cpu")
+    return SRTrainConfig(**{**base, **kw})
+
+
+def state(path):
+    tensors, _ = read_tensors(path)
+    return {k: v for k, v in tensors.items() if not k.startswith("rng.")}
+
+
+def test_mse_run_writes_a_loadable_upscaler(photos, tmp_path):
+    out = tmp_path / "run"
+    result = train_sr(cfg(photos, out, name="tiny-sr"))
+    assert result.step == 3 and not result.aborted
+    for name in ("config.json", "log.jsonl", STATE_FILE, "export/generator.safetensors", "export/" + CARD_FILE):
+        assert (out / name).is_file(), name
+    assert not (out / "export" / "discriminator.safetensors").exists()  # no D in the mse phase
+    row = Image.open(out / "samples" / "step_000002.png")
+    assert row.size == (4 * 32 + 6, 4 * 32 + 3 * 2)  # LR | bicubic | SR | HR, four validation crops
+    card = json.loads((out / "export" / CARD_FILE).read_text())
+    assert card["task"] == "super-resolution" and card["loss"]["content"] == "pixel"
+    assert card["data"]["images"] == 6 and card["data"]["skipped"] == 1
+    assert card["training"]["steps"] == 3 and card["training"]["hardware"]
+    assert "psnr_val" in card["metrics"]["validation_crops"]
+    up = load_upscaler(out)  # a run folder: its export/
+    assert up.name == "tiny-sr"
+    big = up(Image.fromarray(_photo(9, (20, 12))))
+    assert big.size == (80, 48) and big.mode == "RGB"
+
+
+@pytest.mark.parametrize("phase", ["mse", "gan"])
+def test_resume_continues_exactly(photos, tmp_path, phase):
+    extra = dict(phase=phase, content_loss="discriminator") if phase == "gan" else {}
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    train_sr(cfg(photos, straight, **extra))
+    train_sr(cfg(photos, split, steps=2, **extra))
+    assert train_sr(cfg(photos, split, resume=True, **extra)).step == 3
+    a, b = state(straight / STATE_FILE), state(split / STATE_FILE)
+    assert a.keys() == b.keys() and any(k.startswith("D.") for k in a) == (phase == "gan")
+    assert all(torch.equal(a[k], b[k]) for k in a), "the resumed run differs from the uninterrupted one"
+    steps = [json.loads(x)["step"] for x in (split / "log.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3]
+
+
+def test_gan_phase_from_an_mse_run_falls_back_without_vgg_weights(photos, tmp_path, monkeypatch):
+    import gan_core.sr_train as sr_train
+
+    def offline(weights=None):
+        raise OSError("no network: cannot download the VGG19 weights")
+
+    monkeypatch.setattr(sr_train, "load_vgg19", offline)
+    train_sr(cfg(photos, tmp_path / "mse", steps=2))
+    out = tmp_path / "gan"
+    train_sr(cfg(photos, out, phase="gan", init_from=str(tmp_path / "mse"), steps=2))
+    card = json.loads((out / "export" / CARD_FILE).read_text())
+    assert card["loss"]["content"] == "discriminator features"
+    assert "could not be loaded" in card["loss"]["note"] and "no network" in card["loss"]["note"]
+    assert card["loss"]["adversarial_weight"] == 1e-3
+    assert card["training"]["init_from"]["steps"] == 2
+    assert card["files"] == {"generator": "generator.safetensors", "discriminator": "discriminator.safetensors"}
+    load_upscaler(out)
+
+    pixel = tmp_path / "pixel"
+    train_sr(cfg(photos, pixel, phase="gan", content_loss="pixel", steps=1))
+    assert json.loads((pixel / "export" / CARD_FILE).read_text())["loss"]["content"] == "pixel"
+    with pytest.raises(ValueError, match="--vgg-weights"):  # asked for VGG explicitly: no silent fallback
+        train_sr(cfg(photos, tmp_path / "vgg", phase="gan", content_loss="vgg", steps=1))
+
+
+def test_init_from_the_mse_run_starts_the_generator_there(photos, tmp_path):
+    train_sr(cfg(photos, tmp_path / "mse", steps=1))
+    out = tmp_path / "gan"
+    train_sr(cfg(photos, out, phase="gan", content_loss="pixel", init_from=str(tmp_path / "mse"), steps=1,
+                 lr=0.0))  # lr 0: the weights stay those loaded (BatchNorm running stats move, not weights)
+    a, b = state(tmp_path / "mse" / STATE_FILE), state(out / STATE_FILE)
+    assert all(torch.equal(a[k], b[k]) for k in a if k.startswith("G.") and "running" not in k
+               and "num_batches" not in k)
+
+
+def test_vgg_weights_load_from_a_local_file_without_unpickling(tmp_path):
+    net = vgg19_features()
+    sd = {f"features.{k}": v for k, v in net.state_dict().items()}
+    sd["classifier.0.weight"] = torch.zeros(2, 2)  # a whole torchvision state dict: the classifier is ignored
+    torch.save(sd, tmp_path / "vgg19.pth")
+    loaded, source = load_vgg19(str(tmp_path / "vgg19.pth"))
+    assert source.endswith("vgg19.pth") and not any(p.requires_grad for p in loaded.parameters())
+    assert torch.equal(loaded[34].weight, net[34].weight)
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("unpickled!",))
+
+    torch.save({"x": Evil()}, tmp_path / "evil.pth")
+    with pytest.raises(ValueError, match="plain state dict"):
+        load_vgg19(str(tmp_path / "evil.pth"))
+
+
+def test_sr_checkpoints_are_not_offered_as_generators(photos, tmp_path, monkeypatch):
+    root = tmp_path / "checkpoints"
+    write_tiny_checkpoint(root / "tiny-gan")
+    train_sr(cfg(photos, tmp_path / "run", steps=1))
+    (root / "tiny-sr").mkdir()
+    for f in (tmp_path / "run" / "export").iterdir():
+        (root / "tiny-sr" / f.name).write_bytes(f.read_bytes())
+    monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(root))
+    assert "tiny-gan" in gan_core.list_checkpoints() and "tiny-sr" not in gan_core.list_checkpoints()
+    assert "tiny-sr" in list_upscalers() and "tiny-gan" not in list_upscalers()
+    assert {"tiny-gan", "tiny-sr"} <= set(gan_core.list_checkpoints(task=None))
+    with pytest.raises(CheckpointError, match="load_upscaler"):
+        gan_core.load("tiny-sr")
+    with pytest.raises(CheckpointError, match="not a super-resolution checkpoint"):
+        load_upscaler("tiny-gan")
+
+
+def test_evaluate_sr_prints_the_table_with_the_bicubic_convention(photos, tmp_path, capsys):
+    train_sr(cfg(photos, tmp_path / "run", steps=1, name="tiny-sr"))
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    hrs = [_photo(20 + i, (70, 61)) for i in range(2)]  # not multiples of 4: cropped first
+    for i, hr in enumerate(hrs):
+        Image.fromarray(hr).save(bench / f"b{i}.png")
+    out_json = tmp_path / "eval.json"
+    assert main(["evaluate-sr", str(tmp_path / "run"), "--sets", str(bench), "--json", str(out_json),
+                 "--write-card"]) == 0
+    table = capsys.readouterr().out
+    expected = []
+    for hr in hrs:
+        hr = crop_to_multiple(hr, 4)
+        sr = bicubic_upscale(bicubic_downscale(hr, 4), 4)
+        expected.append((psnr_y(sr, hr, border=4), ssim_y(sr, hr, border=4)))
+    psnr, ssim = np.mean(expected, 0)
+    result = json.loads(out_json.read_text())
+    assert result["bicubic"][str(bench)]["psnr"] == pytest.approx(psnr, abs=1e-9)
+    assert result["bicubic"][str(bench)]["ssim"] == pytest.approx(ssim, abs=1e-9)
+    assert f"{psnr:.2f} / {ssim:.4f}" in table and "tiny-sr" in table and "SRResNet (paper)" in table
+    card = json.loads((tmp_path / "run" / "export" / CARD_FILE).read_text())
+    assert card["metrics"]["evaluation"]["sets"][str(bench)]["bicubic_psnr"] == pytest.approx(psnr, abs=1e-3)
+
+
+def test_cli_train_sr_dry_run_and_resume(photos, tmp_path, capsys):
+    assert main(["train-sr", "--data", str(photos), "--hr-size", "32", "--dry-run", "--device", "cpu"]) == 0
+    assert "dry run ok" in capsys.readouterr().out
+    out = tmp_path / "run"
+    args = ["train-sr", "--data", str(photos), "--hr-size", "32", "--batch-size", "2", "--out", str(out),
+            "--steps", "1", "--device", "cpu"]
+    assert main(args) == 0
+    assert main(args) == 2  # the run exists: refused without --resume
+    assert "--resume" in capsys.readouterr().err
+    assert main(["train-sr", "--out", str(out), "--resume", "--steps", "2"]) == 0
+    card = json.loads((out / "export" / CARD_FILE).read_text())
+    assert card["training"]["steps"] == 2 and card["training"]["command"].startswith("python -m gan_core train-sr")
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "sr" / "CSet5").is_dir(), reason="../shared/data/sr is absent")
+def test_bicubic_on_set5_is_the_known_figure():
+    from gan_core.sr_eval import evaluate
+
+    result = evaluate([], ["Set5"], data_root=SHARED_DATA / "sr")
+    assert result["bicubic"]["Set5"]["images"] == 5
+    assert result["bicubic"]["Set5"]["psnr"] == pytest.approx(28.43, abs=0.01)
