@@ -200,6 +200,8 @@ def train_sr_command(args, argv) -> int:
 
     result = train_sr(cfg, progress_fn=progress, data_progress=data_progress)
     bar.close()
+    loss = json.loads((result.out / "export" / "model_card.json").read_text()).get("loss", {})
+    print(f"content loss: {loss.get('content')} ({loss.get('note')})")
     if args.dry_run:
         print(f"dry run ok: 2 steps of the {cfg.phase} phase, metrics {json.dumps(result.metrics)}")
         tmp.cleanup()
