@@ -48,7 +48,8 @@ BORDER = 4  # pixels shaved off each side before scoring, as the benchmarks do
 # Scoring shrinks the photo x4 first, and the shrunk photo must still be upscalable (and
 # the 11 px SSIM window fit inside the shaved border): 32 px a side at least.
 MIN_SCORE_SIDE = max(MIN_IMAGE_SIDE * SCALE, 2 * BORDER + 11 + SCALE)
-EXAMPLES = ROOT / "examples"
+# Beside ROOT, not under it: ROOT's files are pruned after a day, and these must last.
+EXAMPLES = ROOT.parent / "gan-studio-examples"
 FACES_GRID = Path(__file__).resolve().parent.parent / "docs" / "faces-dcgan64-seed0.png"
 
 NO_MODELS_MESSAGE = (
@@ -273,7 +274,9 @@ def example_images() -> list[str]:
             image = make()
             if image is None:
                 continue
-            png_file(image, path.name, folder="examples")
+            data = io.BytesIO()
+            image.save(data, format="PNG")
+            write_file(data.getvalue(), path)
         paths.append(str(path))
     return paths
 
