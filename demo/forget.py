@@ -1,0 +1,268 @@
+"""The "Forget" tab: make a generator forget to draw something (DCGAN paper, section 6.1).
+
+Brush over a concept (windows, glasses, mouths) on a grid of samples, or let a
+detector label it; a logistic regression ranks the units of a generator layer by how
+much they predict the concept; dropping the top units shows whether the generator
+stops drawing it. All the mathematics is in gan_core.ablation; this module lays it out.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+import gan_core
+from gan_core.ablation import ablate_units, change_outside, collect_features, concept_share, feature_layers, \
+    fit_concept_units
+from gan_core.images import make_grid
+
+from .explore import serve_files
+from .generate import _check_model, _check_seed, _input_error
+
+GRID = 4  # the labelling canvas: GRID x GRID samples
+CANVAS = 512  # px: each sample is drawn at CANVAS / GRID px, big enough to brush on
+AUTO_SAMPLES = 150  # the paper's number of labelled samples, when a detector labels them
+SHOW = 8  # samples in the before / after rows, from seeds the fit never saw
+SHOW_OFFSET = 10_000
+BAR_UNITS = 32  # units in the ranking plot
+BRUSH = "rgba(255, 0, 80, 0.55)"
+DETECTORS = {"window-detector": "windows"}  # detector checkpoint -> the concept it marks
+
+
+EXPLAIN = """\
+**Forgetting to draw windows** (DCGAN paper, section 6.1). Mark a concept on the samples (brush over
+the windows of facades, or glasses or mouths on faces), or let a detector mark it. A logistic
+regression then learns, at every position of the chosen layer, which of its feature maps (*units*)
+are active where the concept is; units with a positive weight predict it. Dropping them (setting
+them to zero everywhere) and drawing again shows whether the generator stops drawing the concept,
+and what else it forgets on the way. Nothing is retrained: the weights are untouched.
+"""
+
+
+# ----------------------------------------------------------------------------- handlers
+
+
+def _layers(model_name: str) -> list[tuple[str, tuple[int, int, int]]]:
+    pipe = _check_model(model_name)
+    return feature_layers(pipe.generator, pipe.latents(2, seed=0))
+
+
+@functools.lru_cache(maxsize=8)
+def _layers_cached(model_name: str):
+    return _layers(model_name)
+
+
+def layer_choices(model_name: str) -> gr.Dropdown:
+    """The layers to fit, named with their shapes; the second-last by default (the paper
+    used one of the generator's last layers)."""
+    layers = _layers_cached(model_name)
+    choices = [(f"{name}: {c} maps of {h}x{w}", name) for name, (c, h, w) in layers]
+    return gr.Dropdown(choices=choices, value=layers[-2][0] if len(layers) > 1 else layers[0][0])
+
+
+def _check_layer(model_name: str, layer: str) -> tuple[int, int, int]:
+    shapes = dict(_layers_cached(model_name))
+    if layer not in shapes:
+        raise _input_error(f"Choose a layer of {model_name}: one of {', '.join(shapes)}.")
+    return shapes[layer]
+
+
+def _tiles(images: torch.Tensor) -> Image.Image:
+    """GRID x GRID images, no borders, scaled up to CANVAS px (sharp pixels)."""
+    grid = make_grid(images[:GRID * GRID], nrow=GRID, padding=0)
+    return grid.resize((CANVAS, CANVAS), Image.NEAREST)
+
+
+def label_canvas(model_name: str, seed) -> dict:
+    """Handler of "New samples": the samples to brush on, with no marks."""
+    pipe = _check_model(model_name)
+    seed = _check_seed(seed)
+    return {"background": _tiles(pipe.decode(pipe.latents(GRID * GRID, seed=seed))), "layers": [], "composite": None}
+
+
+def masks_from_canvas(editor: dict | None, size: int) -> torch.Tensor:
+    """The brushed marks as one mask per sample: (GRID*GRID, size, size) in [0, 1]."""
+    layers = (editor or {}).get("layers") or []
+    marks = np.zeros((CANVAS, CANVAS), dtype=np.float32)
+    for layer in layers:
+        arr = np.asarray(layer.convert("RGBA") if isinstance(layer, Image.Image) else layer)
+        if arr.ndim != 3 or arr.shape[-1] != 4:
+            continue
+        alpha = Image.fromarray(arr[..., 3]).resize((CANVAS, CANVAS), Image.NEAREST)
+        marks = np.maximum(marks, (np.asarray(alpha) > 0).astype(np.float32))
+    tile = CANVAS // GRID
+    m = torch.from_numpy(marks).reshape(GRID, tile, GRID, tile).permute(0, 2, 1, 3).reshape(GRID * GRID, tile, tile)
+    return F.adaptive_avg_pool2d(m[:, None], size)[:, 0]
+
+
+def available_detectors() -> dict[str, str]:
+    """Shipped concept detectors: checkpoint name -> concept."""
+    from gan_core.pipeline import find_card_folder
+
+    return {name: concept for name, concept in DETECTORS.items() if find_card_folder(name) is not None}
+
+
+@functools.lru_cache(maxsize=2)
+def _detector(name: str):
+    from gan_core.segmentation import load_detector
+
+    return load_detector(name)
+
+
+def detect(detector_name: str, images: torch.Tensor) -> torch.Tensor:
+    """A detector's masks (N, H, W) for images (N, 3, H, W) in [-1, 1] of any size."""
+    from gan_core.segmentation import DETECTOR_SIZE, detect_windows
+
+    if detector_name not in available_detectors():
+        raise _input_error("No detector is available for this: brush over the concept instead.")
+    size = images.shape[-1]
+    x = F.interpolate(images, size=DETECTOR_SIZE, mode="bilinear", align_corners=False, antialias=True) \
+        if size != DETECTOR_SIZE else images
+    masks = detect_windows(_detector(detector_name), x).float()
+    return F.interpolate(masks[:, None], size=size, mode="nearest")[:, 0] if size != DETECTOR_SIZE else masks
+
+
+def auto_label(model_name: str, seed, detector_name: str) -> dict:
+    """Handler of "Auto-label": the detector's marks over the labelling grid."""
+    pipe = _check_model(model_name)
+    seed = _check_seed(seed)
+    images = pipe.decode(pipe.latents(GRID * GRID, seed=seed))
+    masks = detect(detector_name, images)
+    overlay = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
+    big = make_grid(masks[:, None].expand(-1, 3, -1, -1) * 2 - 1, nrow=GRID, padding=0)
+    on = np.asarray(big.resize((CANVAS, CANVAS), Image.NEAREST))[..., 0] > 127
+    overlay[on] = (255, 0, 80, 140)
+    return {"background": _tiles(images), "layers": [Image.fromarray(overlay, "RGBA")], "composite": None}
+
+
+def fit_units(model_name: str, layer: str, seed, editor: dict | None, source: str, detector_name: str | None):
+    """Handler of "Fit": (fit as a dict for the page, summary, ranking plot, drop slider).
+
+    source "brush": the marks on the GRID x GRID canvas; "detector": AUTO_SAMPLES samples
+    from `seed` on, labelled by the detector."""
+    pipe = _check_model(model_name)
+    seed = _check_seed(seed)
+    c, h, w = _check_layer(model_name, layer)
+    size = pipe.spec.image_size
+    if source == "detector":
+        latents = pipe.latents(AUTO_SAMPLES, seed=seed)
+        masks = detect(detector_name, pipe.decode(latents))
+        how = f"{AUTO_SAMPLES} samples labelled by {detector_name}"
+    else:
+        latents = pipe.latents(GRID * GRID, seed=seed)
+        masks = masks_from_canvas(editor, size)
+        how = f"the {GRID * GRID} samples you marked"
+    if masks.sum() == 0:
+        raise _input_error("Nothing is marked: brush over the concept on some samples (or auto-label), then fit.")
+    if masks.mean() > 0.9:
+        raise _input_error("Almost everything is marked: brush over the concept only, so the fit can tell it "
+                           "from the rest.")
+    try:
+        fit = fit_concept_units(collect_features(pipe.generator, layer, latents), masks)
+    except ValueError as exc:
+        raise _input_error(str(exc)) from None
+    n_pos = len(fit.positive_units)
+    summary = (f"**{n_pos} of {c} units** of `{layer}` have a positive weight (they predict the concept), "
+               f"fitted on {how}; the fit tells concept from not-concept with a balanced accuracy of "
+               f"{fit.accuracy:.0%} ({fit.positives:,} of {fit.positions:,} positions on the concept).")
+    top = fit.ranking[:BAR_UNITS]
+    plot = pd.DataFrame({"unit": [str(u) for u in top], "weight": [float(fit.weights[u]) for u in top]})
+    state = {"model": model_name, "layer": layer, "ranking": fit.ranking, "positive": n_pos,
+             "weights": [round(float(v), 5) for v in fit.weights]}
+    return state, summary, plot, gr.Slider(minimum=0, maximum=c, value=n_pos, step=1, interactive=True)
+
+
+def render_ablation(model_name: str, fit: dict | None, n_drop, seed, detector_name: str | None = None):
+    """Handler of the drop slider: (row before, row after, numbers)."""
+    pipe = _check_model(model_name)
+    seed = _check_seed(seed)
+    if not fit or fit.get("model") != model_name:
+        raise _input_error("Fit first: mark the concept and press Fit.")
+    try:
+        n_drop = int(n_drop)
+    except (TypeError, ValueError):
+        raise _input_error("The number of units to drop must be a whole number.") from None
+    if not 0 <= n_drop <= len(fit["ranking"]):
+        raise _input_error(f"Drop between 0 and {len(fit['ranking'])} units.")
+    units = fit["ranking"][:n_drop]
+    latents = pipe.latents(SHOW, seed=seed + SHOW_OFFSET)
+    before = pipe.decode(latents)
+    with ablate_units(pipe.generator, fit["layer"], units):
+        after = pipe.decode(latents)
+    lines = [f"Dropped the top **{n_drop}** units of `{fit['layer']}` "
+             f"({'all with a positive weight' if n_drop == fit['positive'] else 'ranked by weight'}), "
+             f"on {SHOW} samples the fit never saw."]
+    if detector_name and detector_name in available_detectors():
+        masks_before, masks_after = detect(detector_name, before), detect(detector_name, after)
+        share_b, share_a = concept_share(masks_before), concept_share(masks_after)
+        drop = 1 - share_a / share_b if share_b > 0 else math.nan
+        lines.append(f"- **{DETECTORS[detector_name]}** ({detector_name}): {share_b:.1%} of pixels before, "
+                     f"{share_a:.1%} after" + (f" ({drop:.0%} fewer)" if math.isfinite(drop) else ""))
+        lines.append(f"- **The rest of the image** changed by {change_outside(before, after, masks_before):.3f} "
+                     "on average (pixel values from -1 to 1)")
+    else:
+        lines.append(f"- **Whole image** changed by {(after - before).abs().mean():.3f} on average "
+                     "(pixel values from -1 to 1); a detector for the concept would measure it alone")
+    return make_grid(before, nrow=SHOW), make_grid(after, nrow=SHOW), "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- layout
+
+
+def build_forget_tab() -> None:
+    models = gan_core.list_checkpoints()
+    start = models[0] if models else None
+    detectors = available_detectors()
+    with gr.Tab("Forget", id="forget"):
+        gr.Markdown(EXPLAIN)
+        fit_state = gr.State(None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=280):
+                model = gr.Dropdown(models, value=start, label="Model", elem_id="forget-model")
+                layer = gr.Dropdown([], label="Layer", elem_id="forget-layer")
+                seed = gr.Number(0, label="Samples from seed", precision=0, elem_id="forget-seed")
+                new = gr.Button("New samples", elem_id="forget-new")
+                source = gr.Radio([("My brush marks", "brush"), ("A detector (150 samples)", "detector")],
+                                  value="brush", label="Labels from", elem_id="forget-source",
+                                  visible=bool(detectors))
+                detector = gr.Dropdown(list(detectors), value=next(iter(detectors), None), label="Detector",
+                                       visible=bool(detectors), elem_id="forget-detector")
+                auto = gr.Button("Auto-label with the detector", visible=bool(detectors), elem_id="forget-auto")
+                fit_btn = gr.Button("Fit", variant="primary", elem_id="forget-fit")
+            with gr.Column(scale=2, min_width=360):
+                canvas = gr.ImageEditor(label="Pick the brush (left), then paint over the concept on any samples", type="pil",
+                                        image_mode="RGBA", sources=(), transforms=(), layers=False,
+                                        brush=gr.Brush(colors=[BRUSH], default_color=BRUSH, color_mode="fixed",
+                                                       default_size=12),
+                                        canvas_size=(CANVAS, CANVAS), fixed_canvas=True, height=CANVAS + 90,
+                                        elem_id="forget-canvas")
+        summary = gr.Markdown(elem_id="forget-summary")
+        ranking = gr.BarPlot(None, x="unit", y="weight", title="Units by weight (the top 32)", sort="-y",
+                             height=220, elem_id="forget-ranking")
+        drop = gr.Slider(0, 1, value=0, step=1, label="Units to drop (default: all with a positive weight)",
+                         interactive=False, elem_id="forget-drop")
+        before = gr.Image(label="Before", type="pil", interactive=False, elem_classes="pixelated", height=200,
+                          elem_id="forget-before")
+        after = gr.Image(label="After dropping the units", type="pil", interactive=False, elem_classes="pixelated",
+                         height=200, elem_id="forget-after")
+        numbers = gr.Markdown(elem_id="forget-numbers")
+
+    private = dict(api_visibility="private")
+    # No triggers: when the page loads and whenever the inputs change.
+    gr.on(None, lambda m: layer_choices(m) if m else gr.Dropdown(choices=[]), model, layer, **private)
+    gr.on(None, label_canvas, [model, seed], canvas, trigger_mode="always_last", **private)
+    new.click(label_canvas, [model, seed], canvas, **private)
+    auto.click(auto_label, [model, seed, detector], canvas, **private).then(lambda: "detector", None, source,
+                                                                           **private)
+    fitted = fit_btn.click(fit_units, [model, layer, seed, canvas, source, detector],
+                           [fit_state, summary, ranking, drop], concurrency_limit=1, **private)
+    shown = dict(fn=serve_files(render_ablation), inputs=[model, fit_state, drop, seed, detector],
+                 outputs=[before, after, numbers])
+    fitted.success(**shown, **private)
+    drop.release(**shown, trigger_mode="always_last", **private)
