@@ -208,3 +208,55 @@ def change_outside(before: torch.Tensor, after: torch.Tensor, masks: torch.Tenso
         keep = F.interpolate(keep[:, None].float(), size=before.shape[-2:], mode="nearest")[:, 0] > 0.5
     diff = (after - before).abs().mean(1)
     return float(diff[keep].mean()) if keep.any() else 0.0
+
+
+@dataclass
+class ForgettingReport:
+    """The DCGAN paper's experiment measured: label, fit, drop, count."""
+
+    layer: str
+    units: list[int]  # the units dropped, highest weight first
+    layer_units: int
+    fit_accuracy: float
+    labelled: int  # samples the fit saw (seeds label_seed ...)
+    measured: int  # other samples the counts are over (seeds measure_seed ...)
+    share_before: float  # of pixels the detector marks
+    share_after: float
+    change_outside: float  # mean |after - before| off the concept, pixel values from -1 to 1
+
+    @property
+    def reduction(self) -> float:
+        """How much of the concept went: 0.7 means 70 % fewer marked pixels."""
+        return 1 - self.share_after / self.share_before if self.share_before > 0 else float("nan")
+
+    def as_dict(self) -> dict:
+        return {**{k: v for k, v in self.__dict__.items()}, "reduction": round(self.reduction, 4)}
+
+
+@torch.no_grad()
+def measure_forgetting(pipe, layer: str, detect, *, label_seed: int = 0, labelled: int = 150,
+                       measure_seed: int = 10_000, measured: int = 500, units: int | None = None,
+                       batch_size: int = 100, l2: float = L2) -> ForgettingReport:
+    """Label `labelled` samples with `detect` (images in [-1, 1] -> masks), fit `layer`'s
+    units, drop the positive ones (or the top `units`), and count the concept on
+    `measured` other samples before and after, with the same detector."""
+    latents = pipe.latents(labelled, seed=label_seed)
+    masks = torch.cat([detect(pipe.decode(z)) for z in latents.split(batch_size)])
+    fit = fit_concept_units(collect_features(pipe.generator, layer, latents), masks, l2=l2)
+    dropped = fit.positive_units if units is None else fit.top(units)
+    on_before = on_after = changed = kept = 0.0
+    pixels = 0
+    for z in pipe.latents(measured, seed=measure_seed).split(batch_size):
+        before = pipe.decode(z)
+        with ablate_units(pipe.generator, layer, dropped):
+            after = pipe.decode(z)
+        m_before, m_after = detect(before).bool(), detect(after).bool()
+        on_before += float(m_before.sum())
+        on_after += float(m_after.sum())
+        pixels += m_before.numel()
+        off = ~m_before
+        changed += float((after - before).abs().mean(1)[off].sum())
+        kept += float(off.sum())
+    return ForgettingReport(layer, dropped, int(fit.weights.numel()), round(fit.accuracy, 4), labelled, measured,
+                            round(on_before / pixels, 5), round(on_after / pixels, 5),
+                            round(changed / max(kept, 1.0), 5))

@@ -127,3 +127,28 @@ def test_soft_labels_and_shares():
     after = before.clone()
     after[:, :, :4] = 1.0  # changes only where the mask is
     assert change_outside(before, after, masks) == 0.0
+
+
+class ToyPipe:
+    """The bits of a GeneratorPipeline measure_forgetting uses, around the toy generator."""
+
+    def __init__(self):
+        self.generator = ToyGenerator()
+
+    def latents(self, n, seed=0):
+        return torch.randn(n, 2 + UNITS + 1, generator=torch.Generator().manual_seed(seed))
+
+    def decode(self, z):
+        with torch.no_grad():
+            return self.generator(z)
+
+
+def test_measure_forgetting_counts_the_concept_on_unseen_samples():
+    from gan_core.ablation import measure_forgetting
+
+    bright = lambda images: images.mean(1) > 0.3  # a "detector" for the squares  # noqa: E731
+    report = measure_forgetting(ToyPipe(), "act", bright, labelled=60, measured=40, units=1)
+    assert report.units == [SQUARE_UNIT] and report.layer_units == UNITS
+    assert report.share_before > 0.05 and report.share_after == 0.0 and report.reduction == 1.0
+    assert report.change_outside < 1e-6
+    assert report.as_dict()["reduction"] == 1.0
