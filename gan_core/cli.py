@@ -147,6 +147,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("attributes", add_help=False,
                    help="face attributes: train the classifier, find latent directions, render them "
                         "(python -m gan_core attributes --help)")
+    sub.add_parser("facades", add_help=False,
+                   help="CMP facades: pack crops for a facade GAN, train the window detector "
+                        "(python -m gan_core facades --help)")
     i = sub.add_parser("info", help="list models and checkpoints, or describe one",
                        description="Without an argument: the registered models and shipped checkpoints. "
                                    "With a model name: its paper defaults. With a checkpoint: its model card.")
@@ -160,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         from .attributes_cli import main as attributes_main
 
         return attributes_main(argv[1:], prog="python -m gan_core attributes")
+    if argv and argv[0] == "facades":  # its own command line, in facades
+        from .facades import main as facades_main
+
+        return facades_main(argv[1:], prog="python -m gan_core facades")
     args = _build_parser().parse_args(argv)
     from .checkpoint import CheckpointError
     from .data import DataError
