@@ -6,6 +6,7 @@ import gradio as gr
 from .about import build_about_tab
 from .explore import build_explore_tab
 from .generate import build_generate_tab
+from .learn import build_learn_tab
 from .train import build_train_tab, end_session
 from .upscale import build_upscale_tab
 
@@ -37,6 +38,7 @@ def build_app() -> gr.Blocks:
             explore = build_explore_tab(app, tabs)
             build_train_tab(tabs, generate_model, explore)
             build_upscale_tab()
+            build_learn_tab()
             build_about_tab()
         app.unload(end_session)  # a closed page's training run stops (after a checkpoint)
     return app

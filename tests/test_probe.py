@@ -1,4 +1,4 @@
-"""The linear probe (DCGAN section 5): features, classifier, confusion matrix and CLI."""
+"""The linear probe (DCGAN section 5): features, classifier, confusion matrix, CLI and Learn tab."""
 import json
 import tarfile
 
@@ -172,12 +172,19 @@ def test_cli_probe_prints_a_table_and_writes_results(archive, checkpoint, tmp_pa
     assert Image.open(tmp_path / "results_confusion.png").width > 100
 
 
-def test_cli_probe_write_card(archive, checkpoint, tmp_path, capsys):
+def test_cli_probe_write_card_feeds_the_learn_tab(archive, checkpoint, tmp_path, capsys, monkeypatch):
+    from demo.learn import learn_view
+
     assert main(["probe", str(checkpoint), "--data", str(archive), "--l2", "0.01", "--max-train", "24",
                  "--no-baseline", "--write-card", "--cache-dir", str(tmp_path / "cache")]) == 0
     card = read_json(checkpoint / CARD_FILE)
     assert card["metrics"]["probe"]["train_images"] == 24 and card["metrics"]["probe"]["random"] is None
     assert (checkpoint / PROBE_CONFUSION_FILE).is_file()
+    monkeypatch.setattr("demo.files.ROOT", tmp_path / "served")
+    markdown, picture = learn_view(str(checkpoint))
+    assert "82.8 %" in markdown and "80.6 %" in markdown and "its trained discriminator" in markdown
+    assert f"{100 * card['metrics']['probe']['trained']['test_accuracy']:.1f} %" in markdown
+    assert picture is not None and Image.open(picture).size == Image.open(checkpoint / PROBE_CONFUSION_FILE).size
 
 
 def test_cli_probe_dry_run_writes_nothing(archive, checkpoint, tmp_path, capsys, monkeypatch):
@@ -198,6 +205,28 @@ def test_cli_probe_bad_options(archive, checkpoint, tmp_path, capsys, argv, mess
     assert main(["probe", str(checkpoint), "--data", str(archive), "--cache-dir", str(tmp_path / "cache"),
                  *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_learn_tab_without_checkpoint_or_results(checkpoint, tmp_path):
+    from demo.learn import learn_view
+
+    markdown, picture = learn_view(str(tmp_path / "nothing-here"))
+    assert "No probe results" in markdown and "not installed" in markdown and picture is None
+    markdown, picture = learn_view(str(checkpoint))  # a checkpoint, but never probed
+    assert "No probe results" in markdown and "python -m gan_core probe" in markdown and picture is None
+
+
+def test_learn_tab_draws_the_matrix_when_the_picture_is_missing(checkpoint, tmp_path, monkeypatch):
+    from demo.learn import PROBE_RESULTS_FILE, learn_view
+
+    write_json(checkpoint / PROBE_RESULTS_FILE, {
+        "class_names": ["a", "b"], "train_images": 10, "validation_images": 2, "test_images": 4,
+        "trained": {"test_accuracy": 0.75, "l2": 0.01, "feature_dim": 7168, "confusion": [[2, 0], [1, 1]]},
+        "random": {"test_accuracy": 0.5}})
+    monkeypatch.setattr("demo.files.ROOT", tmp_path / "served")
+    markdown, picture = learn_view(str(checkpoint))
+    assert "75.0 %" in markdown and "50.0 %" in markdown and "untrained" in markdown
+    assert picture is not None and Image.open(picture).width > 100
 
 
 @pytest.mark.skipif(not CIFAR10.is_file(), reason="../shared/data/cifar10 is not present")
