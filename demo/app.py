@@ -5,6 +5,7 @@ import gradio as gr
 
 from .about import build_about_tab
 from .explore import build_explore_tab
+from .forget import build_forget_tab
 from .generate import build_generate_tab
 from .learn import build_learn_tab
 from .train import build_train_tab, end_session
@@ -36,6 +37,7 @@ def build_app() -> gr.Blocks:
         with gr.Tabs(elem_id="main-tabs") as tabs:
             generate_model = build_generate_tab()
             explore = build_explore_tab(app, tabs)
+            build_forget_tab()
             build_train_tab(tabs, generate_model, explore)
             build_upscale_tab()
             build_learn_tab()

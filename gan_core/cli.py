@@ -191,6 +191,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("attributes", add_help=False,
                    help="face attributes: train the classifier, find latent directions, render them "
                         "(python -m gan_core attributes --help)")
+    sub.add_parser("forget", add_help=False,
+                   help="make a generator forget a concept (DCGAN 6.1) and measure it "
+                        "(python -m gan_core forget --help)")
     sub.add_parser("facades", add_help=False,
                    help="CMP facades: pack crops for a facade GAN, train the window detector "
                         "(python -m gan_core facades --help)")
@@ -207,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         from .attributes_cli import main as attributes_main
 
         return attributes_main(argv[1:], prog="python -m gan_core attributes")
+    if argv and argv[0] == "forget":  # its own command line, in forget_cli
+        from .forget_cli import main as forget_main
+
+        return forget_main(argv[1:])
     if argv and argv[0] == "facades":  # its own command line, in facades
         from .facades import main as facades_main
 
