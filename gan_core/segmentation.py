@@ -19,10 +19,10 @@ baseline, equal to the share of window pixels).
 >>> images = pipe.decode(pipe.latents(16, seed=0))                  # (16, 3, 64, 64) in [-1, 1]  # doctest: +SKIP
 >>> masks = detect_windows(detector, images)                        # (16, 64, 64) bool  # doctest: +SKIP
 
-Training from the command line (a few minutes to twenty on a 2-core CPU):
+Training from the command line (31 minutes on a 2-core CPU shared with other training runs):
 
     python -m gan_core facades detector --data ../shared/data/facades \\
-        --out checkpoints/window-detector --steps 3000
+        --out checkpoints/window-detector --steps 2500 --threads 1
 
 Files: `detector.safetensors` + `model_card.json` with `"task": "window-detection"`:
 detectors live beside the generators (`checkpoints/`, $GAN_CORE_CHECKPOINTS), and
@@ -218,8 +218,8 @@ def detector_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def train_window_detector(data: str | Path | tuple[torch.Tensor, torch.Tensor], *,
-                          held_out: tuple[torch.Tensor, torch.Tensor] | None = None, steps: int = 3000,
-                          batch_size: int = 32, lr: float = 2e-3, width: int = 16, size: int = DETECTOR_SIZE,
+                          held_out: tuple[torch.Tensor, torch.Tensor] | None = None, steps: int = 2500,
+                          batch_size: int = 16, lr: float = 2e-3, width: int = 16, size: int = DETECTOR_SIZE,
                           seed: int = 0, eval_every: int = 250, device: torch.device | str = "cpu",
                           log: Callable[[str], None] | None = None,
                           progress_fn: Callable[[int, int, dict], None] | None = None

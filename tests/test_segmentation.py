@@ -39,7 +39,8 @@ def drawn_facades(n: int, size: int = 64, seed: int = 0) -> tuple[torch.Tensor, 
         wall = torch.randint(120, 230, (3,), generator=g)
         photos[i] = wall.view(3, 1, 1).to(torch.uint8)
         w, h = (int(v) for v in torch.randint(size // 16, size // 6, (2,), generator=g))
-        step_x, step_y = w + int(torch.randint(3, 10, (1,), generator=g)), h + int(torch.randint(4, 12, (1,), generator=g))
+        step_x = w + int(torch.randint(3, 10, (1,), generator=g))
+        step_y = h + int(torch.randint(4, 12, (1,), generator=g))
         glass = torch.randint(10, 80, (3,), generator=g).to(torch.uint8).view(3, 1, 1)
         for y in range(3, size - h, step_y):
             for x in range(2, size - w, step_x):
