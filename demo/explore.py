@@ -32,7 +32,7 @@ from gan_core.presets import Presets, load_presets
 
 from . import trained
 from .files import ROOT, png_file, write_file
-from .generate import _check_model, _input_error, model_location
+from .generate import _check_model, _input_error, default_model, model_location
 from .gpu import best_device, gpu
 from .view_state import (MAX_SEED, PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS, ExploreView,
                          FaceListError, decode_latent, encode_latent, format_faces, parse_faces, toggle_face)
@@ -510,7 +510,7 @@ def restore_view(request: gr.Request) -> ExploreView:
     models = gan_core.list_checkpoints()
     asked, problems = ExploreView.from_query(params)
     known = asked.model in models or trained.is_trained(asked.model)
-    model = asked.model if known else (models[0] if models else "")
+    model = asked.model if known else (default_model(models) or "")
     if asked.model and not known:
         problems.append(f"model {asked.model!r} is not available here")
     view = initial_view(model)
@@ -542,7 +542,7 @@ COPY_JS = """async (url) => {
 def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
     """The tab's components and events; call inside `app`'s context, inside `main_tabs`."""
     models = gan_core.list_checkpoints()
-    start = initial_view(models[0] if models else "")
+    start = initial_view(default_model(models) or "")
     with gr.Tab("Explore", id="explore"):
         # A textbox, not a State: API callers can pass a projected latent too.
         photo = gr.Textbox(start.photo, visible=False, label="photo latent", elem_id="photo-latent")

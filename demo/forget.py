@@ -23,7 +23,7 @@ from gan_core.ablation import ablate_units, change_outside, collect_features, co
 from gan_core.images import make_grid
 
 from .explore import serve_files
-from .generate import _check_model, _check_seed, _input_error
+from .generate import _check_model, _check_seed, _input_error, default_model
 
 GRID = 4  # the labelling canvas: GRID x GRID samples
 CANVAS = 512  # px: each sample is drawn at CANVAS / GRID px, big enough to brush on
@@ -217,7 +217,7 @@ def render_ablation(model_name: str, fit: dict | None, n_drop, seed, detector_na
 
 def build_forget_tab() -> None:
     models = gan_core.list_checkpoints()
-    start = models[0] if models else None
+    start = default_model(models)
     detectors = available_detectors()
     with gr.Tab("Forget", id="forget"):
         gr.Markdown(EXPLAIN)

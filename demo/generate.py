@@ -35,6 +35,15 @@ def _input_error(message: str) -> gr.Error:
     return gr.Error(message, print_exception=False)
 
 
+# The model the tabs open on: the face generator the Explore tab's presets are for.
+PREFERRED_MODEL = "faces-dcgan64"
+
+
+def default_model(models: list[str]) -> str | None:
+    """The model a tab opens on: PREFERRED_MODEL when shipped, else the first."""
+    return PREFERRED_MODEL if PREFERRED_MODEL in models else (models[0] if models else None)
+
+
 def model_location(name: str):
     """What gan_core.load takes for a model name: a shipped name, or the folder of a
     model trained in the Train tab (a snapshot that never changes under its name)."""
@@ -201,7 +210,7 @@ def build_generate_tab() -> gr.Dropdown:
             gr.Markdown(NO_MODELS_MESSAGE, elem_id="no-models")
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=260):
-                model = gr.Dropdown(models, value=models[0] if models else None, label="Model",
+                model = gr.Dropdown(models, value=default_model(models), label="Model",
                                     interactive=bool(models), elem_id="model")
                 with gr.Row(equal_height=True):
                     # No minimum/maximum here: _check_seed says what is wrong more clearly.
