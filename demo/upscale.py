@@ -37,10 +37,11 @@ from .gpu import best_device, gpu
 
 SCALE = 4
 BICUBIC = "bicubic"
-# One request holds a CPU core for as long as the network runs: SRResNet does about
-# 6,800 input pixels a second on a 2-core CPU (256x256 in 9.7 s, bench/upscale_speed.py),
-# so 512x512 is about 40 s. Larger photos are refused with a message; the Python API
-# (gan_core.sr_pipeline.load_upscaler) takes up to 4096x4096.
+# One request holds the CPU for as long as the network runs: SRResNet does about 6,800
+# input pixels a second on an idle 2-core CPU (256x256 in 9.7 s, bench/upscale_speed.py;
+# 52 s with two training runs beside it), so 512x512 is 40 s or more. Larger photos are
+# refused with a message; the Python API (gan_core.sr_pipeline.load_upscaler) takes up to
+# 4096x4096.
 MAX_INPUT_PIXELS = 512 * 512
 CROP_HR = 64  # side of the centre crop, in result pixels
 ZOOM = 4  # each pixel of a crop drawn ZOOM x ZOOM (nearest), so the difference shows
