@@ -35,13 +35,20 @@ def _input_error(message: str) -> gr.Error:
     return gr.Error(message, print_exception=False)
 
 
-# The model the tabs open on: the face generator the Explore tab's presets are for.
+# The shipped model the tabs open on: the face generator the Explore tab's presets are for.
 PREFERRED_MODEL = "faces-dcgan64"
 
 
 def default_model(models: list[str]) -> str | None:
-    """The model a tab opens on: PREFERRED_MODEL when shipped, else the first."""
-    return PREFERRED_MODEL if PREFERRED_MODEL in models else (models[0] if models else None)
+    """The model a tab opens on: the operator's first (from $GAN_CORE_CHECKPOINTS, listed
+    first), else PREFERRED_MODEL when shipped, else the first."""
+    if not models:
+        return None
+    from gan_core.pipeline import REPO_CHECKPOINTS
+
+    if not (REPO_CHECKPOINTS / models[0]).is_dir():
+        return models[0]
+    return PREFERRED_MODEL if PREFERRED_MODEL in models else models[0]
 
 
 def model_location(name: str):
