@@ -86,7 +86,7 @@ def results_markdown(probe: dict, card: dict, name: str) -> str:
     """The paper, K-means, this checkpoint and its untrained baseline as a table."""
     training = card.get("training") if isinstance(card.get("training"), dict) else {}
     budget = (f"{training.get('epochs', '?')} epochs of CIFAR-10 ({training.get('steps', '?')} steps), "
-              f"{_duration(training.get('wall_time_s'))} on {training.get('hardware', '?')}")
+              f"{_duration(training.get('wall_time_s'))}, {training.get('hardware', '?')}")
     trained, random = probe["trained"], probe.get("random") or {}
     rows = [
         ("DCGAN paper: its discriminator", PAPER_ACCURACY,
@@ -107,6 +107,10 @@ def results_markdown(probe: dict, card: dict, name: str) -> str:
                  f"{_count(probe.get('validation_images'))} held-out training images, refitted on "
                  f"{_count(probe.get('train_images'))} and scored on {_count(probe.get('test_images'))} "
                  "test images.")
+    gain = [score.get("test_accuracy") for score in (trained, random)]
+    if all(isinstance(v, (int, float)) for v in gain):
+        lines.append(f"Adversarial training moved the test accuracy by {100 * (gain[0] - gain[1]):+.1f} points "
+                     "over the untrained network.")
     return "\n".join(lines)
 
 

@@ -338,10 +338,9 @@ class ProbeResult:
         """A plain-text table: the paper, K-means, this checkpoint, the random baseline."""
         rows = [("DCGAN paper (Imagenet-1k D, L2-SVM)", f"{100 * PAPER_ACCURACY:.1f} %", ""),
                 ("K-means, 1 layer (paper's table 1)", f"{100 * KMEANS_ACCURACY:.1f} %", "")]
-        for score in (self.trained, self.random):
+        for score, what in ((self.trained, "trained"), (self.random, "untrained, its starting weights")):
             if score is not None:
-                name = f"{self.checkpoint} ({score.weights})"
-                rows.append((name, f"{100 * score.test_accuracy:.1f} %",
+                rows.append((f"{self.checkpoint}: {what}", f"{100 * score.test_accuracy:.1f} %",
                              f"l2 {score.l2:g}, {score.feature_dim:,} features"))
         width = max(len(r[0]) for r in rows)
         lines = [f"{'features':<{width}}  test acc  notes", "-" * (width + 26)]

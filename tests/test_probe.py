@@ -158,7 +158,7 @@ def test_cli_probe_prints_a_table_and_writes_results(archive, checkpoint, tmp_pa
     assert main(["probe", str(checkpoint), "--data", str(archive), "--l2", "0.1", "0.01", "--validation", "6",
                  "--out", str(out), "--cache-dir", str(tmp_path / "cache")]) == 0
     text = capsys.readouterr().out
-    assert "test acc" in text and "82.8 %" in text and "random (untrained" in text
+    assert "test acc" in text and "82.8 %" in text and "tiny-probe: untrained" in text
     result = json.loads(out.read_text())
     assert result["class_names"] == sorted(CLASSES)
     assert result["train_images"] == 36 and result["validation_images"] == 6 and result["test_images"] == 12
