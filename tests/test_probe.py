@@ -1,6 +1,7 @@
 """The linear probe (DCGAN section 5): features, classifier, confusion matrix, CLI and Learn tab."""
 import json
 import tarfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -238,3 +239,20 @@ def test_real_cifar10_small(checkpoint, capsys):
     assert result.class_names[0] == "airplane" and len(result.class_names) == 10
     assert result.train_images == 600 and result.test_images == 300
     assert result.trained.test_accuracy > 0.15
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints" / "cifar10-dcgan32"
+
+
+@pytest.mark.skipif(not (SHIPPED / CARD_FILE).is_file(), reason="the cifar10-dcgan32 checkpoint is not installed")
+def test_shipped_probe_results_reach_the_learn_tab(tmp_path, monkeypatch):
+    from demo.learn import learn_view
+
+    probe = read_json(SHIPPED / CARD_FILE)["metrics"]["probe"]
+    assert probe["train_images"] == 50000 and probe["test_images"] == 10000
+    assert np.array(probe["trained"]["confusion"]).sum() == 10000
+    monkeypatch.setattr("demo.files.ROOT", tmp_path / "served")
+    markdown, picture = learn_view(str(SHIPPED))
+    for score in (probe["trained"], probe["random"]):
+        assert f"{100 * score['test_accuracy']:.1f} %" in markdown
+    assert picture is not None
