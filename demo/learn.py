@@ -44,7 +44,7 @@ give something, and the gap is what adversarial training added.
 """
 
 HOW = ("Run it yourself: `python -m gan_core probe {name} --data ../shared/data/cifar10/cifar10.tar.gz "
-       "--write-card` (an hour on 2 CPU cores with all 50,000 training images; `--max-train 5000` "
+       "--write-card` (75 minutes on a 2-core CPU with all 50,000 training images; `--max-train 5000` "
        "for a quick look).")
 
 
