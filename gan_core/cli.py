@@ -194,6 +194,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("forget", add_help=False,
                    help="make a generator forget a concept (DCGAN 6.1) and measure it "
                         "(python -m gan_core forget --help)")
+    sub.add_parser("style", add_help=False,
+                   help="photos to paintings with the Siamese GAN, tile by tile at any size "
+                        "(python -m gan_core style --help)")
     sub.add_parser("facades", add_help=False,
                    help="CMP facades: pack crops for a facade GAN, train the window detector "
                         "(python -m gan_core facades --help)")
@@ -214,6 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         from .forget_cli import main as forget_main
 
         return forget_main(argv[1:])
+    if argv and argv[0] == "style":  # its own command line, in style_cli
+        from .style_cli import main as style_main
+
+        return style_main(argv[1:])
     if argv and argv[0] == "facades":  # its own command line, in facades
         from .facades import main as facades_main
 

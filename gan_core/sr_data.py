@@ -46,11 +46,11 @@ class SRPatches:
     """
 
     def __init__(self, sources: list[str | Path], hr_size: int = 96, scale: int = 4, *,
-                 max_images: int | None = None, augment: bool = True,
-                 progress: Callable[[int, int], None] | None = None):
+                 max_images: int | None = None, augment: bool = True, rotate: bool = True,
+                 max_side: int | None = None, progress: Callable[[int, int], None] | None = None):
         if hr_size % scale:
             raise ValueError(f"the HR crop ({hr_size} px) must be a multiple of the scale ({scale})")
-        self.hr_size, self.scale, self.augment = hr_size, scale, augment
+        self.hr_size, self.scale, self.augment, self.rotate = hr_size, scale, augment, rotate
         self.sources = [str(s) for s in sources]
         entries = _entries(self.sources)
         if max_images is not None:
@@ -61,7 +61,11 @@ class SRPatches:
         def decode(i: int) -> None:
             name, read = entries[i]
             try:
-                img = np.asarray(open_image(read()), dtype=np.uint8)
+                pic = open_image(read())
+                if max_side is not None and max(pic.size) > max_side:  # e.g. photos to the paintings' scale
+                    k = max_side / max(pic.size)
+                    pic = pic.resize((round(pic.width * k), round(pic.height * k)), Image.Resampling.LANCZOS)
+                img = np.asarray(pic, dtype=np.uint8)
             except DataError as exc:
                 reasons.append(f"{name}: {exc}")
                 return
@@ -92,7 +96,9 @@ class SRPatches:
         pixels = sum(img.shape[0] * img.shape[1] for img in self.images)
         self.description = (f"{len(self.images)} photos ({pixels / 1e6:.1f} MP) from {', '.join(self.sources)}; "
                             f"random {hr_size} px HR crops, LR by PIL bicubic x{scale}"
-                            + (", random flips and 90-degree rotations" if augment else ""))
+                            + ((", random flips and 90-degree rotations" if rotate else ", random mirroring")
+                               if augment else "")
+                            + (f"; photos over {max_side} px a side shrunk to it" if max_side else ""))
 
     def __len__(self) -> int:
         return len(self.images)
@@ -117,17 +123,27 @@ class SRPatches:
 
         Draws, from `generator` only: a photo, a position and one of the eight
         flips/rotations per crop."""
-        which = torch.randint(len(self.images), (n,), generator=generator).tolist()
-        where = torch.rand(n, 2, generator=generator).tolist()
-        turns = torch.randint(AUGMENTATIONS, (n,), generator=generator).tolist()
         lrs, hrs = [], []
-        for i, (fy, fx), turn in zip(which, where, turns):
-            h, w = self.images[i].shape[:2]
-            top, left = int(fy * (h - self.hr_size + 1)), int(fx * (w - self.hr_size + 1))
-            lr, hr = self.pair(self.crop(i, top, left, turn if self.augment else 0))
+        for hr in self.random_crops(n, generator):
+            lr, hr = self.pair(hr)
             lrs.append(lr)
             hrs.append(hr)
         return to_tensor(np.stack(lrs)), to_tensor(np.stack(hrs))
+
+    def random_crops(self, n: int, generator: torch.Generator) -> list[np.ndarray]:
+        """`n` random HR crops (uint8 hr_size x hr_size x 3), drawing a photo, a position
+        and one of the eight flips/rotations per crop from `generator` only."""
+        which = torch.randint(len(self.images), (n,), generator=generator).tolist()
+        where = torch.rand(n, 2, generator=generator).tolist()
+        turns = torch.randint(AUGMENTATIONS, (n,), generator=generator).tolist()
+        out = []
+        for i, (fy, fx), turn in zip(which, where, turns):
+            h, w = self.images[i].shape[:2]
+            top, left = int(fy * (h - self.hr_size + 1)), int(fx * (w - self.hr_size + 1))
+            if not self.rotate:  # mirror only: skies stay up
+                turn = 4 * (turn % 2)
+            out.append(self.crop(i, top, left, turn if self.augment else 0))
+        return out
 
     def fixed_pairs(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         """`n` pairs that never change: the centre crop of n photos spread over the set
