@@ -8,6 +8,7 @@ from .explore import build_explore_tab
 from .forget import build_forget_tab
 from .generate import build_generate_tab
 from .learn import build_learn_tab
+from .style import build_style_tab
 from .train import build_train_tab, end_session
 from .upscale import build_upscale_tab
 
@@ -40,6 +41,7 @@ def build_app() -> gr.Blocks:
             build_forget_tab()
             build_train_tab(tabs, generate_model, explore)
             build_upscale_tab()
+            build_style_tab()
             build_learn_tab()
             build_about_tab()
         app.unload(end_session)  # a closed page's training run stops (after a checkpoint)

@@ -1,0 +1,223 @@
+"""The Style tab's handlers, called as plain functions (no server, no browser).
+
+One tiny style checkpoint is trained for the module (two steps on a few synthetic
+pictures, seconds on a CPU) and installed under a temporary checkpoints root.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import gan_core.pipeline
+from demo import style as tab
+from gan_core.style_train import StyleTrainConfig, train_style
+
+TINY = "tiny-style"
+
+
+def _picture(seed: int, size=(70, 60)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    arr = np.stack([(xx * 2 + seed * 40) % 256, (yy * 2) % 256, ((xx + yy) + seed * 9) % 256], -1).astype(np.float32)
+    arr += rng.normal(0, 6, arr.shape)
+    return np.clip(arr, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread: these tiny convolutions gain nothing from more, and on a CPU
+    shared with other jobs two threads are several times slower than one."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def trained_export(tmp_path_factory):
+    """The export/ folder of a two-step run of the tiny config tests/test_style.py uses."""
+    tmp = tmp_path_factory.mktemp("style-run")
+    photos, paintings = tmp / "photos", tmp / "paintings"
+    photos.mkdir()
+    paintings.mkdir()
+    for i in range(4):
+        Image.fromarray(_picture(i)).save(photos / f"p{i}.png")
+        Image.fromarray((_picture(10 + i) // 64 * 64 + 32).astype(np.uint8)).save(paintings / f"b{i}.png")
+    config = StyleTrainConfig(photos=[str(photos)], paintings=[str(paintings)], out=str(tmp / "run"), steps=2,
+                              tile=16, batch_size=3, g_width=4, g_blocks=1, d_width=4, lenvec=8, log_every=1,
+                              sample_every=2, checkpoint_every=2, device="cpu", max_side=None)
+    train_style(config)
+    return tmp / "run" / "export"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    tab._painter.cache_clear()
+    yield
+    tab._painter.cache_clear()
+
+
+@pytest.fixture
+def no_checkpoints(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(empty))
+    monkeypatch.setattr(gan_core.pipeline, "REPO_CHECKPOINTS", empty)
+
+
+@pytest.fixture
+def style_checkpoint(trained_export, tmp_path, monkeypatch):
+    root = tmp_path / "checkpoints"
+    shutil.copytree(trained_export, root / TINY)
+    monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(root))
+    monkeypatch.setattr(gan_core.pipeline, "REPO_CHECKPOINTS", tmp_path / "none")
+    return root
+
+
+def photo(path, size=(60, 40)):
+    Image.fromarray(_picture(3, size)).save(path)
+    return str(path)
+
+
+def test_the_handler_gives_a_slider_pair_at_the_working_size(style_checkpoint, tmp_path):
+    assert tab.list_style_models() == [TINY]
+    pair, seams, download = tab.style_files(photo(tmp_path / "my photo.png", (60, 40)), TINY, 512, tab.TILES)
+    left, right = (Image.open(p) for p in pair)
+    assert left.size == right.size == (512, 341)  # longest side at 512, the aspect kept
+    assert left.format == right.format == "PNG"
+    out = Image.open(download)
+    assert out.format == "PNG" and out.size == (512, 341)
+    assert download.endswith("my_photo-tiny-style-tiles-512px.png")
+    assert np.array_equal(np.asarray(out), np.asarray(right.convert("RGB")))
+    assert "16 px tile grid" in seams and "1.0 = tile borders as smooth as anywhere else" in seams
+
+    result = tab.paint_photo(str(tmp_path / "my photo.png"), TINY, "512", "tiles")  # the API may send strings
+    assert result.tile == 16
+    assert result.seams == pytest.approx(tab.seam_score(result.painting, 16))
+    assert result.seams_photo == pytest.approx(tab.seam_score(result.picture, 16))
+    assert f"{result.seams:.3f}" in seams and f"{result.seams_photo:.3f}" in seams
+
+
+def test_the_method_changes_the_painting(style_checkpoint, tmp_path):
+    path = photo(tmp_path / "p.png", (50, 70))
+    tiles = tab.paint_photo(path, TINY, 512, tab.TILES)
+    resized = tab.paint_photo(path, TINY, 512, tab.RESIZED)
+    assert tiles.painting.size == resized.painting.size == (366, 512)
+    assert resized.method == "resized" and tiles.method == "tiles"
+    assert not np.array_equal(np.asarray(tiles.painting), np.asarray(resized.painting))
+    _, _, download = tab.style_files(path, TINY, 512, tab.RESIZED)
+    assert download.endswith("p-tiny-style-resized-512px.png")
+
+
+def test_the_model_summary_reads_the_card(style_checkpoint):
+    card_file = style_checkpoint / TINY / "model_card.json"
+    card = tab.load_style_transfer(TINY).card
+    card.setdefault("metrics", {})["seams"] = {"seam_score": 1.0412, "seam_score_photos": 0.998,
+                                               "seam_score_resized_baseline": 1.0, "combo": True}
+    card_file.write_text(json.dumps(card))
+    summary = tab.model_summary(TINY)
+    assert summary.startswith(f"**{card['name']}**: Photos to paintings")
+    assert "16x16 px" in summary and "trained through the combo" in summary
+    assert "2 steps of 3 crops" in summary
+    assert "1.041" in summary and "0.998" in summary and "combo: yes" in summary
+    assert "Unknown model" in tab.model_summary("nope")
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "cannot be painted: empty file"),
+    (b"this is text, not a picture", "cannot be painted: not a readable image"),
+])
+def test_bad_files_get_a_clear_message(style_checkpoint, tmp_path, content, message):
+    path = tmp_path / "bad.png"
+    path.write_bytes(content)
+    with pytest.raises(gr.Error, match=message):
+        tab.style_files(str(path), TINY, 512, tab.TILES)
+
+
+def test_missing_input_unknown_model_and_too_large_sizes_are_refused(style_checkpoint, tmp_path, monkeypatch):
+    path = photo(tmp_path / "p.png")
+    with pytest.raises(gr.Error, match="Upload a photo first"):
+        tab.style_files(None, TINY, 512, tab.TILES)
+    with pytest.raises(gr.Error, match=f"Unknown model 'nope'; available: {TINY}"):
+        tab.style_files(path, "nope", 512, tab.TILES)
+    with pytest.raises(gr.Error, match="Choose a model first"):
+        tab.style_files(path, None, 512, tab.TILES)
+    with pytest.raises(gr.Error, match="Unknown method 'oil'"):
+        tab.style_files(path, TINY, 512, "oil")
+    with pytest.raises(gr.Error, match="must be a number of pixels"):
+        tab.style_files(path, TINY, "big", tab.TILES)
+    with pytest.raises(gr.Error, match="Choose a working size"):
+        tab.style_files(path, TINY, 777, tab.TILES)
+    monkeypatch.setattr(tab, "_gpu_present", lambda: False)
+    assert tab.working_size_choices() == [512, 1024, 2048]
+    with pytest.raises(gr.Error, match="4096 px is too large: 2048 px .* on its CPU"):
+        tab.style_files(path, TINY, 4096, tab.TILES)
+    monkeypatch.setattr(tab, "_gpu_present", lambda: True)
+    assert tab.working_size_choices() == [512, 1024, 2048, 4096]
+    with pytest.raises(gr.Error, match="8192 px is too large: 4096 px"):
+        tab.style_files(path, TINY, 8192, tab.TILES)
+
+
+def test_without_a_model_the_tab_says_how_to_train_one(no_checkpoints, tmp_path):
+    assert tab.list_style_models() == []
+    with gr.Blocks() as app:
+        tab.build_style_tab()
+    notes = [c for c in app.blocks.values() if getattr(c, "elem_id", None) == "no-style-models"]
+    assert len(notes) == 1 and "python -m gan_core style train" in notes[0].value
+    assert "export/" in notes[0].value and "checkpoints/" in notes[0].value
+    with pytest.raises(gr.Error, match="No style-transfer model is installed"):
+        tab.style_files(photo(tmp_path / "p.png"), None, 512, tab.TILES)
+
+
+def test_the_tab_builds_with_a_model(style_checkpoint):
+    with gr.Blocks() as app:
+        tab.build_style_tab()
+    assert "style" in {dep.get("api_name") for dep in app.config["dependencies"]}
+    ids = {getattr(c, "elem_id", None) for c in app.blocks.values()}
+    assert {"style-slider", "style-download", "style-combo-figure", "style-card"} <= ids
+    assert "no-style-models" not in ids
+    dropdown = next(c for c in app.blocks.values() if getattr(c, "elem_id", None) == "style-model")
+    assert dropdown.value == TINY
+
+
+def test_the_combo_figure(tmp_path):
+    figure = tab.combo_figure()
+    assert figure.mode == "RGB" and 800 <= figure.width <= 2000 and 300 <= figure.height <= 1000
+    assert len(np.unique(np.asarray(figure).reshape(-1, 3), axis=0)) > 50  # a drawing, not a blank
+    saved = Image.open(tab.write_combo_figure(tmp_path / "combo.png"))
+    assert saved.format == "PNG" and saved.size == figure.size
+    shipped = Image.open(tab.COMBO_PNG)  # docs/combo.png, drawn by the same function
+    assert shipped.size == figure.size
+
+
+@pytest.mark.browser  # starts the app: seconds, not milliseconds
+def test_the_style_endpoint_through_the_api(style_checkpoint, tmp_path):
+    gradio_client = pytest.importorskip("gradio_client")
+    from tools.browser import AppDidNotStart, running_app
+
+    env = {"GAN_CORE_CHECKPOINTS": str(style_checkpoint), "OMP_NUM_THREADS": "1"}
+    try:
+        with running_app(tmp_path / "app.log", env) as url:
+            client = gradio_client.Client(url, verbose=False)
+            pair, seams, download = client.predict(
+                gradio_client.handle_file(photo(tmp_path / "p.png", (40, 80))), TINY, 512, tab.RESIZED,
+                api_name="/style")
+            (tmp_path / "bad.png").write_bytes(b"not a picture")
+            with pytest.raises(gradio_client.exceptions.AppError, match="not a readable image"):
+                client.predict(gradio_client.handle_file(str(tmp_path / "bad.png")), TINY, 512, tab.TILES,
+                               api_name="/style")
+            # Gradio checks the dropdown's choices before the handler does: either way, a clear no
+            with pytest.raises(gradio_client.exceptions.AppError, match="nope"):
+                client.predict(gradio_client.handle_file(str(tmp_path / "p.png")), "nope", 512, tab.TILES,
+                               api_name="/style")
+    except AppDidNotStart as exc:
+        pytest.fail(str(exc))
+    assert Image.open(pair[0]).size == Image.open(pair[1]).size == Image.open(download).size == (256, 512)
+    assert "Seam score" in seams
