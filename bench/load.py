@@ -8,19 +8,22 @@ What is measured
     sample    /generate, a grid of 16 images of the model (a seed per request)
     slider    /turn, the turn slider moved to a new t (the shipped picks, subject 42)
     walk      /walk, a walk row of 8 frames at a new t
+    upscale   /upscale, a 256x256 photo made here upscaled x4 to 1024x1024 by --upscaler
 
     Reported per kind: requests, errors, p50 and p95 latency (client-side wall time from
     submitting to the result, so queueing is included); and the server's peak resident
     memory (VmHWM) and its memory when idle before the run.
 
-    The 256 px upscale of the SRGAN tab joins the mix when that tab exists.
+    Upscales run one at a time (the event's concurrency limit): each is seconds of both
+    cores, so they wait behind each other while the lighter requests go on beside them.
 
 Why
     A link shared with a class means dozens of people at once on a 2-core Space: every
     request should succeed (the queue makes them wait, it does not drop them) with bounded
     memory. The aim: 32 clients, 0 errors.
 
-    python bench/load.py [--clients 32] [--requests 6] [--model faces-dcgan64] [--json out.json]
+    python bench/load.py [--clients 32] [--requests 6] [--model faces-dcgan64]
+        [--upscaler photo-srresnet-x4] [--json out.json]
 """
 from __future__ import annotations
 
@@ -76,15 +79,30 @@ def _start_app(log: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("app.py did not start")
 
 
+def _test_photo(path: Path, size: int = 256) -> None:
+    """A 256x256 RGB picture with edges, gradients and fine texture, the same every run."""
+    import numpy as np
+    from PIL import Image
+
+    y, x = np.mgrid[0:size, 0:size] / size
+    rng = np.random.default_rng(0)
+    img = np.stack([x, y, 0.5 + 0.5 * np.sin(12 * (x + y))], -1)
+    img[(x - 0.5) ** 2 + (y - 0.5) ** 2 < 0.08] *= 0.4  # a dark disc: a sharp round edge
+    img += rng.normal(0, 0.03, img.shape)
+    Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8)).save(path)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description="Concurrent API clients against the running app.")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=6, help="requests per client")
     parser.add_argument("--model", default="faces-dcgan64")
+    parser.add_argument("--upscaler", default="photo-srresnet-x4",
+                        help="model for the upscale requests ('' leaves them out of the mix)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
-    from gradio_client import Client
+    from gradio_client import Client, handle_file
 
     from gan_core.presets import load_presets
 
@@ -97,6 +115,11 @@ def main(argv: list[str] | None = None) -> dict:
                                          api_name="/turn"),
         "walk": lambda c, i: c.predict(args.model, "0, 1, 2", "slerp", (i % 11) / 10, 8, "", api_name="/walk"),
     }
+    photo = Path(tempfile.mkdtemp(prefix="load-photo-")) / "photo256.png"
+    if args.upscaler:
+        _test_photo(photo)
+        kinds["upscale"] = lambda c, i: c.predict(handle_file(str(photo)), args.upscaler, False,
+                                                  api_name="/upscale")
     order = list(kinds)
     results: dict[str, list[float]] = {k: [] for k in kinds}
     errors: dict[str, list[str]] = {k: [] for k in kinds}
