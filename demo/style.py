@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 from gan_core.checkpoint import CheckpointError
 from gan_core.data import DataError, ImageTooLargeError
@@ -36,7 +37,7 @@ from . import gpu as _gpu_module
 from .files import ROOT, png_file, write_file
 from .generate import _input_error
 from .gpu import best_device, gpu
-from .upscale import _landscape, example_images
+from .upscale import EXAMPLES, _landscape, example_images
 
 WORKING_SIZES = (512, 1024, 2048, 4096)  # px on the longest side; 4096 is gan_core's MAX_WORKING_SIZE
 DEFAULT_WORKING_SIZE = 1024
@@ -393,6 +394,73 @@ def on_model_change(model_name: str | None) -> str:
     return model_summary(model_name)
 
 
+# ----------------------------------------------------------------------------- examples
+
+
+def mountain_lake(width: int = 960, height: int = 640, seed: int = 3) -> Image.Image:
+    """A procedural landscape (sky and clouds, snowy ridges, pines, a lake that mirrors them):
+    the kind of scene the paintings show, made here so no photo has to ship."""
+    rng = np.random.default_rng(seed)
+    h, w = height, width
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    def ridge(base, amp, octaves):
+        line = np.full(w, base, np.float32)
+        for k in range(octaves):
+            f = 2 ** k
+            phase = rng.uniform(0, 2 * np.pi, 2)
+            line += amp / f * (np.sin(np.arange(w) * f / 90 + phase[0]) + 0.5 * np.sin(np.arange(w) * f / 37 + phase[1]))
+        return line
+    def smooth_noise(scale, sigma):
+        n = rng.normal(0, 1, (h // scale + 2, w // scale + 2)).astype(np.float32)
+        img = Image.fromarray(((n - n.min()) / (n.max() - n.min()) * 255).astype(np.uint8)).resize((w, h), Image.Resampling.BICUBIC)
+        return np.asarray(img.filter(ImageFilter.GaussianBlur(sigma)), np.float32) / 255
+    horizon = int(h * 0.62)
+    t = y / horizon
+    sky = np.stack([90 + 120 * t, 140 + 90 * t, 220 + 20 * t], -1)
+    clouds = np.clip(smooth_noise(40, 6) * 1.8 - 0.9, 0, 1)[..., None] * (y < h * 0.4)[..., None]
+    img = sky * (1 - clouds) + 250 * clouds
+    far = ridge(h * 0.36, 40, 5)
+    near = ridge(h * 0.48, 30, 6)
+    rock = smooth_noise(8, 1)[..., None]
+    far_c = np.array([120, 130, 165]) * (0.85 + 0.3 * rock)
+    snow = (y < far[None, :] + 25)[..., None]
+    far_c = np.where(snow, np.array([240, 242, 250]) * (0.9 + 0.1 * rock), far_c)
+    img = np.where((y > far[None, :])[..., None], far_c, img)
+    near_c = np.array([70, 95, 80]) * (0.8 + 0.4 * rock)
+    img = np.where((y > near[None, :])[..., None], near_c, img)
+    # a lake below the horizon: the scene mirrored, darker and rippled
+    lake = y >= horizon
+    src = np.clip(2 * horizon - y + 3 * np.sin(y / 3), 0, h - 1).astype(int)
+    mirrored = img[src, x.astype(int)] * 0.75 + np.array([10, 20, 35])
+    img = np.where(lake[..., None], mirrored, img)
+    # a shore of grass and pine trees
+    shore = horizon + 8 * np.sin(np.arange(w) / 70) - 4
+    grass = np.array([60, 110, 50]) * (0.75 + 0.5 * smooth_noise(4, 1)[..., None])
+    band = (y > shore[None, :]) & (y < shore[None, :] + 26)
+    img = np.where(band[..., None], grass, img)
+    for _ in range(26):
+        cx = rng.uniform(0, w)
+        base = np.interp(cx, np.arange(w), shore) + 6
+        tall = rng.uniform(60, 150)
+        half = tall * 0.22
+        inside = (y < base) & (y > base - tall) & (np.abs(x - cx) < half * (y - (base - tall)) / tall)
+        tone = rng.uniform(0.6, 1.0)
+        img = np.where(inside[..., None], np.array([25, 60, 35]) * tone * (0.8 + 0.4 * rock), img)
+    img += rng.normal(0, 3, img.shape)
+    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+
+
+def style_examples() -> list[str]:
+    """The mountain lake (960x640), then the Upscale tab's small examples. Written once."""
+    path = EXAMPLES / "mountain-lake.png"
+    if not path.exists():
+        EXAMPLES.mkdir(parents=True, exist_ok=True)
+        data = io.BytesIO()
+        mountain_lake().save(data, format="PNG")
+        write_file(data.getvalue(), path)
+    return [str(path)] + example_images()
+
+
 def build_style_tab() -> None:
     """The tab's components and events; call inside a gr.Blocks context."""
     choices = list_style_models()
@@ -406,7 +474,7 @@ def build_style_tab() -> None:
                 # A file, not gr.Image: only gan_core's checked reader opens what users send.
                 upload = gr.File(label="A photo (JPEG, PNG, WebP...)", file_types=["image"], type="filepath",
                                  height=120, elem_id="style-upload")
-                examples = example_images()
+                examples = style_examples()
                 if examples:
                     gr.Examples([[p] for p in examples], inputs=[upload], label="Examples (made by the app)")
                 model = gr.Dropdown(choices, value=choices[0] if choices else None, label="Model",

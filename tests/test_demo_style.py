@@ -221,3 +221,13 @@ def test_the_style_endpoint_through_the_api(style_checkpoint, tmp_path):
         pytest.fail(str(exc))
     assert Image.open(pair[0]).size == Image.open(pair[1]).size == Image.open(download).size == (256, 512)
     assert "Seam score" in seams
+
+
+def test_the_mountain_lake_example_is_a_landscape_made_the_same_every_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(tab, "EXAMPLES", tmp_path / "examples")
+    a, b = tab.mountain_lake(), tab.mountain_lake()
+    assert a.size == (960, 640) and np.array_equal(np.asarray(a), np.asarray(b))
+    arr = np.asarray(a, np.float32)
+    assert arr[:100, :, 2].mean() > arr[:100, :, 0].mean() + 40  # blue sky at the top
+    paths = tab.style_examples()
+    assert paths[0].endswith("mountain-lake.png") and Image.open(paths[0]).size == (960, 640)
