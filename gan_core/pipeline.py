@@ -165,8 +165,9 @@ def weights_file(folder: Path, card: dict, key: str, default: str) -> Path:
 def _spec_from_card(card: dict, folder: Path) -> ModelSpec:
     if card.get("task", "gan") != "gan":
         raise CheckpointError(f"{folder} is a {card['task']} checkpoint, not a GAN generator"
-                              + (": load it with gan_core.sr_pipeline.load_upscaler"
-                                 if card["task"] == "super-resolution" else ""))
+                              + {"super-resolution": ": load it with gan_core.sr_pipeline.load_upscaler",
+                                 "style-transfer": ": load it with gan_core.style_transfer.load_style_transfer",
+                                 }.get(card["task"], ""))
     if not isinstance(card.get("model"), str):
         raise CheckpointError(f"{folder / CARD_FILE} names no model: it needs \"model\": one of the names "
                               "that `python -m gan_core info` lists")

@@ -268,8 +268,8 @@ def test_style_models_are_listed_apart_from_generators(domains, tmp_path, monkey
     assert "tiny-style" not in gan_core.list_checkpoints()
     with pytest.raises(CheckpointError, match="style-transfer"):
         load_style_transfer(tmp_path)  # no card there
-    with pytest.raises(Exception):
-        gan_core.load("tiny-style")  # not a generator of noise
+    with pytest.raises(CheckpointError, match="load_style_transfer"):
+        gan_core.load("tiny-style")  # not a generator of noise: the error says what to use
 
 
 def test_loss_value_is_f_cosine_based():

@@ -30,7 +30,7 @@ EXPLORE_VIEWS = [
 ]
 
 
-TABS = ("generate", "explore", "photo", "train", "about")
+TABS = ("generate", "explore", "photo", "train", "style", "about")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> None:
         if "train" in only:
             _train_tab(page, url)
             written.append("train_tab.png")
+        if "style" in only:
+            _style_tab(page, url, Path(tmp))
+            written.append("style_tab.png")
         if "about" in only:
             page.goto(url)
             page.get_by_role("tab", name="About").click()
@@ -88,6 +91,22 @@ def _train_tab(page, url: str, steps: int = TRAIN_STEPS) -> None:
     page.locator("#train-status").get_by_text("Finished").wait_for(timeout=3600_000)
     page.wait_for_timeout(2000)
     page.screenshot(path=str(DOCS / "train_tab.png"), full_page=True)
+
+
+def _style_tab(page, url: str, tmp: Path) -> None:
+    """The Style tab on the procedural mountain lake (its first example) at 1024 px, tile by tile."""
+    from demo.style import mountain_lake
+
+    path = tmp / "mountain-lake.png"
+    mountain_lake().save(path)
+    page.goto(url)
+    page.get_by_role("tab", name="Style").click()
+    page.locator("#style-upload input[type=file]").set_input_files(str(path))
+    page.wait_for_timeout(1000)
+    page.locator("#style-btn").click()
+    wait_for_image(page, "#style-slider", timeout_ms=600_000)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(DOCS / "style_tab.png"), full_page=True)
 
 
 def _photo_tab(page, url: str, tmp: Path) -> None:

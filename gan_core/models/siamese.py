@@ -25,8 +25,11 @@ SLOPE = 0.2
 
 
 def _init(module: nn.Module) -> None:
+    # He initialisation for LeakyReLU: with no normalisation layer to rescale activations,
+    # DCGAN's N(0, 0.02) would shrink the signal at every layer and leave D's vectors nearly
+    # constant (a first run sat at ||D(B)|| = ||D(AB)|| = m/2, the trivial optimum).
     if isinstance(module, (nn.Conv2d, nn.Linear)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
+        nn.init.kaiming_normal_(module.weight, a=SLOPE, nonlinearity="leaky_relu")
         if module.bias is not None:
             nn.init.zeros_(module.bias)
 
