@@ -68,7 +68,8 @@ class StyleTrainConfig:
     tile: int = TILE  # S
     combo: bool = True  # False: G translates the 2Sx2S crop whole (the ablation)
     batch_size: int = 8  # 2Sx2S crops per domain per step (4x as many tiles through G)
-    lr: float = 2e-4  # Adam, both nets (DCGAN's)
+    lr: float = 2e-4  # Adam, the generator (DCGAN's)
+    lr_d: float | None = None  # Adam, the discriminator; None: the same as lr
     beta1: float = 0.5
     margin: float = MARGIN
     lenvec: int = LENVEC
@@ -139,7 +140,7 @@ def train_style(config: StyleTrainConfig, progress_fn: ProgressFn | None = None,
     G = TileTranslator(config.g_width, config.g_blocks).to(device)
     D = SiameseDiscriminator(config.lenvec, config.d_width).to(device)
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d or config.lr, betas=(config.beta1, 0.999))
     nets, optimizers = {"G": G, "D": D}, {"optG": opt_g, "optD": opt_d}
     rng = torch.Generator().manual_seed(config.seed + 1)  # every crop drawn: saved for --resume
     data_hash = f"{photos.content_hash}+{paintings.content_hash}"
@@ -319,7 +320,7 @@ class _StyleRun:
                             + ("through the combo (four tiles translated apart, reassembled, judged together)"
                                if c.combo else "WITHOUT the combo (2Sx2S crops translated whole): the ablation")),
             "paper": ARTICLE,
-            "config": {"tile": s, "combo": c.combo, "batch_size": c.batch_size, "lr": c.lr,
+            "config": {"tile": s, "combo": c.combo, "batch_size": c.batch_size, "lr": c.lr, "lr_d": c.lr_d or c.lr,
                        "betas": [c.beta1, 0.999], "margin": c.margin, "lenvec": c.lenvec, "g_width": c.g_width,
                        "g_blocks": c.g_blocks, "d_width": c.d_width, "max_side": c.max_side},
             "loss": {"D": "LossD1 + LossD2 + LossD3", "G": "LossG1 + LossG2",

@@ -252,9 +252,10 @@ def test_bad_settings_are_refused_before_anything_is_written(domains, tmp_path):
 
 
 def test_the_ablation_trains_without_the_combo(domains, tmp_path):
-    train_style(cfg(domains, tmp_path / "plain", steps=2, combo=False))
+    train_style(cfg(domains, tmp_path / "plain", steps=2, combo=False, lr_d=1e-3))
     card = json.loads((tmp_path / "plain" / "export" / CARD_FILE).read_text())
     assert card["config"]["combo"] is False and "WITHOUT" in card["description"]
+    assert card["config"]["lr_d"] == 1e-3 and card["config"]["lr"] == 2e-4
 
 
 def test_style_models_are_listed_apart_from_generators(domains, tmp_path, monkeypatch):
