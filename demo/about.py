@@ -4,8 +4,8 @@ from __future__ import annotations
 import gradio as gr
 
 import gan_core
-from gan_core.checkpoint import CheckpointError
-from gan_core.pipeline import open_checkpoint
+from gan_core.checkpoint import CARD_FILE, CheckpointError, read_json
+from gan_core.pipeline import find_card_folder
 
 PAPERS = """\
 ### The papers behind the tabs
@@ -17,6 +17,11 @@ PAPERS = """\
 | Explore: walk, turn, arithmetic | DCGAN paper, section 6: "walking in the latent space" and "vector arithmetic on face samples" | smooth walks mean no memorisation; turn = mean(left) - mean(right); smiling woman - neutral woman + neutral man |
 | Explore: attribute sliders | Shen, Gu, Tang & Zhou, *Interpreting the Latent Space of GANs for Semantic Face Editing* (InterFaceGAN), CVPR 2020 | a classifier's labels on samples give a direction in z |
 | Explore: your photo | Zhu, Krähenbühl, Shechtman & Efros, *Generative Visual Manipulation on the Natural Image Manifold*, ECCV 2016 | inverting a generator by optimising z |
+| Forget | DCGAN paper, section 6.1: "forgetting to draw certain objects" | a logistic regression on one layer's maps finds the units of a concept; zeroing them removes it |
+| Train | DCGAN paper and the Keras book | D(x) and D(G(z)) near 0.5 is a balanced game, not a failure; the fixed-noise grid shows progress |
+| Upscale | Ledig et al., *Photo-Realistic Single Image Super-Resolution Using a GAN* (SRGAN), CVPR 2017 | pixel loss gives the sharpest average (high PSNR); the adversarial loss invents texture |
+| Style | the Siamese GAN for high-resolution style transfer, after Amodio & Krishnaswamy, *TraVeLGAN*, CVPR 2019 | the combo: four tiles translated apart and judged together, so tiles meet without seams |
+| Learn | DCGAN paper, section 5.1 | a linear classifier on the discriminator's features: what adversarial training taught it |
 """
 
 CLASS_PLAN = """\
@@ -44,22 +49,41 @@ Each step's view is in the page's link: paste the links into the class notes.
 """
 
 
+def _data_description(data: dict) -> str:
+    if data.get("description"):
+        return data["description"]
+    if data.get("dataset"):
+        return data["dataset"]
+    parts = [f"{k}: {v['description']}" for k, v in data.items() if isinstance(v, dict) and v.get("description")]
+    return "; ".join(parts) or "data not recorded"
+
+
 def shipped_models_markdown() -> str:
-    """One section per checkpoint: data, licence and citations from its model card."""
-    names = gan_core.list_checkpoints()
+    """One section per checkpoint (generators, upscalers, detectors, style models): data,
+    licence and citations from its model card."""
+    names = gan_core.list_checkpoints(task=None)
     if not names:
         return "### Shipped models\n\nNone yet."
     parts = ["### Shipped models: data and licences"]
     for name in names:
+        folder = find_card_folder(name, CARD_FILE)
         try:
-            _, card, _ = open_checkpoint(name)
-        except CheckpointError as exc:
+            card = read_json(folder / CARD_FILE)
+            if not isinstance(card, dict):
+                raise CheckpointError("not a JSON object")
+        except (CheckpointError, TypeError) as exc:
             parts.append(f"**{name}**: its card could not be read ({exc}).")
             continue
-        data, training = card.get("data") or {}, card.get("training") or {}
-        lines = [f"**{name}** (`{card.get('model', '?')}`): {data.get('description', 'data not recorded')}."]
-        if data.get("licence"):
-            lines.append(f"- Licence of the data: {data['licence']}; the weights inherit it.")
+        data = card.get("data") if isinstance(card.get("data"), dict) else {}
+        training = card.get("training") if isinstance(card.get("training"), dict) else {}
+        kind = card.get("task", "gan")
+        label = ", ".join(([f"`{card['model']}`"] if card.get("model") else []) + ([kind] if kind != "gan" else []))
+        lines = [f"**{name}** ({label}): {_data_description(data)}."]
+        licence = data.get("licence") or data.get("note")
+        if not licence and data.get("dataset") and data.get("description"):
+            lines.append(f"- Data: {data['dataset']}.")
+        if licence:
+            lines.append(f"- Licence of the data: {licence}; the weights inherit it.")
         for citation in data.get("citations") or []:
             lines.append(f"- {citation}")
         if training.get("hardware"):

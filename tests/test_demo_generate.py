@@ -126,3 +126,20 @@ def test_about_lists_each_model_with_its_data_licence(tiny_checkpoint_dir):
     write_json(card_path, card)
     text = shipped_models_markdown()
     assert f"**{TINY_CHECKPOINT}**" in text and "for teaching only" in text
+
+
+def test_about_lists_every_kind_of_checkpoint(tiny_checkpoint_dir):
+    """Upscalers, detectors and style models have licences too: the About tab lists them all."""
+    from gan_core.checkpoint import CARD_FILE, write_json
+    from demo.about import shipped_models_markdown
+
+    folder = tiny_checkpoint_dir / "tiny-painter"
+    folder.mkdir()
+    write_json(folder / CARD_FILE, {"name": "tiny-painter", "task": "style-transfer", "model": "siamese-tile-translator",
+                                    "data": {"A (photos)": {"description": "3 photos"},
+                                             "B (paintings)": {"description": "2 paintings"},
+                                             "note": "paintings: research use only"}})
+    text = shipped_models_markdown()
+    assert "**tiny-painter** (`siamese-tile-translator`, style-transfer)" in text
+    assert "3 photos" in text and "2 paintings" in text and "research use only" in text
+    assert f"**{TINY_CHECKPOINT}**" in text
