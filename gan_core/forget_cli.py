@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     print(f"{'layer':28s} {report.layer} ({len(report.units)} of {report.layer_units} units dropped)")
     print(f"{'fit balanced accuracy':28s} {report.fit_accuracy:.3f} on {report.labelled} labelled samples")
     print(f"{'concept pixels before':28s} {report.share_before:.2%}  (over {report.measured} other samples)")
-    print(f"{'concept pixels after':28s} {report.share_after:.2%}  ({report.reduction:.0%} fewer)")
+    change = f"{report.reduction:.0%} fewer" if report.reduction >= 0 else f"{-report.reduction:.0%} more"
+    print(f"{'concept pixels after':28s} {report.share_after:.2%}  ({change})")
     print(f"{'change off the concept':28s} {report.change_outside:.4f}  (mean |after - before|, pixels in [-1, 1])")
     record = {**report.as_dict(), "detector": args.detector, "command": " ".join([PROG, *(argv or sys.argv[1:])])}
     if args.json:
@@ -77,7 +78,11 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     if args.write_card:
         card_path = pipe.path / CARD_FILE
         card = read_json(card_path)
-        card.setdefault("metrics", {})["forgetting"] = record
+        # One entry per layer and number of units, so a sweep keeps every measurement.
+        runs = card.setdefault("metrics", {}).setdefault("forgetting", {})
+        if "layer" in runs:  # a single report written by an earlier version: keep it under its own key
+            runs = card["metrics"]["forgetting"] = {f"{runs['layer']}, {len(runs.get('units', []))} units": runs}
+        runs[f"{report.layer}, {len(report.units)} units"] = record
         write_json(card_path, card)
         print(f"wrote the report into {card_path}")
     return 0

@@ -152,3 +152,30 @@ def test_measure_forgetting_counts_the_concept_on_unseen_samples():
     assert report.share_before > 0.05 and report.share_after == 0.0 and report.reduction == 1.0
     assert report.change_outside < 1e-6
     assert report.as_dict()["reduction"] == 1.0
+
+
+def test_forget_cli_keeps_every_measurement_in_the_card(tmp_path, monkeypatch, capsys):
+    """--write-card adds one entry per layer and number of units: a sweep keeps them all.
+    On a copy of the shipped facade generator (a random one draws no windows to fit)."""
+    import json
+    import shutil
+
+    from gan_core.checkpoint import CARD_FILE
+    from gan_core.forget_cli import main as forget_main
+    from gan_core.pipeline import REPO_CHECKPOINTS
+
+    shipped = REPO_CHECKPOINTS / "facades-dcgan64"
+    if not (shipped / CARD_FILE).is_file():
+        pytest.skip("the shipped facades-dcgan64 is not in this checkout")
+    shutil.copytree(shipped, tmp_path / "facades-copy")
+    monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(tmp_path))
+    base = ["--generator", "facades-copy", "--detector", "window-detector", "--labelled", "24", "--measured", "8",
+            "--write-card"]
+    assert forget_main([*base, "--layer", "main.5", "--units", "2"]) == 0
+    assert forget_main([*base, "--layer", "main.5", "--units", "3"]) == 0
+    card = json.loads((tmp_path / "facades-copy" / CARD_FILE).read_text())
+    runs = card["metrics"]["forgetting"]
+    assert set(runs) == {"main.5, 2 units", "main.5, 3 units"}
+    assert 0 <= runs["main.5, 3 units"]["share_before"] <= 1 and "change_outside" in runs["main.5, 3 units"]
+    assert forget_main([*base, "--layer", "nope"]) == 2
+    assert "has no layer 'nope'" in capsys.readouterr().err
