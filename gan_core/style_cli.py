@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int, default=8, help="2Sx2S crops per domain per step (8)")
     t.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of the generator (2e-4)")
     t.add_argument("--lr-d", type=float, help="Adam learning rate of the discriminator (default: --lr)")
+    t.add_argument("--clip-grad", type=float, default=1.0,
+                   help="clip each net's gradient norm to this (1.0; 0: no clipping)")
     t.add_argument("--margin", type=float, default=MARGIN, help=f"m of LossD2 ({MARGIN})")
     t.add_argument("--lenvec", type=int, default=LENVEC, help=f"length of D's vectors ({LENVEC})")
     t.add_argument("--g-width", type=int, default=G_WIDTH, help=f"generator channels at full resolution ({G_WIDTH})")
@@ -101,7 +103,8 @@ def _train(args) -> int:
         if sys.argv[1:2] == ["style"] else None
     config = StyleTrainConfig(
         photos=args.photos, paintings=args.paintings, out=args.out, name=args.name, steps=args.steps, tile=args.tile,
-        combo=args.combo, batch_size=args.batch_size, lr=args.lr, lr_d=args.lr_d, margin=args.margin,
+        combo=args.combo, batch_size=args.batch_size, lr=args.lr, lr_d=args.lr_d, clip_grad=args.clip_grad or None,
+        margin=args.margin,
         lenvec=args.lenvec,
         g_width=args.g_width, g_blocks=args.g_blocks, d_width=args.d_width, max_side=args.max_side or None,
         max_images=args.max_images, seed=args.seed, sample_every=args.sample_every,

@@ -70,6 +70,10 @@ class StyleTrainConfig:
     batch_size: int = 8  # 2Sx2S crops per domain per step (4x as many tiles through G)
     lr: float = 2e-4  # Adam, the generator (DCGAN's)
     lr_d: float | None = None  # Adam, the discriminator; None: the same as lr
+    # Gradient-norm clipping of both nets. The cosine term's gradient grows as 1/|D(A1) - D(A2)|:
+    # when D's vectors bunch together (early on, they do) one step can throw the weights far
+    # out; unclipped CPU runs blew up to ||D(B)|| ~ 100 after 500-800 steps.
+    clip_grad: float | None = 1.0
     beta1: float = 0.5
     margin: float = MARGIN
     lenvec: int = LENVEC
@@ -175,6 +179,8 @@ def train_style(config: StyleTrainConfig, progress_fn: ProgressFn | None = None,
         v_a, v_b, v_ab = D(a), D(b), D(ab.detach())
         d1, d2, d3 = painting_loss(v_b), margin_loss(v_ab, config.margin), content_loss(v_a, v_ab)
         (d1 + d2 + d3).backward()
+        if config.clip_grad:
+            torch.nn.utils.clip_grad_norm_(D.parameters(), config.clip_grad)
         opt_d.step()
         # G: its translations among the paintings, and the same directions. D is frozen for this pass.
         opt_g.zero_grad(set_to_none=True)
@@ -185,6 +191,8 @@ def train_style(config: StyleTrainConfig, progress_fn: ProgressFn | None = None,
         g1, g2 = generator_loss(v_ab_g), content_loss(v_a_now, v_ab_g)
         (g1 + g2).backward()
         D.requires_grad_(True)
+        if config.clip_grad:
+            torch.nn.utils.clip_grad_norm_(G.parameters(), config.clip_grad)
         opt_g.step()
         step += 1
         with torch.no_grad():
@@ -320,7 +328,7 @@ class _StyleRun:
                             + ("through the combo (four tiles translated apart, reassembled, judged together)"
                                if c.combo else "WITHOUT the combo (2Sx2S crops translated whole): the ablation")),
             "paper": ARTICLE,
-            "config": {"tile": s, "combo": c.combo, "batch_size": c.batch_size, "lr": c.lr, "lr_d": c.lr_d or c.lr,
+            "config": {"tile": s, "combo": c.combo, "batch_size": c.batch_size, "lr": c.lr, "lr_d": c.lr_d or c.lr, "clip_grad": c.clip_grad,
                        "betas": [c.beta1, 0.999], "margin": c.margin, "lenvec": c.lenvec, "g_width": c.g_width,
                        "g_blocks": c.g_blocks, "d_width": c.d_width, "max_side": c.max_side},
             "loss": {"D": "LossD1 + LossD2 + LossD3", "G": "LossG1 + LossG2",

@@ -255,7 +255,16 @@ def test_the_ablation_trains_without_the_combo(domains, tmp_path):
     train_style(cfg(domains, tmp_path / "plain", steps=2, combo=False, lr_d=1e-3))
     card = json.loads((tmp_path / "plain" / "export" / CARD_FILE).read_text())
     assert card["config"]["combo"] is False and "WITHOUT" in card["description"]
-    assert card["config"]["lr_d"] == 1e-3 and card["config"]["lr"] == 2e-4
+    assert card["config"]["lr_d"] == 1e-3 and card["config"]["lr"] == 2e-4 and card["config"]["clip_grad"] == 1.0
+
+
+def test_gradient_clipping_is_applied(domains, tmp_path):
+    """The same two steps with a tiny clip and with none end with different weights (Adam's
+    moments see the clipped gradients)."""
+    train_style(cfg(domains, tmp_path / "clipped", steps=2, clip_grad=1e-6))
+    train_style(cfg(domains, tmp_path / "free", steps=2, clip_grad=None))
+    a, b = _weights(tmp_path / "clipped" / STATE_FILE), _weights(tmp_path / "free" / STATE_FILE)
+    assert any(not torch.equal(a[k], b[k]) for k in a if k.startswith("D."))
 
 
 def test_style_models_are_listed_apart_from_generators(domains, tmp_path, monkeypatch):
