@@ -231,3 +231,36 @@ def test_the_mountain_lake_example_is_a_landscape_made_the_same_every_time(tmp_p
     assert arr[:100, :, 2].mean() > arr[:100, :, 0].mean() + 40  # blue sky at the top
     paths = tab.style_examples()
     assert paths[0].endswith("mountain-lake.png") and Image.open(paths[0]).size == (960, 640)
+
+
+@pytest.mark.browser  # starts the app and Chromium
+def test_the_style_tab_in_a_real_browser(style_checkpoint, tmp_path):
+    """Upload a photo in Chromium, press Paint: the slider shows both pictures, the seam
+    score appears, and the download is the painting."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tools.browser import CHROMIUM, AppDidNotStart, launch_chromium, running_app, wait_for_image
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    env = {"GAN_CORE_CHECKPOINTS": str(style_checkpoint), "OMP_NUM_THREADS": "1"}
+    picture = photo(tmp_path / "street.png", (90, 60))
+    try:
+        with running_app(tmp_path / "app.log", env) as url, sync_api.sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(url)
+                page.get_by_role("tab", name="Style").click()
+                page.locator("#style-upload input[type=file]").set_input_files(picture)
+                page.locator("#style-size").get_by_text("512 px", exact=True).click()
+                page.locator("#style-btn").click()
+                wait_for_image(page, "#style-slider", timeout_ms=120_000)
+                sync_api.expect(page.locator("#style-seams")).to_contain_text("Seam score", timeout=30_000)
+                shown = page.locator("#style-slider img").count()
+                href = page.locator("#style-download a").first.get_attribute("href")
+            finally:
+                browser.close()
+    except AppDidNotStart as exc:
+        pytest.fail(str(exc))
+    assert shown == 2  # the photo and the painting, under the comparison slider
+    assert href and "street" in href and href.endswith(".png")
