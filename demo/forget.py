@@ -202,8 +202,9 @@ def render_ablation(model_name: str, fit: dict | None, n_drop, seed, detector_na
         masks_before, masks_after = detect(detector_name, before), detect(detector_name, after)
         share_b, share_a = concept_share(masks_before), concept_share(masks_after)
         drop = 1 - share_a / share_b if share_b > 0 else math.nan
+        change = "" if not math.isfinite(drop) else f" ({drop:.0%} fewer)" if drop >= 0 else f" ({-drop:.0%} more)"
         lines.append(f"- **{DETECTORS[detector_name]}** ({detector_name}): {share_b:.1%} of pixels before, "
-                     f"{share_a:.1%} after" + (f" ({drop:.0%} fewer)" if math.isfinite(drop) else ""))
+                     f"{share_a:.1%} after{change}")
         lines.append(f"- **The rest of the image** changed by {change_outside(before, after, masks_before):.3f} "
                      "on average (pixel values from -1 to 1)")
     else:
