@@ -288,3 +288,17 @@ def test_loss_value_is_f_cosine_based():
     assert content_loss(v, 3 * v).item() == pytest.approx(0.0, abs=1e-6)
     assert content_loss(v, -v).item() == pytest.approx(2.0, abs=1e-6)
     assert F.cosine_similarity(v, v).mean().item() == pytest.approx(1.0)
+
+
+def test_the_shipped_style_model_loads_and_its_card_records_the_seam_ablation():
+    from gan_core.pipeline import REPO_CHECKPOINTS
+
+    folder = REPO_CHECKPOINTS / "photo2painting-siamese"
+    if not (folder / CARD_FILE).is_file():
+        pytest.skip("photo2painting-siamese is not in this checkout")
+    painter = load_style_transfer("photo2painting-siamese")
+    seams = painter.card["metrics"]["seams"]
+    assert painter.card["config"]["combo"] is True and seams["without_combo"]["combo"] is False
+    assert seams["seam_score"] < seams["without_combo"]["seam_score"]  # what the combo is for
+    out = painter(Image.fromarray(_picture(7, (100, 70))), working_size=None)
+    assert out.size == (100, 70)
