@@ -168,6 +168,7 @@ def test_forget_cli_keeps_every_measurement_in_the_card(tmp_path, monkeypatch, c
     if not (shipped / CARD_FILE).is_file():
         pytest.skip("the shipped facades-dcgan64 is not in this checkout")
     shutil.copytree(shipped, tmp_path / "facades-copy")
+    before = set(json.loads((shipped / CARD_FILE).read_text()).get("metrics", {}).get("forgetting", {}))
     monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(tmp_path))
     base = ["--generator", "facades-copy", "--detector", "window-detector", "--labelled", "24", "--measured", "8",
             "--write-card"]
@@ -175,7 +176,7 @@ def test_forget_cli_keeps_every_measurement_in_the_card(tmp_path, monkeypatch, c
     assert forget_main([*base, "--layer", "main.5", "--units", "3"]) == 0
     card = json.loads((tmp_path / "facades-copy" / CARD_FILE).read_text())
     runs = card["metrics"]["forgetting"]
-    assert set(runs) == {"main.5, 2 units", "main.5, 3 units"}
+    assert set(runs) == before | {"main.5, 2 units", "main.5, 3 units"}  # earlier measurements stay
     assert 0 <= runs["main.5, 3 units"]["share_before"] <= 1 and "change_outside" in runs["main.5, 3 units"]
     assert forget_main([*base, "--layer", "nope"]) == 2
     assert "has no layer 'nope'" in capsys.readouterr().err
