@@ -176,6 +176,9 @@ def model_summary(model_name: str | None) -> str:
             line += f"; resized baseline {seams['seam_score_resized_baseline']:.3f}"
         if seams.get("combo") is not None:
             line += f"; combo: {'yes' if seams['combo'] else 'no'}"
+        ablation = seams.get("without_combo") if isinstance(seams.get("without_combo"), dict) else {}
+        if ablation.get("seam_score") is not None:
+            line += f"; the same training without the combo: {ablation['seam_score']:.3f}"
         lines.append(line)
     return "\n".join(lines)
 

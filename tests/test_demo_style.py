@@ -120,13 +120,15 @@ def test_the_model_summary_reads_the_card(style_checkpoint):
     card_file = style_checkpoint / TINY / "model_card.json"
     card = tab.load_style_transfer(TINY).card
     card.setdefault("metrics", {})["seams"] = {"seam_score": 1.0412, "seam_score_photos": 0.998,
-                                               "seam_score_resized_baseline": 1.0, "combo": True}
+                                               "seam_score_resized_baseline": 1.0, "combo": True,
+                                               "without_combo": {"seam_score": 2.0973, "combo": False}}
     card_file.write_text(json.dumps(card))
     summary = tab.model_summary(TINY)
     assert summary.startswith(f"**{card['name']}**: Photos to paintings")
     assert "16x16 px" in summary and "trained through the combo" in summary
     assert "2 steps of 3 crops" in summary
     assert "1.041" in summary and "0.998" in summary and "combo: yes" in summary
+    assert "without the combo: 2.097" in summary
     assert "Unknown model" in tab.model_summary("nope")
 
 
