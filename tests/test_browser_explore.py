@@ -71,7 +71,17 @@ def test_turn_slider_moves_the_face_and_a_copied_link_reproduces_it(app_url):
             page = context.new_page()
             page.goto(app_url)
             page.get_by_role("tab", name="Explore").click()
-            page.get_by_role("tab", name="Turn vector").click()
+            # The page's load event restores the view from the link and may select the default
+            # sub-tab after a click that came too early (seen on a busy CI machine): click again
+            # until the turn controls show.
+            left_box = page.locator("#turn-left textarea, #turn-left input").first
+            for _ in range(4):
+                page.get_by_role("tab", name="Turn vector").click()
+                try:
+                    left_box.wait_for(state="visible", timeout=10_000)
+                    break
+                except sync_api.TimeoutError:
+                    continue
             for selector, seeds in (("#turn-left textarea, #turn-left input", "1, 2"),
                                     ("#turn-right textarea, #turn-right input", "3, 4")):
                 box = page.locator(selector).first
