@@ -48,6 +48,17 @@ def png_file(image: Image.Image, name: str | None = None, folder: str = "images"
     return write_file(data, path)
 
 
+def named_png(image: Image.Image, upload, folder: str, suffix: str) -> str:
+    """`image` as a PNG named after the upload (`<stem>-<suffix>.png`), in a folder named by
+    its content, so two people's `photo.jpg` never share a file."""
+    data = io.BytesIO()
+    image.save(data, format="PNG")
+    data = data.getvalue()
+    stem = Path(upload).stem if isinstance(upload, (str, Path)) else "photo"
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:60] or "photo"
+    return write_file(data, ROOT / folder / hashlib.sha1(data).hexdigest()[:16] / f"{stem}-{suffix}.png")
+
+
 def _prune_now_and_then() -> None:
     global _last_prune
     now = time.time()

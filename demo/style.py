@@ -17,7 +17,6 @@ They are plain functions, so tests can call them without a browser:
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ from gan_core.style_transfer import (
 )
 
 from . import gpu as _gpu_module
-from .files import ROOT, png_file, write_file
+from .files import named_png, png_file, write_file
 from .generate import _input_error
 from .gpu import best_device, gpu
 from .upscale import EXAMPLES, _landscape, example_images
@@ -255,13 +254,7 @@ def seams_text(result: StyleResult) -> str:
 def _download_file(image: Image.Image, path, model_name: str, method: str, size: int) -> str:
     """The painting as a PNG named after the upload, in a folder named by its content
     (two people's `photo.jpg` never share a file)."""
-    data = io.BytesIO()
-    image.save(data, format="PNG")
-    data = data.getvalue()
-    stem = Path(path).stem if isinstance(path, (str, Path)) else "photo"
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:60] or "photo"
-    folder = ROOT / "style" / hashlib.sha1(data).hexdigest()[:16]
-    return write_file(data, folder / f"{stem}-{model_name}-{method}-{size}px.png")
+    return named_png(image, path, "style", f"{model_name}-{method}-{size}px")
 
 
 def style_files(path, model_name: str | None, working_size=DEFAULT_WORKING_SIZE, method: str | None = TILES,

@@ -15,7 +15,6 @@ call and lay out. They are plain functions, so tests can call them without a bro
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import math
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from gan_core.sr_metrics import bicubic_downscale, crop_to_multiple, psnr_y, ssi
 from gan_core.sr_pipeline import list_upscalers, load_upscaler
 from gan_core.upscale import bicubic_upscale, load_for_upscale
 
-from .files import ROOT, png_file, write_file
+from .files import ROOT, named_png, png_file, write_file
 from .generate import _input_error
 from .gpu import best_device, gpu
 
@@ -235,13 +234,7 @@ def scores_table(result: UpscaleResult) -> str:
 def _download_file(image: Image.Image, path, model_name: str) -> str:
     """The result as a PNG named after the upload, in a folder named by its content
     (two people's `photo.jpg` never share a file)."""
-    data = io.BytesIO()
-    image.save(data, format="PNG")
-    data = data.getvalue()
-    stem = Path(path).stem if isinstance(path, (str, Path)) else "photo"
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:60] or "photo"
-    folder = ROOT / "upscaled" / hashlib.sha1(data).hexdigest()[:16]
-    return write_file(data, folder / f"{stem}-x{SCALE}-{model_name}.png")
+    return named_png(image, path, "upscaled", f"x{SCALE}-{model_name}")
 
 
 def upscale_files(path, model_name: str | None, score: bool = False, progress=gr.Progress()):

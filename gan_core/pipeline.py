@@ -66,6 +66,23 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
     return folder
 
 
+def open_task_checkpoint(name_or_path: str | Path, task: str) -> tuple[Path, dict]:
+    """(folder, model card) of a checkpoint of `task` ("super-resolution", "style-transfer"):
+    a shipped name, a folder with a model card, or a training run's folder (its export/).
+    Raises CheckpointError, naming the checkpoints of that task, when there is none or the
+    card names another task."""
+    folder = find_card_folder(name_or_path, CARD_FILE)
+    if folder is None:
+        known = ", ".join(list_checkpoints(task=task)) or "none shipped"
+        raise CheckpointError(f"no {task} checkpoint {str(name_or_path)!r}: give a shipped name "
+                              f"({known}) or a folder with {CARD_FILE}")
+    card = read_json(folder / CARD_FILE)
+    if not isinstance(card, dict) or card.get("task") != task:
+        raise CheckpointError(f"{folder / CARD_FILE} is not a {task} checkpoint (its card has no "
+                              f"\"task\": \"{task}\")")
+    return folder, card
+
+
 def find_card_folder(name_or_path: str | Path, card: str = CARD_FILE) -> Path | None:
     """Where `card` is for a name or path (see resolve_checkpoint), or None."""
     p = Path(name_or_path).expanduser()

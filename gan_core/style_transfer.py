@@ -45,10 +45,10 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from .checkpoint import CARD_FILE, GENERATOR_FILE, CheckpointError, load_weights, read_json
+from .checkpoint import GENERATOR_FILE, CheckpointError, load_weights
 from .data import ImageTooLargeError, read_image
 from .models.siamese import G_WIDTH, TILE, TileTranslator
-from .pipeline import find_card_folder, list_checkpoints, weights_file
+from .pipeline import list_checkpoints, open_task_checkpoint, weights_file
 
 TASK = "style-transfer"
 MARGIN = 1.0  # m: how far from the origin D must push translated photos
@@ -243,16 +243,7 @@ def list_style_models() -> list[str]:
 def open_style_checkpoint(name_or_path: str | Path) -> tuple[Path, dict]:
     """(folder, model card) of a style-transfer checkpoint: a shipped name, a folder
     with a model card, or a training run's folder (its export/)."""
-    folder = find_card_folder(name_or_path, CARD_FILE)
-    if folder is None:
-        known = ", ".join(list_style_models()) or "none shipped"
-        raise CheckpointError(f"no style-transfer checkpoint {str(name_or_path)!r}: give a shipped name "
-                              f"({known}) or a folder with {CARD_FILE}")
-    card = read_json(folder / CARD_FILE)
-    if not isinstance(card, dict) or card.get("task") != TASK:
-        raise CheckpointError(f"{folder / CARD_FILE} is not a style-transfer checkpoint (its card has no "
-                              f"\"task\": \"{TASK}\")")
-    return folder, card
+    return open_task_checkpoint(name_or_path, TASK)
 
 
 @dataclass
