@@ -23,7 +23,7 @@ from PIL import Image
 from torch import nn
 
 from .checkpoint import CARD_FILE, GENERATOR_FILE, CheckpointError, load_weights, read_json
-from .models.srgan import SR_BLOCKS, SR_CHANNELS, RRDBNet, SRResNet
+from .models.srgan import SR_BLOCKS, SR_CHANNELS, RRDBNet, SRResNet, for_inference
 from .pipeline import find_card_folder, list_checkpoints, weights_file
 from .upscale import MAX_INPUT_PIXELS, upscale_image
 
@@ -68,12 +68,12 @@ def open_sr_checkpoint(name_or_path: str | Path) -> tuple[Path, dict]:
 class Upscaler:
     """A trained SR network, ready to upscale: `up(image) -> PIL.Image`.
 
-    Attributes: `model` (the nn.Module, eval mode), `card` (dict), `scale`, `name`,
-    `path`, `device`."""
+    Attributes: `model` (an inference copy of the network: eval mode, batch norm
+    folded, see models.srgan.for_inference), `card` (dict), `scale`, `name`, `path`, `device`."""
 
     def __init__(self, model: nn.Module, card: dict, path: Path | None = None,
                  device: torch.device | str = "cpu"):
-        self.model = model.to(device).eval()
+        self.model = for_inference(model).to(device)
         self.card = card
         self.path = path
         self.device = torch.device(device)
