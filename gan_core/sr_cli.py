@@ -97,6 +97,9 @@ def add_parsers(sub) -> None:
                         "read without unpickling code; default: torchvision's download when online")
     g.add_argument("--adversarial-weight", type=float, default=1e-3, metavar="W",
                    help="weight of -log D(G(LR)) against the content loss (the paper's 1e-3)")
+    g.add_argument("--pixel-weight", type=float, default=0.0, metavar="W",
+                   help="gan phase: add W x pixel MSE to a VGG or discriminator content loss; the "
+                        "discriminator's batch-normed features hide colour shifts, which this anchors (0)")
     g = t.add_argument_group("how long and how")
     g.add_argument("--steps", type=int, help="optimisation steps (default 2000; a resumed run may be given a new "
                                              "total)")
@@ -169,7 +172,8 @@ def train_sr_command(args, argv) -> int:
             phase=args.phase or "mse", data=args.data, out=args.out or "", name=args.name,
             steps=2000 if args.steps is None else args.steps, hr_size=args.hr_size, batch_size=args.batch_size,
             lr=args.lr, beta1=args.beta1, lr_drop_at=args.lr_drop_at, content_loss=args.content_loss,
-            vgg_weights=args.vgg_weights, adversarial_weight=args.adversarial_weight, init_from=args.init_from,
+            vgg_weights=args.vgg_weights, adversarial_weight=args.adversarial_weight, pixel_weight=args.pixel_weight,
+            init_from=args.init_from,
             max_images=args.max_images, augment=not args.no_augment, seed=args.seed,
             sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, log_every=args.log_every,
             device=args.device, resume=args.resume, hardware_note=args.hardware_note, data_note=args.data_note,

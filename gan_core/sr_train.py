@@ -103,6 +103,9 @@ class SRTrainConfig:
     content_loss: str = "auto"  # auto: vgg when weights load, else discriminator; or vgg, discriminator, pixel
     vgg_weights: str | None = None  # a local VGG19 ImageNet state dict (.safetensors, or .pth read weights-only)
     adversarial_weight: float = ADVERSARIAL_WEIGHT
+    # Extra W x pixel MSE in the content loss. The discriminator's features sit behind
+    # batch norm, which hides global colour shifts: without a pixel term the colours drift.
+    pixel_weight: float = 0.0
     init_from: str | None = None  # an SR checkpoint (an `mse` run's export) to start the generator from
     # data
     max_images: int | None = None
@@ -129,6 +132,8 @@ class SRTrainConfig:
             raise ValueError(f"phase must be one of {', '.join(PHASES)}, not {self.phase!r}")
         if self.content_loss not in CONTENT_LOSSES:
             raise ValueError(f"content loss must be one of {', '.join(CONTENT_LOSSES)}, not {self.content_loss!r}")
+        if not self.pixel_weight >= 0:
+            raise ValueError(f"pixel weight must be 0 or more, not {self.pixel_weight}")
         if self.steps < 1 or self.batch_size < 1:
             raise ValueError("steps and batch size must be at least 1")
         if self.phase == "gan" and self.hr_size % 16:
@@ -413,6 +418,8 @@ def _gan_step(config, G, D, opt_g, opt_d, sr, hr, content_kind, vgg_loss) -> lis
         content = sum(F.mse_loss(a, b) for a, b in zip(feats, target)) / len(feats)
     else:
         content = F.mse_loss(sr, hr)
+    if config.pixel_weight and content_kind != "pixel":
+        content = content + config.pixel_weight * F.mse_loss(sr, hr)
     loss_g = content + config.adversarial_weight * adv
     loss_g.backward()
     D.requires_grad_(True)
@@ -534,7 +541,8 @@ class _SRRun:
             "loss": {"content": CONTENT_NAMES[self.content_kind], "content_detail": CONTENT_DETAIL[self.content_kind],
                      "note": self.content_note,
                      "adversarial": "-log D(G(LR)) (non-saturating BCE)" if gan else None,
-                     "adversarial_weight": c.adversarial_weight if gan else 0.0},
+                     "adversarial_weight": c.adversarial_weight if gan else 0.0,
+                     "pixel_weight": c.pixel_weight if gan and self.content_kind != "pixel" else None},
             "data": {**p.summary(), "note": c.data_note},
             "value_range": "LR input and SR output RGB in [-1, 1]; clamp the output",
             "training": {

@@ -204,3 +204,26 @@ def test_bicubic_on_set5_is_the_known_figure():
     result = evaluate([], ["Set5"], data_root=SHARED_DATA / "sr")
     assert result["bicubic"]["Set5"]["images"] == 5
     assert result["bicubic"]["Set5"]["psnr"] == pytest.approx(28.43, abs=0.01)
+
+
+def test_pixel_weight_adds_pixel_mse_to_the_discriminator_content_loss():
+    import copy
+
+    from gan_core.models.srgan import SRDiscriminator, SRResNet
+    from gan_core.sr_train import _gan_step
+
+    torch.manual_seed(0)
+    G0, D0 = SRResNet(blocks=1, channels=8), SRDiscriminator()
+    lr = torch.rand(2, 3, 8, 8) * 2 - 1
+    hr = torch.rand(2, 3, 32, 32) * 2 - 1
+    logged = {}
+    for w in (0.0, 5.0):
+        G, D = copy.deepcopy(G0), copy.deepcopy(D0)
+        opt_g, opt_d = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+        sr = G(lr)
+        config = SRTrainConfig(phase="gan", content_loss="discriminator", pixel_weight=w)
+        logged[w] = _gan_step(config, G, D, opt_g, opt_d, sr, hr, "discriminator", None)[0].item()
+        pixel = torch.nn.functional.mse_loss(sr, hr).item()
+    assert logged[5.0] - logged[0.0] == pytest.approx(5.0 * pixel, rel=1e-4)
+    with pytest.raises(ValueError, match="pixel weight"):
+        SRTrainConfig(pixel_weight=-1.0).check()
