@@ -172,7 +172,9 @@ def fit_units(model_name: str, layer: str, seed, editor: dict | None, source: st
                f"fitted on {how}; the fit tells concept from not-concept with a balanced accuracy of "
                f"{fit.accuracy:.0%} ({fit.positives:,} of {fit.positions:,} positions on the concept).")
     top = fit.ranking[:BAR_UNITS]
-    plot = pd.DataFrame({"unit": [str(u) for u in top], "weight": [float(fit.weights[u]) for u in top]})
+    frame = pd.DataFrame({"unit": [str(u) for u in top], "weight": [float(fit.weights[u]) for u in top]})
+    shown = f"all {c}" if c <= BAR_UNITS else f"the top {BAR_UNITS} of {c}"
+    plot = gr.BarPlot(frame, title=f"Units by weight ({shown})")
     state = {"model": model_name, "layer": layer, "ranking": fit.ranking, "positive": n_pos,
              "weights": [round(float(v), 5) for v in fit.weights]}
     return state, summary, plot, gr.Slider(minimum=0, maximum=c, value=n_pos, step=1, interactive=True)
@@ -244,7 +246,7 @@ def build_forget_tab() -> None:
                                         canvas_size=(CANVAS, CANVAS), fixed_canvas=True, height=CANVAS + 90,
                                         elem_id="forget-canvas")
         summary = gr.Markdown(elem_id="forget-summary")
-        ranking = gr.BarPlot(None, x="unit", y="weight", title="Units by weight (the top 32)", sort="-y",
+        ranking = gr.BarPlot(None, x="unit", y="weight", title="Units by weight", sort="-y",
                              height=220, elem_id="forget-ranking")
         drop = gr.Slider(0, 1, value=0, step=1, label="Units to drop (default: all with a positive weight)",
                          interactive=False, elem_id="forget-drop")

@@ -36,7 +36,10 @@ def test_label_fit_and_drop_on_a_real_checkpoint(tiny_checkpoint_dir):
     assert layers.value == names[-2]
     state, summary, plot, slider = forget.fit_units(TINY_CHECKPOINT, names[-1], 3, _brushed({0, 1, 2, 7, 9}),
                                                     "brush", None)
-    assert state["layer"] == names[-1] and "units" in summary and len(plot) > 0
+    assert state["layer"] == names[-1] and "units" in summary and len(plot.value["data"]) > 0
+    n_units = len(state["ranking"])
+    assert plot.title == (f"Units by weight (all {n_units})" if n_units <= forget.BAR_UNITS
+                          else f"Units by weight (the top {forget.BAR_UNITS} of {n_units})")
     assert slider.value == state["positive"] and 0 < state["positive"] < len(state["ranking"])
     before, after, numbers = forget.render_ablation(TINY_CHECKPOINT, state, state["positive"], 3)
     assert before.size == after.size and np.asarray(before).shape == np.asarray(after).shape
