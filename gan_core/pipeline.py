@@ -78,8 +78,9 @@ def open_task_checkpoint(name_or_path: str | Path, task: str) -> tuple[Path, dic
                               f"({known}) or a folder with {CARD_FILE}")
     card = read_json(folder / CARD_FILE)
     if not isinstance(card, dict) or card.get("task") != task:
-        raise CheckpointError(f"{folder / CARD_FILE} is not a {task} checkpoint (its card has no "
-                              f"\"task\": \"{task}\")")
+        other = card.get("task") if isinstance(card, dict) else None
+        what = f"its card says \"task\": \"{other}\"" if other else "its card has no \"task\": a GAN generator?"
+        raise CheckpointError(f"{folder / CARD_FILE} is not a {task} checkpoint ({what})")
     return folder, card
 
 

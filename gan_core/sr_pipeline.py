@@ -22,9 +22,9 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .checkpoint import CARD_FILE, GENERATOR_FILE, CheckpointError, load_weights, read_json
+from .checkpoint import GENERATOR_FILE, CheckpointError, load_weights
 from .models.srgan import SR_BLOCKS, SR_CHANNELS, RRDBNet, SRResNet, for_inference
-from .pipeline import find_card_folder, list_checkpoints, weights_file
+from .pipeline import list_checkpoints, open_task_checkpoint, weights_file
 from .upscale import MAX_INPUT_PIXELS, upscale_image
 
 TASK = "super-resolution"
@@ -53,16 +53,7 @@ def list_upscalers() -> list[str]:
 def open_sr_checkpoint(name_or_path: str | Path) -> tuple[Path, dict]:
     """(folder, model card) of an SR checkpoint: a shipped name, a folder with a
     model card, a run folder (its export/), or a file inside one."""
-    folder = find_card_folder(name_or_path, CARD_FILE)
-    if folder is None:
-        known = ", ".join(list_upscalers()) or "none shipped"
-        raise CheckpointError(f"no super-resolution checkpoint {str(name_or_path)!r}: give a shipped name "
-                              f"({known}) or a folder with {CARD_FILE}")
-    card = read_json(folder / CARD_FILE)
-    if not isinstance(card, dict) or card.get("task") != TASK:
-        raise CheckpointError(f"{folder / CARD_FILE} is not a super-resolution checkpoint (its card has no "
-                              f"\"task\": \"{TASK}\"): is it a GAN generator?")
-    return folder, card
+    return open_task_checkpoint(name_or_path, TASK)
 
 
 class Upscaler:

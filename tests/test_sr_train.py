@@ -153,8 +153,10 @@ def test_sr_checkpoints_are_not_offered_as_generators(photos, tmp_path, monkeypa
     assert {"tiny-gan", "tiny-sr"} <= set(gan_core.list_checkpoints(task=None))
     with pytest.raises(CheckpointError, match="load_upscaler"):
         gan_core.load("tiny-sr")
-    with pytest.raises(CheckpointError, match="not a super-resolution checkpoint"):
+    with pytest.raises(CheckpointError, match="not a super-resolution checkpoint .*a GAN generator"):
         load_upscaler("tiny-gan")
+    with pytest.raises(CheckpointError, match="no super-resolution checkpoint 'nope': .*tiny-sr"):
+        load_upscaler("nope")
 
 
 def test_evaluate_sr_prints_the_table_with_the_bicubic_convention(photos, tmp_path, capsys):
