@@ -117,17 +117,10 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     attributes` when called from the main command line)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _build_parser(prog).parse_args(argv)
-    from .checkpoint import CheckpointError
-    from .data import DataError
+    from .cli import run_reporting_errors
 
-    try:
-        return {"train": _train, "directions": _directions, "render": _render}[args.command](args, argv, prog)
-    except (DataError, CheckpointError, FileExistsError, FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    commands = {"train": _train, "directions": _directions, "render": _render}
+    return run_reporting_errors(lambda: commands[args.command](args, argv, prog))
 
 
 def _command(prog: str, argv: list[str]) -> str:

@@ -226,17 +226,29 @@ def main(argv: list[str] | None = None) -> int:
 
         return facades_main(argv[1:], prog="python -m gan_core facades")
     args = _build_parser().parse_args(argv)
-    from .checkpoint import CheckpointError
-    from .data import DataError
-    from .train import TrainingDiverged
 
-    try:
+    def command() -> int:
         from .sr_cli import COMMANDS as SR_COMMANDS
 
         commands = {"train": _train, "sample": _sample, "evaluate": _evaluate, "probe": _probe, "pack": _pack,
                     "info": _info, **SR_COMMANDS}
         return commands[args.command](args, argv)
-    except (DataError, CheckpointError, FileExistsError, ValueError) as exc:
+
+    return run_reporting_errors(command)
+
+
+def run_reporting_errors(command) -> int:
+    """Run a command-line action and turn its failures into one line and an exit code:
+    bad input (unreadable data or checkpoint, a missing or existing file, a bad value)
+    prints `error: ...` and gives 2, a diverged training run `stopped: ...` and 3,
+    Ctrl-C 130. Shared by every `python -m gan_core` command line."""
+    from .checkpoint import CheckpointError
+    from .data import DataError
+    from .train import TrainingDiverged
+
+    try:
+        return command()
+    except (DataError, CheckpointError, FileExistsError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except TrainingDiverged as exc:

@@ -262,16 +262,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m gan_core facades"
     argv = sys.argv[1:] if argv is None else argv
     args = _parser(prog).parse_args(argv)
     command = " ".join(shlex.quote(a) for a in ["python", "-m", "gan_core", "facades", *argv])
-    try:
-        if args.command == "pack":
-            return _pack(args)
-        return _detector(args, command)
-    except (DataError, ValueError, FileExistsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    from .cli import run_reporting_errors
+
+    return run_reporting_errors(lambda: _pack(args) if args.command == "pack" else _detector(args, command))
 
 
 def _pack(args) -> int:

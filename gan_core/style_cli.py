@@ -191,21 +191,9 @@ def _translate(args) -> int:
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     args = _parser().parse_args(argv)
-    from .checkpoint import CheckpointError
-    from .data import DataError
-    from .train import TrainingDiverged
+    from .cli import run_reporting_errors
 
-    try:
-        return {"train": _train, "seams": _seams, "translate": _translate}[args.command](args)
-    except (DataError, CheckpointError, FileExistsError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except TrainingDiverged as exc:
-        print(f"stopped: {exc}", file=sys.stderr)
-        return 3
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_reporting_errors(lambda: {"train": _train, "seams": _seams, "translate": _translate}[args.command](args))
 
 
 if __name__ == "__main__":
