@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import TINY_CHECKPOINT, write_tiny_checkpoint
+from .helpers import TINY_CHECKPOINT, only_checkpoints_in, write_tiny_checkpoint
 
 
 @pytest.fixture
@@ -15,3 +15,9 @@ def tiny_checkpoint_dir(tmp_path, monkeypatch) -> Path:
     write_tiny_checkpoint(root / TINY_CHECKPOINT)
     monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(root))
     return root
+
+
+@pytest.fixture
+def no_checkpoints(tmp_path, monkeypatch) -> Path:
+    """No checkpoint anywhere: an empty GAN_CORE_CHECKPOINTS and none shipped."""
+    return only_checkpoints_in(tmp_path / "empty", monkeypatch)

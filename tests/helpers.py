@@ -49,3 +49,14 @@ def write_tiny_checkpoint(folder: Path, name: str | None = None, model: str = "d
         "files": {"generator": GENERATOR_FILE},
     })
     return folder
+
+
+def only_checkpoints_in(root: Path, monkeypatch) -> Path:
+    """Make `root` (created if missing) the only place checkpoints are found: GAN_CORE_CHECKPOINTS
+    points at it and the repository's shipped checkpoints are hidden. Returns `root`."""
+    import gan_core.pipeline
+
+    root.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(root))
+    monkeypatch.setattr(gan_core.pipeline, "REPO_CHECKPOINTS", root.parent / "no-shipped-checkpoints")
+    return root

@@ -1,8 +1,6 @@
 """Every feature is a named endpoint: call each through gradio_client against a running app."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import gan_core.pipeline
 from demo import generate as tab
 from .helpers import TINY_CHECKPOINT
 
@@ -21,14 +20,6 @@ def fresh_pipeline_cache():
     tab.load_pipeline.cache_clear()
     yield
     tab.load_pipeline.cache_clear()
-
-
-@pytest.fixture
-def no_checkpoints(tmp_path, monkeypatch):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(empty))
-    monkeypatch.setattr(gan_core.pipeline, "REPO_CHECKPOINTS", empty)
 
 
 def pixels(image: Image.Image) -> np.ndarray:

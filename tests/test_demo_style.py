@@ -14,9 +14,10 @@ import pytest
 import torch
 from PIL import Image
 
-import gan_core.pipeline
 from demo import style as tab
 from gan_core.style_train import StyleTrainConfig, train_style
+
+from .helpers import only_checkpoints_in
 
 TINY = "tiny-style"
 
@@ -65,20 +66,10 @@ def fresh_cache():
 
 
 @pytest.fixture
-def no_checkpoints(tmp_path, monkeypatch):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(empty))
-    monkeypatch.setattr(gan_core.pipeline, "REPO_CHECKPOINTS", empty)
-
-
-@pytest.fixture
 def style_checkpoint(trained_export, tmp_path, monkeypatch):
     root = tmp_path / "checkpoints"
     shutil.copytree(trained_export, root / TINY)
-    monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(root))
-    monkeypatch.setattr(gan_core.pipeline, "REPO_CHECKPOINTS", tmp_path / "none")
-    return root
+    return only_checkpoints_in(root, monkeypatch)
 
 
 def photo(path, size=(60, 40)):

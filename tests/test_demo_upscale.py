@@ -7,11 +7,12 @@ import pytest
 import torch
 from PIL import Image
 
-import gan_core.pipeline
 from demo import upscale as tab
 from gan_core.checkpoint import CARD_FILE, GENERATOR_FILE, save_weights, write_json
 from gan_core.models.srgan import SRResNet
 from gan_core.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
+
+from .helpers import only_checkpoints_in
 
 TINY_SR = "tiny-srresnet-x4"
 
@@ -21,14 +22,6 @@ def fresh_cache():
     tab._upscaler.cache_clear()
     yield
     tab._upscaler.cache_clear()
-
-
-@pytest.fixture
-def no_checkpoints(tmp_path, monkeypatch):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(empty))
-    monkeypatch.setattr(gan_core.pipeline, "REPO_CHECKPOINTS", empty)
 
 
 @pytest.fixture
@@ -46,9 +39,7 @@ def sr_checkpoint(tmp_path, monkeypatch):
                                                      "bicubic_ssim": 0.81}}}},
         "files": {"generator": GENERATOR_FILE},
     })
-    monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(root))
-    monkeypatch.setattr(gan_core.pipeline, "REPO_CHECKPOINTS", tmp_path / "none")
-    return root
+    return only_checkpoints_in(root, monkeypatch)
 
 
 def photo(path, size=(40, 30), mode="RGB"):
