@@ -25,7 +25,7 @@ large weights.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 import torch
@@ -212,51 +212,106 @@ def change_outside(before: torch.Tensor, after: torch.Tensor, masks: torch.Tenso
 
 @dataclass
 class ForgettingReport:
-    """The DCGAN paper's experiment measured: label, fit, drop, count."""
+    """The DCGAN paper's experiment measured: label, fit, drop, count.
+
+    With refit rounds (`measure_forgetting(rounds=...)`), `units`, `share_after` and
+    `change_outside` are those after the last round and `rounds` holds each round's
+    figures; `control` holds the same number of randomly chosen units dropped instead,
+    the baseline that tells whether the fit chose well."""
 
     layer: str
-    units: list[int]  # the units dropped, highest weight first
+    units: list[int]  # the units dropped, highest weight first (round by round)
     layer_units: int
-    fit_accuracy: float
+    fit_accuracy: float  # of the first fit
     labelled: int  # samples the fit saw (seeds label_seed ...)
     measured: int  # other samples the counts are over (seeds measure_seed ...)
     share_before: float  # of pixels the detector marks
     share_after: float
     change_outside: float  # mean |after - before| off the concept, pixel values from -1 to 1
+    rounds: list[dict] = field(default_factory=list)  # per round: units, share_after, reduction, change_outside
+    control: dict | None = None  # random units of the same number: draws, reduction, change_outside (means)
 
     @property
     def reduction(self) -> float:
         """How much of the concept went: 0.7 means 70 % fewer marked pixels."""
-        return 1 - self.share_after / self.share_before if self.share_before > 0 else float("nan")
+        return _reduction(self.share_before, self.share_after)
 
     def as_dict(self) -> dict:
         return {**{k: v for k, v in self.__dict__.items()}, "reduction": round(self.reduction, 4)}
 
 
+def _reduction(before: float, after: float) -> float:
+    return 1 - after / before if before > 0 else float("nan")
+
+
 @torch.no_grad()
 def measure_forgetting(pipe, layer: str, detect, *, label_seed: int = 0, labelled: int = 150,
                        measure_seed: int = 10_000, measured: int = 500, units: int | None = None,
+                       rounds: int = 1, controls: int = 0, control_seed: int = 0,
                        batch_size: int = 100, l2: float = L2) -> ForgettingReport:
     """Label `labelled` samples with `detect` (images in [-1, 1] -> masks), fit `layer`'s
     units, drop the positive ones (or the top `units`), and count the concept on
-    `measured` other samples before and after, with the same detector."""
+    `measured` other samples before and after, with the same detector.
+
+    `rounds` > 1 refits: the labelled samples are drawn again with the units dropped so
+    far, labelled again, and the units that now predict the concept are dropped too
+    (a generator often draws a concept with more units than one fit finds; each round
+    is measured). It stops early when a round finds no new unit or no concept left.
+    `controls` > 0 also drops that many draws of as many random units, for comparison."""
+    if rounds < 1 or controls < 0:
+        raise ValueError("rounds must be 1 or more and controls 0 or more")
+    if units is not None and rounds > 1:
+        raise ValueError("refit rounds drop every unit with a positive weight: give either units or rounds")
+    generator = pipe.generator
     latents = pipe.latents(labelled, seed=label_seed)
-    masks = torch.cat([detect(pipe.decode(z)) for z in latents.split(batch_size)])
-    fit = fit_concept_units(collect_features(pipe.generator, layer, latents), masks, l2=l2)
-    dropped = fit.positive_units if units is None else fit.top(units)
-    on_before = on_after = changed = kept = 0.0
-    pixels = 0
-    for z in pipe.latents(measured, seed=measure_seed).split(batch_size):
-        before = pipe.decode(z)
-        with ablate_units(pipe.generator, layer, dropped):
-            after = pipe.decode(z)
-        m_before, m_after = detect(before).bool(), detect(after).bool()
-        on_before += float(m_before.sum())
-        on_after += float(m_after.sum())
-        pixels += m_before.numel()
-        off = ~m_before
-        changed += float((after - before).abs().mean(1)[off].sum())
-        kept += float(off.sum())
-    return ForgettingReport(layer, dropped, int(fit.weights.numel()), round(fit.accuracy, 4), labelled, measured,
-                            round(on_before / pixels, 5), round(on_after / pixels, 5),
-                            round(changed / max(kept, 1.0), 5))
+    measure_z = pipe.latents(measured, seed=measure_seed).split(batch_size)
+    before = [pipe.decode(z) for z in measure_z]
+    masks_before = [detect(x).bool() for x in before]
+    pixels = sum(m.numel() for m in masks_before)
+    share_before = sum(float(m.sum()) for m in masks_before) / pixels
+
+    def count(dropped: list[int]) -> tuple[float, float]:
+        """(concept share, change off the concept) with `dropped` zeroed."""
+        on_after = changed = kept = 0.0
+        with ablate_units(generator, layer, dropped):
+            for z, x, m in zip(measure_z, before, masks_before):
+                after = pipe.decode(z)
+                on_after += float(detect(after).bool().sum())
+                changed += float((after - x).abs().mean(1)[~m].sum())
+                kept += float((~m).sum())
+        return on_after / pixels, changed / max(kept, 1.0)
+
+    dropped: list[int] = []
+    per_round: list[dict] = []
+    accuracy = float("nan")
+    share_after, change = share_before, 0.0
+    for r in range(rounds):
+        with ablate_units(generator, layer, dropped):  # round 1: nothing dropped yet
+            masks = torch.cat([detect(pipe.decode(z)) for z in latents.split(batch_size)])
+            feats = collect_features(generator, layer, latents)
+        if r > 0 and not bool(masks.any()):
+            break  # the labelled samples show no more of the concept: nothing left to fit
+        fit = fit_concept_units(feats, masks, l2=l2)
+        if r == 0:
+            accuracy = fit.accuracy
+        new = [u for u in (fit.positive_units if units is None else fit.top(units)) if u not in dropped]
+        if r > 0 and not new:
+            break
+        dropped += new
+        share_after, change = count(dropped)
+        per_round.append({"round": r + 1, "units": len(dropped), "share_after": round(share_after, 5),
+                          "reduction": round(_reduction(share_before, share_after), 4),
+                          "change_outside": round(change, 5)})
+    control = None
+    if controls:
+        g = torch.Generator().manual_seed(control_seed)
+        n_units = int(fit.weights.numel())
+        draws = [count(torch.randperm(n_units, generator=g)[:len(dropped)].tolist()) for _ in range(controls)]
+        reductions = [_reduction(share_before, a) for a, _ in draws]
+        control = {"units": len(dropped), "draws": controls,
+                   "reduction": round(sum(reductions) / controls, 4),
+                   "reduction_range": [round(min(reductions), 4), round(max(reductions), 4)],
+                   "change_outside": round(sum(c for _, c in draws) / controls, 5)}
+    return ForgettingReport(layer, dropped, int(fit.weights.numel()), round(accuracy, 4), labelled, measured,
+                            round(share_before, 5), round(share_after, 5), round(change, 5),
+                            per_round if rounds > 1 else [], control)

@@ -18,8 +18,12 @@ example (the shipped facade generator and window detector):
   {prog} --generator facades-dcgan64 --detector window-detector --layer main.8 \\
       --labelled 150 --measured 500 --write-card
 
+  # refit until the windows stop coming back (at most 3 fits), against random units
+  {prog} --generator facades-dcgan64 --detector window-detector --layer main.5 --rounds 3
+
 Labelled samples are seeds 0.., measured ones seeds 10000.., so the counts are on
-samples the fit never saw. `python -m gan_core info GENERATOR` lists nothing about
+samples the fit never saw. The random baseline drops as many units drawn at random
+(seeded): a fit that chose well removes more of the concept than they do. `python -m gan_core info GENERATOR` lists nothing about
 layers; run without --layer to see them.
 """
 
@@ -34,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--labelled", type=int, default=150, help="samples the detector labels for the fit (150)")
     p.add_argument("--measured", type=int, default=500, help="other samples to count the concept on (500)")
     p.add_argument("--units", type=int, help="drop the top N units (default: all with a positive weight)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="refit rounds: label again with the units dropped so far and drop the units that now "
+                        "predict the concept too (1: the paper's single fit)")
+    p.add_argument("--controls", type=int, default=3,
+                   help="also drop as many random units, this many times, as a baseline (3; 0: none)")
     p.add_argument("--json", help="also write the report here")
     p.add_argument("--write-card", action="store_true", help="record the report in the generator's model card")
     return p
@@ -48,8 +57,8 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     from gan_core.segmentation import detect_windows, load_detector
 
     try:
-        if args.labelled < 2 or args.measured < 1:
-            raise ValueError("--labelled must be 2 or more and --measured 1 or more")
+        if args.labelled < 2 or args.measured < 1 or args.rounds < 1 or args.controls < 0:
+            raise ValueError("--labelled must be 2 or more, --measured and --rounds 1 or more, --controls 0 or more")
         pipe = gan_core.load(args.generator)
         layers = feature_layers(pipe.generator, pipe.latents(2, seed=0))
         if not args.layer:
@@ -61,7 +70,8 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
                              + ", ".join(name for name, _ in layers))
         detector = load_detector(args.detector)
         report = measure_forgetting(pipe, args.layer, lambda x: detect_windows(detector, x),
-                                    labelled=args.labelled, measured=args.measured, units=args.units)
+                                    labelled=args.labelled, measured=args.measured, units=args.units,
+                                    rounds=args.rounds, controls=args.controls)
     except (CheckpointError, DataError, ValueError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -71,6 +81,15 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     change = f"{report.reduction:.0%} fewer" if report.reduction >= 0 else f"{-report.reduction:.0%} more"
     print(f"{'concept pixels after':28s} {report.share_after:.2%}  ({change})")
     print(f"{'change off the concept':28s} {report.change_outside:.4f}  (mean |after - before|, pixels in [-1, 1])")
+    for r in report.rounds:
+        change = f"{r['reduction']:.0%} fewer" if r["reduction"] >= 0 else f"{-r['reduction']:.0%} more"
+        print(f"{'  round ' + str(r['round']):28s} {r['units']} units: {change}, change off the concept "
+              f"{r['change_outside']:.4f}")
+    if report.control:
+        c = report.control
+        lo, hi = c["reduction_range"]
+        print(f"{'random units (baseline)':28s} {c['units']} units, {c['draws']} draws: {c['reduction']:.0%} fewer "
+              f"on average ({lo:.0%} to {hi:.0%}), change off the concept {c['change_outside']:.4f}")
     record = {**report.as_dict(), "detector": args.detector, "command": " ".join([PROG, *(argv or sys.argv[1:])])}
     if args.json:
         with open(args.json, "w") as f:
@@ -82,7 +101,8 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
         runs = card.setdefault("metrics", {}).setdefault("forgetting", {})
         if "layer" in runs:  # a single report written by an earlier version: keep it under its own key
             runs = card["metrics"]["forgetting"] = {f"{runs['layer']}, {len(runs.get('units', []))} units": runs}
-        runs[f"{report.layer}, {len(report.units)} units"] = record
+        rounds = f", {len(report.rounds)} rounds" if len(report.rounds) > 1 else ""
+        runs[f"{report.layer}, {len(report.units)} units{rounds}"] = record
         write_json(card_path, card)
         print(f"wrote the report into {card_path}")
     return 0

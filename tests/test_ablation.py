@@ -154,6 +154,23 @@ def test_measure_forgetting_counts_the_concept_on_unseen_samples():
     assert report.as_dict()["reduction"] == 1.0
 
 
+def test_refit_rounds_stop_when_the_concept_is_gone_and_random_units_do_worse():
+    from gan_core.ablation import measure_forgetting
+
+    bright = lambda images: images.mean(1) > 0.3  # noqa: E731
+    report = measure_forgetting(ToyPipe(), "act", bright, labelled=60, measured=40, rounds=3, controls=4)
+    assert SQUARE_UNIT in report.units and report.share_after == 0.0
+    # Round 2 labels samples that no longer show squares: nothing left to fit, it stops.
+    assert [r["round"] for r in report.rounds] == [1]
+    assert report.rounds[0]["units"] == len(report.units) and report.rounds[0]["reduction"] == 1.0
+    control = report.control
+    assert control["units"] == len(report.units) and control["draws"] == 4
+    # Random picks of as many units miss the square unit at least sometimes.
+    assert control["reduction"] < report.reduction and control["reduction_range"][0] < 1.0
+    with pytest.raises(ValueError, match="either units or rounds"):
+        measure_forgetting(ToyPipe(), "act", bright, labelled=60, measured=40, units=1, rounds=2)
+
+
 def test_forget_cli_keeps_every_measurement_in_the_card(tmp_path, monkeypatch, capsys):
     """--write-card adds one entry per layer and number of units: a sweep keeps them all.
     On a copy of the shipped facade generator (a random one draws no windows to fit)."""
@@ -178,5 +195,12 @@ def test_forget_cli_keeps_every_measurement_in_the_card(tmp_path, monkeypatch, c
     runs = card["metrics"]["forgetting"]
     assert set(runs) == before | {"main.5, 2 units", "main.5, 3 units"}  # earlier measurements stay
     assert 0 <= runs["main.5, 3 units"]["share_before"] <= 1 and "change_outside" in runs["main.5, 3 units"]
+    assert forget_main([*base, "--layer", "main.5", "--rounds", "2", "--controls", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "round 1" in printed and "random units (baseline)" in printed
+    card = json.loads((tmp_path / "facades-copy" / CARD_FILE).read_text())
+    new = set(card["metrics"]["forgetting"]) - before - {"main.5, 2 units", "main.5, 3 units"}
+    assert len(new) == 1 and card["metrics"]["forgetting"][new.pop()]["control"]["draws"] == 1
+    assert forget_main([*base, "--layer", "main.5", "--rounds", "0"]) == 2
     assert forget_main([*base, "--layer", "nope"]) == 2
     assert "has no layer 'nope'" in capsys.readouterr().err
