@@ -39,16 +39,16 @@ def _input_error(message: str) -> gr.Error:
 PREFERRED_MODEL = "faces-dcgan64"
 
 
-def default_model(models: list[str]) -> str | None:
+def default_model(models: list[str], preferred: str = PREFERRED_MODEL) -> str | None:
     """The model a tab opens on: the operator's first (from $GAN_CORE_CHECKPOINTS, listed
-    first), else PREFERRED_MODEL when shipped, else the first."""
+    first), else `preferred` when shipped, else the first."""
     if not models:
         return None
     from gan_core.pipeline import REPO_CHECKPOINTS
 
     if not (REPO_CHECKPOINTS / models[0]).is_dir():
         return models[0]
-    return PREFERRED_MODEL if PREFERRED_MODEL in models else models[0]
+    return preferred if preferred in models else models[0]
 
 
 def model_location(name: str):

@@ -31,11 +31,14 @@ from gan_core.sr_pipeline import list_upscalers, load_upscaler
 from gan_core.upscale import bicubic_upscale, load_for_upscale
 
 from .files import ROOT, named_png, png_file, write_file
-from .generate import _input_error
+from .generate import _input_error, default_model
 from .gpu import best_device, gpu
 
 SCALE = 4
 BICUBIC = "bicubic"
+# Opened on: the PSNR model, whose output is faithful on any photo; the SRGANs add texture
+# (and artefacts), and the face model is for faces.
+PREFERRED_UPSCALER = "photo-srresnet-x4"
 # One request holds the CPU for as long as the network runs: SRResNet does about 6,800
 # input pixels a second on an idle 2-core CPU (256x256 in 9.7 s, bench/upscale_speed.py;
 # 52 s with two training runs beside it), so 512x512 is 40 s or more. Larger photos are
@@ -315,6 +318,7 @@ def _landscape() -> Image.Image:
 def build_upscale_tab() -> None:
     """The tab's components and events; call inside a gr.Blocks context."""
     choices = model_choices()
+    start = default_model(choices[:-1], PREFERRED_UPSCALER) or BICUBIC
     with gr.Tab("Upscale", id="upscale"):
         if choices == [BICUBIC]:
             gr.Markdown(NO_MODELS_MESSAGE, elem_id="no-sr-models")
@@ -327,14 +331,14 @@ def build_upscale_tab() -> None:
                 examples = example_images()
                 if examples:
                     gr.Examples([[p] for p in examples], inputs=[upload], label="Examples (made by the app)")
-                model = gr.Dropdown(choices, value=choices[0], label="Model", elem_id="upscale-model")
+                model = gr.Dropdown(choices, value=start, label="Model", elem_id="upscale-model")
                 score = gr.Checkbox(False, label="Downscale first and score",
                                     info="Shrink the photo x4, upscale it back, compare with the original",
                                     elem_id="upscale-score")
                 go = gr.Button("Upscale x4", variant="primary", elem_id="upscale-btn")
-                card_md = gr.Markdown(model_summary(choices[0]), elem_id="upscale-card")
+                card_md = gr.Markdown(model_summary(start), elem_id="upscale-card")
             with gr.Column(scale=2, min_width=320):
-                slider = gr.ImageSlider(label=slider_label(choices[0]), type="filepath",
+                slider = gr.ImageSlider(label=slider_label(start), type="filepath",
                                         format="png", interactive=False, max_height=640, elem_id="upscale-slider",
                                         buttons=["fullscreen"])
                 crops = gr.Gallery(label=f"Centre, zoomed {ZOOM}x (each pixel a {ZOOM}x{ZOOM} block)", columns=4,

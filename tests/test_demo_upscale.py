@@ -151,3 +151,21 @@ def test_the_upscale_endpoint_through_the_api(sr_checkpoint, tmp_path):
         pytest.fail(str(exc))
     assert Image.open(pair[0]).size == Image.open(pair[1]).size == Image.open(download).size == (40, 36)
     assert len(gallery) == 4 and "PSNR" in scores
+
+
+def test_the_tab_opens_on_the_photo_psnr_model_among_several(sr_checkpoint, monkeypatch):
+    import shutil
+
+    import gan_core.pipeline
+
+    # Three shipped upscalers (copies of the tiny one): the faithful photo model comes first.
+    for name in ("faces-srgan-x4", "photo-srresnet-x4", "photo-srgan-x4"):
+        shutil.copytree(sr_checkpoint / TINY_SR, sr_checkpoint / name)
+    shutil.rmtree(sr_checkpoint / TINY_SR)
+    monkeypatch.setattr(gan_core.pipeline, "REPO_CHECKPOINTS", sr_checkpoint)
+    monkeypatch.delenv("GAN_CORE_CHECKPOINTS")
+    with gr.Blocks() as app:
+        tab.build_upscale_tab()
+    dropdown = next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "upscale-model")
+    assert dropdown.value == "photo-srresnet-x4"
+    assert [c[0] for c in dropdown.choices][-1] == tab.BICUBIC
