@@ -39,25 +39,22 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from safetensors.torch import save_file
 from torch import nn
 
 from . import __version__
-from .checkpoint import (
-    CARD_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_FILE, CheckpointError, _cpu_state,
-    _flatten_optimizer, _unflatten_optimizer, atomic_write, read_tensors, save_weights, write_json,
-)
+from .checkpoint import DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_FILE, read_tensors, write_json
 from .hardware import describe, pick_device
 from .models.srgan import SR_BLOCKS, SR_CHANNELS, SRDiscriminator, SRResNet
 from .sr_data import SRPatches, to_uint8
 from .sr_metrics import psnr_y
 from .sr_pipeline import TASK, open_sr_checkpoint  # SR cards carry "task": TASK (GAN cards carry none)
+from .run_writer import RunWriter, load_state, save_state  # noqa: F401 - save_state: part of this API
 from .train import TrainingDiverged, TrainResult, _remove_partial_writes
 
 ProgressFn = Callable[[int, dict, "Image.Image | None"], None]
@@ -235,39 +232,6 @@ def resolve_content_loss(config: SRTrainConfig) -> tuple[str, nn.Module | None, 
 
 
 # ----------------------------------------------------------------------------- training state
-
-
-def save_state(path: str | Path, nets: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
-               extra: dict[str, torch.Tensor], info: dict) -> None:
-    """Nets, optimisers, torch's RNG, `extra` tensors and `info` (JSON) in one safetensors
-    file, written atomically (checkpoint.save_training_state for any number of nets)."""
-    tensors: dict[str, torch.Tensor] = {}
-    meta: dict[str, Any] = {"info": info, "nets": sorted(nets), "optimizers": sorted(optimizers)}
-    for name, net in nets.items():
-        tensors.update({f"{name}.{k}": v for k, v in _cpu_state(net).items()})
-    for name, opt in optimizers.items():
-        _flatten_optimizer(name, opt, tensors, meta)
-    tensors["rng.torch"] = torch.get_rng_state()
-    tensors.update({f"x.{k}": v.detach().to("cpu").contiguous() for k, v in extra.items()})
-    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"state": json.dumps(meta)}))
-
-
-def load_state(path: str | Path, nets: dict[str, nn.Module],
-               optimizers: dict[str, torch.optim.Optimizer]) -> tuple[dict, dict[str, torch.Tensor]]:
-    """Restore what `save_state` wrote; returns (info, extra tensors)."""
-    tensors, metadata = read_tensors(path)
-    if "state" not in metadata:
-        raise CheckpointError(f"{path} is not a training state (no resume information in it)")
-    meta = json.loads(metadata["state"])
-    if meta.get("nets") != sorted(nets):
-        raise CheckpointError(f"{path} holds the nets {meta.get('nets')}, this run has {sorted(nets)}")
-    for name, net in nets.items():
-        prefix = name + "."
-        net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
-    for name, opt in optimizers.items():
-        opt.load_state_dict(_unflatten_optimizer(name, tensors, meta))
-    torch.set_rng_state(tensors["rng.torch"])
-    return meta["info"], {k[2:]: v for k, v in tensors.items() if k.startswith("x.")}
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -460,22 +424,22 @@ def sample_row(lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, scale: int) -> np
     return np.concatenate([near, gap, bicubic_upscale(lr, scale), gap, sr, gap, hr], 1)
 
 
-class _SRRun:
-    """The run folder's writer: logs, sample rows, checkpoints, the model card."""
+class _SRRun(RunWriter):
+    """The run folder's writer: validation rows (LR | bicubic | SR | HR) and the SR model card."""
 
     def __init__(self, config, patches, out, device, nets, optimizers, crops, wall_before, progress_fn,
                  content_kind, content_note):
-        self.__dict__.update(locals())
-        del self.__dict__["self"]
+        super().__init__(out, nets, optimizers, crops, wall_before, progress_fn)
+        self.config, self.patches, self.device = config, patches, device
+        self.content_kind, self.content_note = content_kind, content_note
         self.val_lr, self.val_hr = patches.fixed_pairs(VALIDATION_CROPS)
         self.val_hr8, self.val_lr8 = to_uint8(self.val_hr), to_uint8(self.val_lr)
         from .sr_metrics import bicubic_upscale
         self.psnr_bicubic = float(np.mean([psnr_y(bicubic_upscale(lr, config.scale), hr, border=config.scale)
                                            for lr, hr in zip(self.val_lr8, self.val_hr8)]))
-        self.last_val: dict = {}
 
     @torch.no_grad()
-    def samples(self) -> tuple[Image.Image, float]:
+    def samples(self) -> tuple[Image.Image, dict]:
         G = self.nets["G"]
         was_training = G.training
         G.eval()  # running BatchNorm statistics, as at inference
@@ -487,39 +451,12 @@ class _SRRun:
         rows = []
         for lr, out, hr in zip(self.val_lr8, sr, self.val_hr8):
             rows += [sample_row(lr, out, hr, s), gap]
-        return Image.fromarray(np.concatenate(rows[:-1], 0)), psnr
+        measured = {"psnr_val": round(psnr, 3), "psnr_val_bicubic": round(self.psnr_bicubic, 3)}
+        return Image.fromarray(np.concatenate(rows[:-1], 0)), measured
 
-    def log(self, step: int, metrics: dict | None, t_start: float, sample: bool) -> None:
-        grid = None
-        if sample:
-            grid, psnr = self.samples()
-            self.last_val = {"psnr_val": round(psnr, 3), "psnr_val_bicubic": round(self.psnr_bicubic, 3)}
-            if metrics is not None:
-                metrics.update(self.last_val)
-        if metrics is not None:
-            line = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in metrics.items()}
-            line["time_s"] = round(self.wall_before + time.time() - t_start, 1)
-            with open(self.out / "log.jsonl", "a") as f:
-                f.write(json.dumps(line) + "\n")
-        if grid is not None:
-            (self.out / "samples").mkdir(exist_ok=True)
-            grid.save(self.out / "samples" / f"step_{step:06d}.png")
-        if self.progress_fn is not None:
-            self.progress_fn(step, metrics or {}, grid)
-
-    def checkpoint(self, step: int, metrics: dict, t_start: float) -> None:
-        for net in self.nets.values():
-            if not all(torch.isfinite(p).all() for p in net.parameters()):
-                raise TrainingDiverged(f"step {step}: weights became NaN/inf; the last good checkpoint is kept")
-        wall = self.wall_before + time.time() - t_start
-        info = {"step": step, "wall_time_s": wall, "data_hash": self.patches.content_hash,
-                "content_loss": self.content_kind, "content_note": self.content_note}
-        save_state(self.out / STATE_FILE, self.nets, self.optimizers, {"crop_rng": self.crops.get_state()}, info)
-        export = self.out / "export"
-        save_weights(export / GENERATOR_FILE, self.nets["G"])
-        if "D" in self.nets:
-            save_weights(export / DISCRIMINATOR_FILE, self.nets["D"])
-        write_json(export / CARD_FILE, self.card(step, wall, metrics))
+    def state_info(self) -> dict:
+        return {"data_hash": self.patches.content_hash, "content_loss": self.content_kind,
+                "content_note": self.content_note}
 
     def card(self, step: int, wall: float, metrics: dict) -> dict:
         c, p = self.config, self.patches

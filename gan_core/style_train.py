@@ -36,11 +36,11 @@ import torch
 from PIL import Image
 
 from . import __version__
-from .checkpoint import CARD_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_FILE, save_weights, write_json
+from .checkpoint import DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_FILE, write_json
 from .hardware import describe, pick_device
 from .models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE, SiameseDiscriminator, TileTranslator
+from .run_writer import RunWriter, load_state
 from .sr_data import SRPatches, to_tensor, to_uint8
-from .sr_train import load_state, save_state
 from .style_transfer import (
     MARGIN, TASK, combo, content_loss, generator_loss, margin_loss, painting_loss, seam_score, translate_tiled,
 )
@@ -240,19 +240,23 @@ def seam_photo(patches: SRPatches, side: int = SEAM_PHOTO) -> Image.Image:
     return Image.fromarray(img[(h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side])
 
 
-class _StyleRun:
-    """The run folder's writer: logs, sample sheets, checkpoints, the model card."""
+class _StyleRun(RunWriter):
+    """The run folder's writer: sample sheets (crops, their translations, a whole photo
+    tile by tile) and the style model card. Seam measurements written into the card by
+    `style seams --write-card` stay when training goes on."""
+
+    kept_metrics = ("seams",)
 
     def __init__(self, config, photos, paintings, data_hash, out, device, nets, optimizers, rng, wall_before,
                  progress_fn):
-        self.__dict__.update(locals())
-        del self.__dict__["self"]
+        super().__init__(out, nets, optimizers, rng, wall_before, progress_fn)
+        self.config, self.photos, self.paintings, self.data_hash, self.device = (
+            config, photos, paintings, data_hash, device)
         self.fixed = _centre_crops(photos, SAMPLE_CROPS)
         self.fixed_photo = seam_photo(photos)
-        self.last_val: dict = {}
 
     @torch.no_grad()
-    def samples(self) -> tuple[Image.Image, float]:
+    def samples(self) -> tuple[Image.Image, dict]:
         G = self.nets["G"]
         G.eval()
         a = self.fixed.to(self.device)
@@ -269,44 +273,10 @@ class _StyleRun:
         sheet.paste(Image.fromarray(bottom), (0, s + 2))
         sheet.paste(self.fixed_photo, (top.shape[1] + 4, 0))
         sheet.paste(tiled, (top.shape[1] + self.fixed_photo.width + 8, 0))
-        return sheet, seams
+        return sheet, {"seam_score": round(seams, 4)}
 
-    def log(self, step: int, metrics: dict | None, t_start: float, sample: bool) -> None:
-        sheet = None
-        if sample:
-            sheet, seams = self.samples()
-            self.last_val = {"seam_score": round(seams, 4)}
-            if metrics is not None:
-                metrics.update(self.last_val)
-        if metrics is not None:
-            line = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in metrics.items()}
-            line["time_s"] = round(self.wall_before + time.time() - t_start, 1)
-            with open(self.out / "log.jsonl", "a") as f:
-                f.write(json.dumps(line) + "\n")
-        if sheet is not None:
-            (self.out / "samples").mkdir(exist_ok=True)
-            sheet.save(self.out / "samples" / f"step_{step:06d}.png")
-        if self.progress_fn is not None:
-            self.progress_fn(step, metrics or {}, sheet)
-
-    def checkpoint(self, step: int, metrics: dict, t_start: float) -> None:
-        for net in self.nets.values():
-            if not all(torch.isfinite(p).all() for p in net.parameters()):
-                raise TrainingDiverged(f"step {step}: weights became NaN/inf; the last good checkpoint is kept")
-        wall = self.wall_before + time.time() - t_start
-        info = {"step": step, "wall_time_s": wall, "data_hash": self.data_hash}
-        save_state(self.out / STATE_FILE, self.nets, self.optimizers, {"crop_rng": self.rng.get_state()}, info)
-        export = self.out / "export"
-        save_weights(export / GENERATOR_FILE, self.nets["G"])
-        save_weights(export / DISCRIMINATOR_FILE, self.nets["D"])
-        card_path = export / CARD_FILE
-        kept = {}
-        if card_path.exists():  # measurements written by `style seams --write-card` stay
-            kept = json.loads(card_path.read_text()).get("metrics", {}).get("seams", {})
-        card = self.card(step, wall, metrics)
-        if kept:
-            card["metrics"]["seams"] = kept
-        write_json(card_path, card)
+    def state_info(self) -> dict:
+        return {"data_hash": self.data_hash}
 
     def card(self, step: int, wall: float, metrics: dict) -> dict:
         c = self.config

@@ -228,11 +228,19 @@ def test_training_changes_the_generator(domains, tmp_path):
 def test_resume_continues_exactly(domains, tmp_path):
     train_style(cfg(domains, tmp_path / "whole", steps=4))
     train_style(cfg(domains, tmp_path / "split", steps=2))
+    card_path = tmp_path / "split" / "export" / CARD_FILE
+    card = json.loads(card_path.read_text())
+    card["metrics"]["seams"] = {"measured": "by hand"}  # as `style seams --write-card` leaves it
+    card_path.write_text(json.dumps(card))
     train_style(cfg(domains, tmp_path / "split", steps=4, resume=True))
     a, b = _weights(tmp_path / "whole" / STATE_FILE), _weights(tmp_path / "split" / STATE_FILE)
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
+    card = json.loads(card_path.read_text())
+    assert card["metrics"]["seams"] == {"measured": "by hand"} and card["training"]["steps"] == 4
+    assert [json.loads(line)["step"] for line in (tmp_path / "split" / "log.jsonl").read_text().splitlines()
+            if "step" in json.loads(line)][-1] == 4
 
 
 def test_a_run_refuses_to_overwrite_or_resume_with_other_settings(domains, tmp_path):
