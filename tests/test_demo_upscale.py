@@ -1,6 +1,8 @@
 """The Upscale tab's handlers, called as plain functions (no server, no browser)."""
 from __future__ import annotations
 
+import json
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -82,7 +84,16 @@ def test_a_model_output_is_four_times_the_input(sr_checkpoint, tmp_path):
     assert Image.open(pair[1]).size == Image.open(pair[0]).size == (148, 92)
     assert [caption for _, caption in gallery] == ["input (each pixel a block)", "bicubic", TINY_SR]
     summary = tab.model_summary(TINY_SR)
-    assert "pixel content loss" in summary and "Set5" in summary
+    assert "pixel content loss" in summary and "Set5" in summary and "x pixel MSE" not in summary
+
+
+def test_the_summary_names_every_loss_term_of_an_srgan(sr_checkpoint):
+    card_path = sr_checkpoint / TINY_SR / CARD_FILE
+    card = json.loads(card_path.read_text())
+    card["loss"] = {"content": "discriminator features", "adversarial_weight": 1e-3, "pixel_weight": 10.0}
+    write_json(card_path, card)
+    summary = tab.model_summary(TINY_SR)
+    assert "discriminator features content loss + 10 x pixel MSE + 0.001 x adversarial" in summary
 
 
 def test_transparency_and_grayscale_are_kept(sr_checkpoint, tmp_path):
