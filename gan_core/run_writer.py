@@ -22,7 +22,6 @@ from .checkpoint import (
     CARD_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_FILE, CheckpointError, _cpu_state, _flatten_optimizer,
     _unflatten_optimizer, atomic_write, read_tensors, save_weights, write_json,
 )
-from .train import TrainingDiverged
 
 
 def save_state(path: str | Path, nets: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
@@ -56,6 +55,20 @@ def load_state(path: str | Path, nets: dict[str, nn.Module],
         opt.load_state_dict(_unflatten_optimizer(name, tensors, meta))
     torch.set_rng_state(tensors["rng.torch"])
     return meta["info"], {k[2:]: v for k, v in tensors.items() if k.startswith("x.")}
+
+
+def append_log(out: Path, metrics: dict, time_s: float, digits: int = 6) -> None:
+    """One line of log.jsonl: the metrics (floats rounded) and the run's wall time so far."""
+    line = {k: (round(v, digits) if isinstance(v, float) else v) for k, v in metrics.items()}
+    line["time_s"] = round(time_s, 1)
+    with open(Path(out) / "log.jsonl", "a") as f:
+        f.write(json.dumps(line) + "\n")
+
+
+def save_sample(out: Path, step: int, picture: Image.Image) -> None:
+    """samples/step_XXXXXX.png, numbered by step so the folder sorts in training order."""
+    (Path(out) / "samples").mkdir(exist_ok=True)
+    picture.save(Path(out) / "samples" / f"step_{step:06d}.png")
 
 
 class RunWriter:
@@ -94,19 +107,17 @@ class RunWriter:
             if metrics is not None:
                 metrics.update(self.last_val)
         if metrics is not None:
-            line = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in metrics.items()}
-            line["time_s"] = round(self.wall_before + time.time() - t_start, 1)
-            with open(self.out / "log.jsonl", "a") as f:
-                f.write(json.dumps(line) + "\n")
+            append_log(self.out, metrics, self.wall_before + time.time() - t_start)
         if picture is not None:
-            (self.out / "samples").mkdir(exist_ok=True)
-            picture.save(self.out / "samples" / f"step_{step:06d}.png")
+            save_sample(self.out, step, picture)
         if self.progress_fn is not None:
             self.progress_fn(step, metrics or {}, picture)
 
     def checkpoint(self, step: int, metrics: dict, t_start: float) -> None:
         """The resumable state, then export/ (weights and card). Refuses NaN/inf weights,
         so the last good checkpoint stays."""
+        from .train import TrainingDiverged  # train.py writes its logs through this module
+
         for net in self.nets.values():
             if not all(torch.isfinite(p).all() for p in net.parameters()):
                 raise TrainingDiverged(f"step {step}: weights became NaN/inf; the last good checkpoint is kept")
@@ -127,4 +138,4 @@ class RunWriter:
         write_json(card_path, card)
 
 
-__all__ = ["RunWriter", "save_state", "load_state"]
+__all__ = ["RunWriter", "save_state", "load_state", "append_log", "save_sample"]

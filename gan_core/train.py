@@ -41,6 +41,7 @@ from .data import ImageSet, ShuffledBatches, load_images
 from .hardware import describe, pick_device
 from .images import make_grid
 from .models import ModelSpec, get_model
+from .run_writer import append_log, save_sample
 
 ProgressFn = Callable[[int, dict, "object | None"], None]
 AbortFn = Callable[[], bool]
@@ -377,13 +378,9 @@ class _Run:
         if not self.is_main:
             return
         if metrics is not None:
-            line = {k: (round(v, 5) if isinstance(v, float) else v) for k, v in metrics.items()}
-            line["time_s"] = round(self.wall_before + time.time() - t_start, 1)
-            with open(self.out / "log.jsonl", "a") as f:
-                f.write(json.dumps(line) + "\n")
+            append_log(self.out, metrics, self.wall_before + time.time() - t_start, digits=5)
         if grid is not None:
-            (self.out / "samples").mkdir(exist_ok=True)
-            grid.save(self.out / "samples" / f"step_{step:06d}.png")
+            save_sample(self.out, step, grid)
         if self.progress_fn is not None and (metrics is not None or grid is not None):
             self.progress_fn(step, metrics or {}, grid)
 
