@@ -415,6 +415,7 @@ def run_probe(checkpoint: str | Path, data: str | Path | Sequence[str | Path], *
     `validation` of the training images choose the L2 strength from `l2_grid`."""
     from .data import load_images
     from .pipeline import load_discriminator, open_checkpoint
+    from .train import initial_seed
 
     log = log or (lambda message: None)
     folder, card, spec = open_checkpoint(checkpoint)
@@ -443,8 +444,8 @@ def run_probe(checkpoint: str | Path, data: str | Path | Sequence[str | Path], *
     random = None
     if baseline:
         training = card.get("training") if isinstance(card.get("training"), dict) else {}
-        seed0 = training.get("seed", 0) if isinstance(training.get("seed", 0), int) else 0
-        random = _score("random (untrained, same initialisation)", initial_discriminator(spec, seed0), *args)
+        random = _score("random (untrained, same initialisation)",
+                        initial_discriminator(spec, initial_seed(training)), *args)
     return ProbeResult(checkpoint=card.get("name") or folder.name, model=spec.name, width=spec.width,
                        data=[str(s) for s in sources], class_names=names, train_images=len(train_x),
                        validation_images=n_val, test_images=len(test_x), grid=grid, trained=trained, random=random)

@@ -334,7 +334,20 @@ def _init_record(checkpoint: str | None) -> dict | None:
     from .pipeline import open_checkpoint
 
     training = open_checkpoint(checkpoint)[1].get("training", {})
-    return {"checkpoint": str(checkpoint), "steps": training.get("steps"), "wall_time_s": training.get("wall_time_s")}
+    return {"checkpoint": str(checkpoint), "steps": training.get("steps"), "wall_time_s": training.get("wall_time_s"),
+            # What the probe's untrained baseline rebuilds: this run's own seed drew
+            # weights that the loaded ones replaced.
+            "initial_seed": initial_seed(training)}
+
+
+def initial_seed(training: dict) -> int:
+    """The seed that drew a run's starting weights: its own, or, for a run started
+    `--init-from` another, that run's (recorded in its card's training.init_from)."""
+    origin = training.get("init_from")
+    if isinstance(origin, dict) and isinstance(origin.get("initial_seed"), int):
+        return origin["initial_seed"]
+    seed = training.get("seed", 0)
+    return seed if isinstance(seed, int) else 0
 
 
 def _init_from(checkpoint: str, spec: ModelSpec, G, D) -> None:

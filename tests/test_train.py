@@ -7,7 +7,7 @@ import torch
 import gan_core
 from gan_core.checkpoint import STATE_FILE, read_tensors
 from gan_core.data import load_images
-from gan_core.train import TrainConfig, TrainingDiverged, train
+from gan_core.train import TrainConfig, TrainingDiverged, initial_seed, train
 
 from .helpers import make_folder
 
@@ -129,6 +129,17 @@ def test_init_from_an_exported_checkpoint(images, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)  # the weights, not a fresh initialisation
     with pytest.raises(ValueError, match="not a keras-gan32"):
         train(cfg(images, tmp_path / "third", model="keras-gan32", steps=1, init_from=str(tmp_path / "first")))
+
+
+def test_a_chain_of_init_from_runs_remembers_the_first_seed(images, tmp_path):
+    """The untrained baseline of the probe must rebuild the weights the chain began
+    with, not draw new ones from the last run's seed (which only orders the data)."""
+    train(cfg(images, tmp_path / "a", steps=1, seed=3))
+    train(cfg(images, tmp_path / "b", steps=1, seed=5, init_from=str(tmp_path / "a")))
+    train(cfg(images, tmp_path / "c", steps=0, seed=7, init_from=str(tmp_path / "b" / "export")))
+    cards = {k: json.loads((tmp_path / k / "export" / "model_card.json").read_text())["training"] for k in "abc"}
+    assert [initial_seed(cards[k]) for k in "abc"] == [3, 3, 3]
+    assert cards["c"]["seed"] == 7 and cards["c"]["init_from"]["initial_seed"] == 3
 
 
 def test_a_quarter_width_run_exports_a_checkpoint_that_loads_at_its_width(tmp_path):
