@@ -192,8 +192,8 @@ def upscale_rgb(model, rgb: Image.Image, *, scale: int = 4, tile: int = 128, ove
             for x0, x1 in cols:
                 patch = torch.from_numpy(np.ascontiguousarray(lr[y0:y1 + 2 * o, x0:x1 + 2 * o]))
                 x = patch.permute(2, 0, 1)[None].to(device=device, dtype=dtype).div_(127.5).sub_(1)
-                # Channels-last runs CPU convolutions about twice as fast, most of all the
-                # few-channel 9x9 conv at full resolution (bench/upscale_speed.py).
+                # A patch cut from the HWC array is channels-last already; this keeps it so
+                # whatever the dtype cast did, as oneDNN's CPU convolutions prefer that layout.
                 x = x.contiguous(memory_format=torch.channels_last)
                 y = model(x)
                 want = (1, 3, x.shape[2] * s, x.shape[3] * s)
