@@ -50,31 +50,32 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     args = _parser().parse_args(argv)
+    from .cli import run_reporting_errors
+
+    return run_reporting_errors(lambda: _forget(args, argv))
+
+
+def _forget(args, argv) -> int:
     import gan_core
     from gan_core.ablation import feature_layers, measure_forgetting
-    from gan_core.checkpoint import CARD_FILE, CheckpointError, read_json, write_json
-    from gan_core.data import DataError
+    from gan_core.checkpoint import CARD_FILE, read_json, write_json
     from gan_core.segmentation import detect_windows, load_detector
 
-    try:
-        if args.labelled < 2 or args.measured < 1 or args.rounds < 1 or args.controls < 0:
-            raise ValueError("--labelled must be 2 or more, --measured and --rounds 1 or more, --controls 0 or more")
-        pipe = gan_core.load(args.generator)
-        layers = feature_layers(pipe.generator, pipe.latents(2, seed=0))
-        if not args.layer:
-            for name, (c, h, w) in layers:
-                print(f"{name:12s} {c:5d} maps of {h}x{w}")
-            return 0
-        if args.layer not in dict(layers):
-            raise ValueError(f"{args.generator} has no layer {args.layer!r}; its layers: "
-                             + ", ".join(name for name, _ in layers))
-        detector = load_detector(args.detector)
-        report = measure_forgetting(pipe, args.layer, lambda x: detect_windows(detector, x),
-                                    labelled=args.labelled, measured=args.measured, units=args.units,
-                                    rounds=args.rounds, controls=args.controls)
-    except (CheckpointError, DataError, ValueError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.labelled < 2 or args.measured < 1 or args.rounds < 1 or args.controls < 0:
+        raise ValueError("--labelled must be 2 or more, --measured and --rounds 1 or more, --controls 0 or more")
+    pipe = gan_core.load(args.generator)
+    layers = feature_layers(pipe.generator, pipe.latents(2, seed=0))
+    if not args.layer:
+        for name, (c, h, w) in layers:
+            print(f"{name:12s} {c:5d} maps of {h}x{w}")
+        return 0
+    if args.layer not in dict(layers):
+        raise ValueError(f"{args.generator} has no layer {args.layer!r}; its layers: "
+                         + ", ".join(name for name, _ in layers))
+    detector = load_detector(args.detector)
+    report = measure_forgetting(pipe, args.layer, lambda x: detect_windows(detector, x),
+                                labelled=args.labelled, measured=args.measured, units=args.units,
+                                rounds=args.rounds, controls=args.controls)
     print(f"{'layer':28s} {report.layer} ({len(report.units)} of {report.layer_units} units dropped)")
     print(f"{'fit balanced accuracy':28s} {report.fit_accuracy:.3f} on {report.labelled} labelled samples")
     print(f"{'concept pixels before':28s} {report.share_before:.2%}  (over {report.measured} other samples)")
