@@ -44,7 +44,7 @@ give something, and the gap is what adversarial training added.
 """
 
 HOW = ("Run it yourself: `python -m gan_core probe {name} --data ../shared/data/cifar10/cifar10.tar.gz "
-       "--write-card` (75 minutes on a 2-core CPU with all 50,000 training images; `--max-train 5000` "
+       "--write-card` (4 minutes on a 2-core CPU with all 50,000 training images; `--max-train 5000` "
        "for a quick look).")
 
 
@@ -87,6 +87,10 @@ def results_markdown(probe: dict, card: dict, name: str) -> str:
     training = card.get("training") if isinstance(card.get("training"), dict) else {}
     budget = (f"{training.get('epochs', '?')} epochs of CIFAR-10 ({training.get('steps', '?')} steps), "
               f"{_duration(training.get('wall_time_s'))}, {training.get('hardware', '?')}")
+    origin = training.get("init_from")
+    if isinstance(origin, dict):  # a run started --init-from another: its budget counts too
+        budget += (f"; started from an earlier run's {_count(origin.get('steps'))} steps "
+                   f"({_duration(origin.get('wall_time_s'))})")
     trained, random = probe["trained"], probe.get("random") or {}
     rows = [
         ("DCGAN paper: its discriminator", PAPER_ACCURACY,

@@ -40,7 +40,7 @@ Hyperparameters left out take the paper's defaults: `python -m gan_core info MOD
 
 EPILOG_PROBE = """\
 examples:
-  # the shipped CIFAR-10 DCGAN, all 50,000 training and 10,000 test images (75 minutes on a 2-core CPU)
+  # the shipped CIFAR-10 DCGAN, all 50,000 training and 10,000 test images (4 minutes on a 2-core CPU)
   python -m gan_core probe cifar10-dcgan32 --data ../shared/data/cifar10/cifar10.tar.gz \\
       --out probe.json --write-card
 
