@@ -768,7 +768,11 @@ def initial_view_outputs(model_name: str):
 
 
 def restore_outputs(request: gr.Request):
+    """What the page's load event sets. Only what the link names: the load can finish
+    after the visitor has clicked a sub-tab or typed seeds (a slow or busy server), and
+    putting back the opening view then would undo what they did."""
     v = restore_view(request)
-    linked = bool(request is not None and request.query_params)
-    return (gr.Tabs(selected="explore") if linked else gr.skip(), gr.Tabs(selected=v.tab), *v.values(),
-            attribute_report(v.model))
+    params = request.query_params if request is not None else {}
+    values = v.values() if params else [gr.skip()] * len(v.values())
+    return (gr.Tabs(selected="explore") if params else gr.skip(),
+            gr.Tabs(selected=v.tab) if "tab" in params else gr.skip(), *values, attribute_report(v.model))

@@ -292,3 +292,16 @@ def test_a_bad_upload_is_refused_with_a_message(tiny_checkpoint_dir, tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(gr.Error, match="empty file"):
         explore.project_photo(TINY_CHECKPOINT, str(empty), 1, 10, progress=lambda *a, **k: None)
+
+
+def test_opening_without_a_link_leaves_what_the_visitor_did_alone(tiny_checkpoint_dir):
+    """The load event can land after a click on a sub-tab or typed seeds: without a link
+    it must change nothing of the view; a link sets what it names, the sub-tab only if named."""
+    plain = explore.restore_outputs(types.SimpleNamespace(query_params={}))
+    assert all(update == gr.skip() for update in plain[:-1])  # all but the attribute report
+    linked = explore.restore_outputs(types.SimpleNamespace(query_params={"model": TINY_CHECKPOINT, "left": "5"}))
+    assert linked[0] != gr.skip() and linked[1] == gr.skip()  # to the Explore tab, sub-tab as it is
+    fields = [f.name for f in dataclasses.fields(explore.ExploreView)]
+    assert linked[2 + fields.index("left")] == "5"
+    turned = explore.restore_outputs(types.SimpleNamespace(query_params={"tab": "turn"}))
+    assert turned[1] != gr.skip()
