@@ -85,7 +85,7 @@ def load_results(name_or_path: str = LEARN_CHECKPOINT) -> tuple[dict | None, dic
 def results_markdown(probe: dict, card: dict, name: str) -> str:
     """The paper, K-means, this checkpoint and its untrained baseline as a table."""
     training = card.get("training") if isinstance(card.get("training"), dict) else {}
-    budget = (f"{training.get('epochs', '?')} epochs of CIFAR-10 ({training.get('steps', '?')} steps), "
+    budget = (f"{training.get('epochs', '?')} epochs of CIFAR-10 ({_count(training.get('steps'))} steps), "
               f"{_duration(training.get('wall_time_s'))}, {training.get('hardware', '?')}")
     origin = training.get("init_from")
     if isinstance(origin, dict):  # a run started --init-from another: its budget counts too
@@ -153,6 +153,7 @@ def build_learn_tab() -> None:
     with gr.Tab("Learn", id="learn"):
         gr.Markdown(INTRO)
         gr.Markdown(markdown, elem_id="learn-results")
-        gr.Image(value=picture, label="Confusion matrix on the test images (rows: true class)", type="filepath",
-                 interactive=False, visible=picture is not None, elem_id="learn-confusion", format="png")
+        # The picture carries its own title; a label badge would sit over it.
+        gr.Image(value=picture, label="Confusion matrix on the test images (rows: true class)", show_label=False,
+                 type="filepath", interactive=False, visible=picture is not None, elem_id="learn-confusion", format="png")
         gr.Markdown(WHY)

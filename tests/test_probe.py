@@ -266,6 +266,6 @@ def test_the_learn_table_counts_the_run_a_model_was_started_from():
     card = {"training": {"epochs": 26.0, "steps": 10157, "wall_time_s": 5205.3, "hardware": "2-core CPU",
                          "init_from": {"checkpoint": "c", "steps": 800, "wall_time_s": 3509.1, "initial_seed": 0}}}
     row = next(line for line in results_markdown(probe, card, "m").splitlines() if "its trained" in line)
-    assert "10157 steps), 87 min" in row and "earlier run's 800 steps (58 min)" in row
+    assert "10,157 steps), 87 min" in row and "earlier run's 800 steps (58 min)" in row
     del card["training"]["init_from"]
     assert "earlier run" not in results_markdown(probe, card, "m")

@@ -30,7 +30,7 @@ EXPLORE_VIEWS = [
 ]
 
 
-TABS = ("generate", "explore", "photo", "train", "upscale", "style", "about")
+TABS = ("generate", "explore", "photo", "train", "upscale", "style", "learn", "about")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,6 +71,13 @@ def main(argv: list[str] | None = None) -> None:
         if "style" in only:
             _style_tab(page, url, Path(tmp))
             written.append("style_tab.png")
+        if "learn" in only:
+            page.goto(url)
+            page.get_by_role("tab", name="Learn").click()
+            wait_for_image(page, "#learn-confusion")
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(DOCS / "learn_tab.png"), full_page=True)
+            written.append("learn_tab.png")
         if "about" in only:
             page.goto(url)
             page.get_by_role("tab", name="About").click()
