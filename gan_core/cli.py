@@ -209,6 +209,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    from .hardware import limit_torch_threads
+
+    limit_torch_threads()  # a container's CPU quota, not the host's core count
     if argv and argv[0] == "attributes":  # its own command line, in attributes_cli
         from .attributes_cli import main as attributes_main
 

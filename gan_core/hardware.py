@@ -1,8 +1,10 @@
-"""Which device to run on, and how to name it in a model card."""
+"""Which device to run on, how many CPU threads to use, and how to name it in a model card."""
 from __future__ import annotations
 
+import math
 import os
 import platform
+from pathlib import Path
 
 import torch
 
@@ -18,6 +20,70 @@ def pick_device(name: str = "auto") -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("--device cuda was asked for, but PyTorch sees no CUDA GPU")
     return device
+
+
+def _cgroup_quota(cpu_max: Path | None = None, quota_us: Path | None = None, period_us: Path | None = None) -> float | None:
+    """CPUs' worth of time a cgroup may use, from v2 `cpu.max` or v1 `cpu.cfs_quota_us` and
+    `cpu.cfs_period_us`; None when there is no limit or no such file."""
+    try:
+        if cpu_max is not None and cpu_max.is_file():
+            quota, period = (cpu_max.read_text().split() + ["100000"])[:2]
+            return None if quota == "max" else int(quota) / int(period)
+        if quota_us is not None and quota_us.is_file() and period_us is not None and period_us.is_file():
+            quota = int(quota_us.read_text())
+            return None if quota <= 0 else quota / int(period_us.read_text())
+    except (OSError, ValueError, ZeroDivisionError):
+        pass
+    return None
+
+
+def usable_cpus(cgroup_root: str | Path = "/sys/fs/cgroup", proc_cgroup: str | Path = "/proc/self/cgroup") -> int:
+    """How many CPUs this process can really keep busy: the smaller of its affinity mask and its
+    container's CPU quota, rounded down, at least 1.
+
+    A container's quota (Docker's `--cpus`, a Hugging Face Space's 2 vCPUs on a bigger host) limits
+    time, not visible cores, so `os.cpu_count()` and PyTorch's default thread count see the whole
+    host; one thread per host core then fights over two cores' worth of time and runs slower than
+    two threads would."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    root = Path(cgroup_root)
+    limits = []
+    # cgroup v2: the process's own group and every ancestor up to the root can each set cpu.max;
+    # cgroup v1 (a line "N:cpu,cpuacct:/path") keeps them under the cpu controller's own mount.
+    groups = {"v2": "", "v1": ""}
+    try:
+        for line in Path(proc_cgroup).read_text().splitlines():
+            _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+            if controllers == "":
+                groups["v2"] = path.strip()
+            elif "cpu" in controllers.split(","):
+                groups["v1"] = path.strip()
+    except OSError:
+        pass
+    for version, group in groups.items():
+        parts = [p for p in group.split("/") if p]
+        for depth in range(len(parts), -1, -1):
+            if version == "v2":
+                limits.append(_cgroup_quota(cpu_max=root.joinpath(*parts[:depth], "cpu.max")))
+                continue
+            for mount in ("cpu", "cpu,cpuacct"):
+                here = root.joinpath(mount, *parts[:depth])
+                limits.append(_cgroup_quota(quota_us=here / "cpu.cfs_quota_us", period_us=here / "cpu.cfs_period_us"))
+    quota = min((q for q in limits if q is not None), default=None)
+    if quota is not None:
+        # Rounded down: one thread more than the quota gets the whole lockstep group throttled.
+        cores = min(cores, max(1, math.floor(quota)))
+    return max(1, cores)
+
+
+def limit_torch_threads() -> int:
+    """Give PyTorch as many intra-op threads as `usable_cpus()`, unless OMP_NUM_THREADS or
+    MKL_NUM_THREADS already says; returns the thread count in force."""
+    if not (os.environ.get("OMP_NUM_THREADS") or os.environ.get("MKL_NUM_THREADS")):
+        n = usable_cpus()
+        if torch.get_num_threads() > n:
+            torch.set_num_threads(n)
+    return torch.get_num_threads()
 
 
 def cpu_name() -> str:
@@ -40,5 +106,4 @@ def describe(device: torch.device | str) -> str:
         return f"{world} x {name}" if world > 1 else name
     if device.type == "mps":
         return "Apple GPU (MPS)"
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{cores}-core CPU ({cpu_name()})"
+    return f"{usable_cpus()}-core CPU ({cpu_name()})"
