@@ -90,3 +90,18 @@ def test_torch_gets_the_usable_count_unless_the_environment_says(monkeypatch):
 def test_the_hardware_line_of_a_model_card_counts_usable_cores(monkeypatch):
     monkeypatch.setattr(hardware, "usable_cpus", lambda: 2)
     assert hardware.describe("cpu").startswith("2-core CPU (")
+
+
+def test_every_command_line_caps_torch_threads_before_it_runs(monkeypatch, capsys):
+    from gan_core.cli import main
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+        monkeypatch.setattr(hardware, "usable_cpus", lambda: 1)
+        torch.set_num_threads(2)
+        assert main(["info"]) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
