@@ -55,6 +55,11 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     return run_reporting_errors(lambda: _forget(args, argv))
 
 
+def _fewer(reduction: float) -> str:
+    """0.35 -> '35% fewer', -0.12 -> '12% more' (of the concept's pixels)."""
+    return f"{reduction:.0%} fewer" if reduction >= 0 else f"{-reduction:.0%} more"
+
+
 def _forget(args, argv) -> int:
     import gan_core
     from gan_core.ablation import feature_layers, measure_forgetting
@@ -79,18 +84,18 @@ def _forget(args, argv) -> int:
     print(f"{'layer':28s} {report.layer} ({len(report.units)} of {report.layer_units} units dropped)")
     print(f"{'fit balanced accuracy':28s} {report.fit_accuracy:.3f} on {report.labelled} labelled samples")
     print(f"{'concept pixels before':28s} {report.share_before:.2%}  (over {report.measured} other samples)")
-    change = f"{report.reduction:.0%} fewer" if report.reduction >= 0 else f"{-report.reduction:.0%} more"
-    print(f"{'concept pixels after':28s} {report.share_after:.2%}  ({change})")
+    print(f"{'concept pixels after':28s} {report.share_after:.2%}  ({_fewer(report.reduction)})")
     print(f"{'change off the concept':28s} {report.change_outside:.4f}  (mean |after - before|, pixels in [-1, 1])")
     for r in report.rounds:
-        change = f"{r['reduction']:.0%} fewer" if r["reduction"] >= 0 else f"{-r['reduction']:.0%} more"
-        print(f"{'  round ' + str(r['round']):28s} {r['units']} units: {change}, change off the concept "
+        print(f"{'  round ' + str(r['round']):28s} {r['units']} units: {_fewer(r['reduction'])}, change off the concept "
               f"{r['change_outside']:.4f}")
     if report.control:
         c = report.control
         lo, hi = c["reduction_range"]
-        print(f"{'random units (baseline)':28s} {c['units']} units, {c['draws']} draws: {c['reduction']:.0%} fewer "
-              f"on average ({lo:.0%} to {hi:.0%}), change off the concept {c['change_outside']:.4f}")
+        spread = f" (draws: {_fewer(lo)} to {_fewer(hi)})" if c["draws"] > 1 else ""
+        print(f"{'random units (baseline)':28s} {c['units']} units, {c['draws']} draw{'s' if c['draws'] > 1 else ''}: "
+              f"{_fewer(c['reduction'])}{' on average' if c['draws'] > 1 else ''}{spread}, "
+              f"change off the concept {c['change_outside']:.4f}")
     record = {**report.as_dict(), "detector": args.detector, "command": " ".join([PROG, *(argv or sys.argv[1:])])}
     if args.json:
         with open(args.json, "w") as f:

@@ -1,6 +1,8 @@
 """Feature-map ablation (gan_core.ablation) on a generator whose unit 3 is known to draw squares."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -198,9 +200,18 @@ def test_forget_cli_keeps_every_measurement_in_the_card(tmp_path, monkeypatch, c
     assert forget_main([*base, "--layer", "main.5", "--rounds", "2", "--controls", "1"]) == 0
     printed = capsys.readouterr().out
     assert "round 1" in printed and "random units (baseline)" in printed
+    assert not re.search(r"-\d+% (fewer|more)", printed)  # a grown concept reads "N% more"
     card = json.loads((tmp_path / "facades-copy" / CARD_FILE).read_text())
     new = set(card["metrics"]["forgetting"]) - before - {"main.5, 2 units", "main.5, 3 units"}
     assert len(new) == 1 and card["metrics"]["forgetting"][new.pop()]["control"]["draws"] == 1
     assert forget_main([*base, "--layer", "main.5", "--rounds", "0"]) == 2
     assert forget_main([*base, "--layer", "nope"]) == 2
     assert "has no layer 'nope'" in capsys.readouterr().err
+
+
+def test_the_cli_says_more_not_minus_fewer_when_the_concept_grows():
+    from gan_core.forget_cli import _fewer
+
+    assert _fewer(0.35) == "35% fewer"
+    assert _fewer(-0.22) == "22% more"
+    assert _fewer(0.0) == "0% fewer"
