@@ -30,7 +30,7 @@ EXPLORE_VIEWS = [
 ]
 
 
-TABS = ("generate", "explore", "photo", "train", "upscale", "style", "learn", "about")
+TABS = ("generate", "explore", "photo", "train", "upscale", "style", "forget", "learn", "about")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> None:
         if "style" in only:
             _style_tab(page, url, Path(tmp))
             written.append("style_tab.png")
+        if "forget" in only:
+            _forget_tab(page, url)
+            written.append("forget_tab.png")
         if "learn" in only:
             page.goto(url)
             page.get_by_role("tab", name="Learn").click()
@@ -120,6 +123,29 @@ def _upscale_tab(page, url: str, tmp: Path) -> None:
     wait_for_image(page, "#upscale-slider", timeout_ms=300_000)
     page.wait_for_timeout(2000)
     page.screenshot(path=str(DOCS / "upscale_tab.png"), full_page=True)
+
+
+def _forget_tab(page, url: str) -> None:
+    """The Forget tab with facades-dcgan64: the window detector labels the samples, the fit
+    ranks main.8's units (the tab's default layer), and the rows show every unit with a
+    positive weight dropped."""
+    page.goto(url)
+    page.get_by_role("tab", name="Forget").click()
+    page.locator("#forget-model input").first.click()
+    page.get_by_role("option", name="facades-dcgan64", exact=True).click()
+    page.locator("#forget-layer input").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(2000)  # the layer list of the chosen generator
+    page.locator("#forget-new").click()
+    page.locator("#forget-canvas canvas").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(2000)
+    page.locator("#forget-auto").click()
+    page.locator("#forget-source input[value=detector]").wait_for(timeout=60_000)
+    page.wait_for_timeout(3000)
+    page.locator("#forget-fit").click()
+    page.locator("#forget-numbers").get_by_text("% after").wait_for(timeout=300_000)
+    wait_for_image(page, "#forget-after", timeout_ms=120_000)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(DOCS / "forget_tab.png"), full_page=True)
 
 
 def _style_tab(page, url: str, tmp: Path) -> None:
