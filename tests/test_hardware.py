@@ -72,36 +72,33 @@ def test_an_affinity_mask_smaller_than_the_quota_wins(tmp_path, monkeypatch):
     assert usable_cpus(root, proc) == 1
 
 
-def test_torch_gets_the_usable_count_unless_the_environment_says(monkeypatch):
+@pytest.fixture
+def one_usable_cpu(monkeypatch):
+    """usable_cpus() says 1, no thread variable is set, and torch's own count comes back after."""
     before = torch.get_num_threads()
-    try:
-        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-        monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
-        monkeypatch.setattr(hardware, "usable_cpus", lambda: 1)
-        torch.set_num_threads(3)
-        assert limit_torch_threads() == 1 and torch.get_num_threads() == 1
-        monkeypatch.setenv("OMP_NUM_THREADS", "3")
-        torch.set_num_threads(3)
-        assert limit_torch_threads() == 3  # the operator's own setting stands
-    finally:
-        torch.set_num_threads(before)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    monkeypatch.setattr(hardware, "usable_cpus", lambda: 1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_torch_gets_the_usable_count_unless_the_environment_says(one_usable_cpu, monkeypatch):
+    torch.set_num_threads(3)
+    assert limit_torch_threads() == 1 and torch.get_num_threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    torch.set_num_threads(3)
+    assert limit_torch_threads() == 3  # the operator's own setting stands
+
+
+def test_every_command_line_caps_torch_threads_before_it_runs(one_usable_cpu, capsys):
+    from gan_core.cli import main
+
+    torch.set_num_threads(2)
+    assert main(["info"]) == 0
+    assert torch.get_num_threads() == 1
 
 
 def test_the_hardware_line_of_a_model_card_counts_usable_cores(monkeypatch):
     monkeypatch.setattr(hardware, "usable_cpus", lambda: 2)
     assert hardware.describe("cpu").startswith("2-core CPU (")
-
-
-def test_every_command_line_caps_torch_threads_before_it_runs(monkeypatch, capsys):
-    from gan_core.cli import main
-
-    before = torch.get_num_threads()
-    try:
-        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-        monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
-        monkeypatch.setattr(hardware, "usable_cpus", lambda: 1)
-        torch.set_num_threads(2)
-        assert main(["info"]) == 0
-        assert torch.get_num_threads() == 1
-    finally:
-        torch.set_num_threads(before)
