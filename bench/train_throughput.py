@@ -104,7 +104,7 @@ def image_folder_root(sources: list[Path], root: Path) -> Path:
 
 
 def bench_ours(model: str, dataset, batch: int, steps: int, warmup: int, device: str, use_compile: bool,
-               out: Path) -> float:
+               out: Path, width: float = 1.0) -> float:
     """img/s of train() over the steps after `warmup`, from the loop's own log.
 
     log_every = warmup makes the first log land exactly at the end of the warm-up;
@@ -124,7 +124,7 @@ def bench_ours(model: str, dataset, batch: int, steps: int, warmup: int, device:
             last["step"] = step
 
     far = 10 ** 9
-    cfg = TrainConfig(model=model, out=str(out), steps=warmup + steps, batch_size=batch, device=device,
+    cfg = TrainConfig(model=model, width=width, out=str(out), steps=warmup + steps, batch_size=batch, device=device,
                       compile=use_compile, log_every=warmup, sample_every=far, checkpoint_every=far,
                       divergence_patience=far, command="bench/train_throughput.py")
     train(cfg, progress_fn=progress, dataset=dataset)
