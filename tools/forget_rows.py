@@ -14,7 +14,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image
 
@@ -22,17 +21,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import gan_core  # noqa: E402
 from gan_core.ablation import ablate_units, collect_features, fit_concept_units  # noqa: E402
+from gan_core.images import make_grid  # noqa: E402
 from gan_core.segmentation import detect_windows, load_detector  # noqa: E402
 
 
-def _row(images: torch.Tensor, masks: torch.Tensor | None = None) -> np.ndarray:
-    x = ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
-    if masks is not None:  # the image greyed, the concept in red
-        grey = x.mean(-1, keepdims=True).repeat(3, -1) * 0.6
-        red = np.array([230, 40, 40], dtype=np.float32)
-        x = np.where(masks.bool().numpy()[..., None], red, grey).astype(np.uint8)
-    gap = np.full((x.shape[1], 2, 3), 255, np.uint8)
-    return np.concatenate([p for img in x for p in (img, gap)][:-1], 1)
+def _marked(images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """The images greyed and darkened, the concept's pixels in red (still in [-1, 1])."""
+    grey = (images.mean(1, keepdim=True) + 1) * 0.6 - 1
+    red = torch.tensor([0.8, -0.7, -0.7]).view(1, 3, 1, 1)
+    return torch.where(masks.bool().unsqueeze(1), red, grey.expand_as(images))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,10 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         before = pipe.decode(shown)
         with ablate_units(pipe.generator, args.layer, fit.positive_units):
             after = pipe.decode(shown)
-        rows = [_row(before), _row(after), _row(before, detect_windows(detector, before)),
-                _row(after, detect_windows(detector, after))]
-    gap = np.full((2, rows[0].shape[1], 3), 255, np.uint8)
-    sheet = Image.fromarray(np.concatenate([r for row in rows for r in (row, gap)][:-1], 0))
+        rows = [before, after, _marked(before, detect_windows(detector, before)),
+                _marked(after, detect_windows(detector, after))]
+    sheet = make_grid(torch.cat(rows), nrow=args.n)
     sheet = sheet.resize((sheet.width * args.zoom, sheet.height * args.zoom), Image.Resampling.NEAREST)
     sheet.save(args.out)
     print(f"wrote {args.out}: {len(fit.positive_units)} units of {args.layer} dropped")
