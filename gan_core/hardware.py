@@ -22,19 +22,22 @@ def pick_device(name: str = "auto") -> torch.device:
     return device
 
 
-def _cgroup_quota(cpu_max: Path | None = None, quota_us: Path | None = None, period_us: Path | None = None) -> float | None:
-    """CPUs' worth of time a cgroup may use, from v2 `cpu.max` or v1 `cpu.cfs_quota_us` and
-    `cpu.cfs_period_us`; None when there is no limit or no such file."""
+def _v2_quota(cpu_max: Path) -> float | None:
+    """CPUs' worth of time from a cgroup v2 `cpu.max` ("200000 100000"); None for "max" or no file."""
     try:
-        if cpu_max is not None and cpu_max.is_file():
-            quota, period = (cpu_max.read_text().split() + ["100000"])[:2]
-            return None if quota == "max" else int(quota) / int(period)
-        if quota_us is not None and quota_us.is_file() and period_us is not None and period_us.is_file():
-            quota = int(quota_us.read_text())
-            return None if quota <= 0 else quota / int(period_us.read_text())
+        quota, period = (cpu_max.read_text().split() + ["100000"])[:2]
+        return None if quota == "max" else int(quota) / int(period)
     except (OSError, ValueError, ZeroDivisionError):
-        pass
-    return None
+        return None
+
+
+def _v1_quota(group: Path) -> float | None:
+    """The same from cgroup v1's `cpu.cfs_quota_us` / `cpu.cfs_period_us`; -1 means no limit."""
+    try:
+        quota = int((group / "cpu.cfs_quota_us").read_text())
+        return None if quota <= 0 else quota / int((group / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError, ZeroDivisionError):
+        return None
 
 
 def usable_cpus(cgroup_root: str | Path = "/sys/fs/cgroup", proc_cgroup: str | Path = "/proc/self/cgroup") -> int:
@@ -64,11 +67,9 @@ def usable_cpus(cgroup_root: str | Path = "/sys/fs/cgroup", proc_cgroup: str | P
         parts = [p for p in group.split("/") if p]
         for depth in range(len(parts), -1, -1):
             if version == "v2":
-                limits.append(_cgroup_quota(cpu_max=root.joinpath(*parts[:depth], "cpu.max")))
-                continue
-            for mount in ("cpu", "cpu,cpuacct"):
-                here = root.joinpath(mount, *parts[:depth])
-                limits.append(_cgroup_quota(quota_us=here / "cpu.cfs_quota_us", period_us=here / "cpu.cfs_period_us"))
+                limits.append(_v2_quota(root.joinpath(*parts[:depth], "cpu.max")))
+            else:
+                limits += [_v1_quota(root.joinpath(mount, *parts[:depth])) for mount in ("cpu", "cpu,cpuacct")]
     quota = min((q for q in limits if q is not None), default=None)
     if quota is not None:
         # Rounded down: one thread more than the quota gets the whole lockstep group throttled.
