@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     # Imported here so that `--help` answers without loading gradio and torch.
     import demo
     from demo.train import configure_server_data
-    from gan_core.hardware import limit_torch_threads
-    from gan_core.uploads import MAX_UPLOAD_BYTES
+    from gan_core.core.hardware import limit_torch_threads
+    from gan_core.data.uploads import MAX_UPLOAD_BYTES
 
     # A Space's 2 vCPUs are a time quota on a bigger host: PyTorch would start a thread per host core.
     limit_torch_threads()

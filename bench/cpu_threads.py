@@ -1,4 +1,4 @@
-"""PyTorch threads on a CPU: the count `gan_core.hardware.usable_cpus()` gives against
+"""PyTorch threads on a CPU: the count `gan_core.core.hardware.usable_cpus()` gives against
 oversubscription, one process, side by side.
 
     python bench/cpu_threads.py [--model dcgan64] [--width 0.25] [--batch 64] [--oversubscribe 8]
@@ -6,7 +6,7 @@ oversubscription, one process, side by side.
 In a container with a CPU quota (a Hugging Face Space's 2 vCPUs on a bigger host) PyTorch
 starts one thread per host core. This times what that costs, at `usable_cpus()` threads and
 at `--oversubscribe` times as many on the same cores: a generator's forward pass (as the
-Generate tab runs it) and `gan_core.train.train()` itself on the built-in shapes (as the
+Generate tab runs it) and `gan_core.training.loop.train()` itself on the built-in shapes (as the
 Train tab runs it; `bench_ours` of train_throughput.py). Prints a table with the ratios.
 """
 from __future__ import annotations
@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from bench.train_throughput import bench_ours  # noqa: E402
-from gan_core.data import load_images  # noqa: E402
-from gan_core.hardware import cpu_name, usable_cpus  # noqa: E402
+from gan_core.data.image_set import load_images  # noqa: E402
+from gan_core.core.hardware import cpu_name, usable_cpus  # noqa: E402
 from gan_core.models import get_model  # noqa: E402
 
 

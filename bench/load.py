@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     from gradio_client import Client, handle_file
 
-    from gan_core.presets import load_presets
+    from gan_core.explore.presets import load_presets
 
     presets = load_presets(args.model)
     left = ", ".join(map(str, presets.turn_left)) or "1, 2"

@@ -60,7 +60,7 @@ def _median_ms(fn, warmup: int, repeats: int) -> float:
 def _model_name(asked: str | None) -> tuple[str, str]:
     """A shipped 64x64 model, or random dcgan64 weights (the same arithmetic) in a temp folder."""
     import gan_core
-    from gan_core.checkpoint import CARD_FILE, GENERATOR_FILE, save_weights, write_json
+    from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, save_weights, write_json
 
     if asked:
         return asked, asked

@@ -1,7 +1,7 @@
 """Upscaling speed and memory on the CPU: SRResNet against a Real-ESRGAN-size network.
 
 What is measured
-    A 256x256 RGB photo upscaled x4 to 1024x1024 by `gan_core.upscale.upscale_image`
+    A 256x256 RGB photo upscaled x4 to 1024x1024 by `gan_core.pipelines.tiles.upscale_image`
     (tiles with overlap and blending, as the app does it), once per network and tile size,
     one after the other, each in a fresh subprocess so its peak memory is its own:
 
@@ -44,7 +44,7 @@ import numpy as np, torch
 from PIL import Image
 sys.path.insert(0, {repo!r})
 from gan_core.models.srgan import RRDBNet, SRResNet, for_inference
-from gan_core.upscale import upscale_image
+from gan_core.pipelines.tiles import upscale_image
 torch.manual_seed(0)
 net = {{"SRResNet (paper)": SRResNet, "SRResNet (app)": SRResNet, "RRDBNet": RRDBNet}}[{name!r}]().eval()
 if {name!r} != "SRResNet (paper)":

@@ -23,12 +23,12 @@ import torch
 from PIL import Image
 
 import gan_core
-from gan_core.arithmetic import concept_mean, variations, vector_arithmetic
-from gan_core.checkpoint import CheckpointError
-from gan_core.directions import along, turn_vector
-from gan_core.images import make_grid, to_pil
-from gan_core.latent import latent_at, latent_walk, latents_for_seeds
-from gan_core.presets import Presets, load_presets
+from gan_core.explore.arithmetic import concept_mean, variations, vector_arithmetic
+from gan_core.core.checkpoints import CheckpointError
+from gan_core.explore.directions import along, turn_vector
+from gan_core.core.images import make_grid, to_pil
+from gan_core.explore.latents import latent_at, latent_walk, latents_for_seeds
+from gan_core.explore.presets import Presets, load_presets
 
 from . import trained
 from .files import ROOT, png_file, write_file
@@ -105,14 +105,14 @@ def presets_for(model_name: str) -> Presets:
 @functools.lru_cache(maxsize=8)
 def pose_direction_for(model_name: str) -> torch.Tensor:
     """The data-driven turn direction: seconds of sampling, so once per model and process."""
-    from gan_core.pose import pose_direction
+    from gan_core.explore.pose import pose_direction
 
     return pose_direction(_check_model(model_name), generator=torch.Generator().manual_seed(0))
 
 
 @functools.lru_cache(maxsize=8)
 def attribute_directions_for(model_name: str) -> dict:
-    from gan_core.attributes import load_directions
+    from gan_core.explore.attributes import load_directions
 
     try:
         return load_directions(model_name)
@@ -269,7 +269,7 @@ def _check_frames(frames) -> int:
 def make_walk_animation(model_name: str, waypoints: str, method: str, frames: int, fps: float, fmt: str,
                         photo: str = "") -> str:
     """An animated GIF or WebP of the walk, there and back; returns its path."""
-    from gan_core.animation import save_animation
+    from gan_core.explore.animation import save_animation
 
     pipe = _check_model(model_name)
     _check_method(method)
@@ -442,10 +442,10 @@ def project_photo(model_name: str, image: str | Path | Image.Image | None, resta
                   progress=gr.Progress()) -> tuple[Image.Image, Image.Image, str, str, str]:
     """(the photo as the model sees it, the reconstruction, a report, the latent as
     text for the link, the new subject). `image` is the uploaded file's path: it is
-    opened only by gan_core.data.open_image, which refuses damaged files and
+    opened only by gan_core.data.image_set.open_image, which refuses damaged files and
     decompression bombs with a message."""
-    from gan_core.data import DataError, open_image
-    from gan_core.projection import project_image
+    from gan_core.data.image_set import DataError, open_image
+    from gan_core.explore.projection import project_image
 
     pipe = _check_model(model_name)
     if image is None:

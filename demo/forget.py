@@ -3,7 +3,7 @@
 Brush over a concept (windows, glasses, mouths) on a grid of samples, or let a
 detector label it; a logistic regression ranks the units of a generator layer by how
 much they predict the concept; dropping the top units shows whether the generator
-stops drawing it. All the mathematics is in gan_core.ablation; this module lays it out.
+stops drawing it. All the mathematics is in gan_core.explore.ablation; this module lays it out.
 """
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 import gan_core
-from gan_core.ablation import ablate_units, change_outside, collect_features, concept_share, feature_layers, \
+from gan_core.explore.ablation import ablate_units, change_outside, collect_features, concept_share, feature_layers, \
     fit_concept_units
-from gan_core.images import make_grid
+from gan_core.core.images import make_grid
 
 from .explore import serve_files
 from .generate import _check_model, _check_seed, _input_error, default_model
@@ -103,21 +103,21 @@ def masks_from_canvas(editor: dict | None, size: int) -> torch.Tensor:
 
 def available_detectors() -> dict[str, str]:
     """Shipped concept detectors: checkpoint name -> concept."""
-    from gan_core.pipeline import find_card_folder
+    from gan_core.pipelines.generator import find_card_folder
 
     return {name: concept for name, concept in DETECTORS.items() if find_card_folder(name) is not None}
 
 
 @functools.lru_cache(maxsize=2)
 def _detector(name: str):
-    from gan_core.segmentation import load_detector
+    from gan_core.pipelines.detector import load_detector
 
     return load_detector(name)
 
 
 def detect(detector_name: str, images: torch.Tensor) -> torch.Tensor:
     """A detector's masks (N, H, W) for images (N, 3, H, W) in [-1, 1] of any size."""
-    from gan_core.segmentation import DETECTOR_SIZE, detect_windows
+    from gan_core.pipelines.detector import DETECTOR_SIZE, detect_windows
 
     if detector_name not in available_detectors():
         raise _input_error("No detector is available for this: brush over the concept instead.")

@@ -13,7 +13,7 @@ import gradio as gr
 from PIL import Image
 
 import gan_core
-from gan_core.checkpoint import CheckpointError
+from gan_core.core.checkpoints import CheckpointError
 
 from . import trained
 from .files import png_file
@@ -44,7 +44,7 @@ def default_model(models: list[str], preferred: str = PREFERRED_MODEL) -> str | 
     first), else `preferred` when shipped, else the first."""
     if not models:
         return None
-    from gan_core.pipeline import REPO_CHECKPOINTS
+    from gan_core.pipelines.generator import REPO_CHECKPOINTS
 
     if not (REPO_CHECKPOINTS / models[0]).is_dir():
         return models[0]

@@ -6,7 +6,7 @@ seam score of both (is there a tile grid?) and a PNG to download. An accordion e
 the combo, the training trick that lets the generator work tile by tile without seams,
 with a drawing made here (`combo_figure`, saved as docs/combo.png).
 
-All the work is in gan_core.style_transfer; the handlers here check, call and lay out.
+All the work is in gan_core.pipelines.style; the handlers here check, call and lay out.
 They are plain functions, so tests can call them without a browser:
 
     >>> result = paint_photo("photo.png", "photo2painting-siamese", 1024, TILES)   # doctest: +SKIP
@@ -26,9 +26,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-from gan_core.checkpoint import CheckpointError
-from gan_core.data import DataError, ImageTooLargeError
-from gan_core.style_transfer import (
+from gan_core.core.checkpoints import CheckpointError
+from gan_core.data.image_set import DataError, ImageTooLargeError
+from gan_core.pipelines.style import (
     MAX_WORKING_SIZE, list_style_models, load_picture, load_style_transfer, seam_score,
 )
 
@@ -49,7 +49,7 @@ DEFAULT_WORKING_SIZE = 512
 # runs beside it (load average ~7); with one thread, 2.3-2.7 s (two threads fight the
 # other jobs for the cores). Time grows with the pixels: 2048 px is 10-45 s, 4096 px
 # 40 s to 3 minutes, too long to make everyone else wait. Without a GPU the tab stops at
-# 2048; the Python API (gan_core.style_transfer.load_style_transfer) goes up to 4096.
+# 2048; the Python API (gan_core.pipelines.style.load_style_transfer) goes up to 4096.
 CPU_MAX_WORKING_SIZE = 2048
 TILES, RESIZED = "Tiles (combo-trained, full detail)", "Resize down, translate, resize up (baseline)"
 METHODS = {TILES: "tiles", RESIZED: "resized"}

@@ -1,6 +1,6 @@
 """The "Train" tab: train a GAN on this server and watch it learn.
 
-The server trains one model at a time (gan_core.jobs.JobRunner); the others wait in
+The server trains one model at a time (gan_core.training.jobs.JobRunner); the others wait in
 line and see their place. A session holds only its own job's id, so nobody sees or
 stops another person's run. Closing the page stops the run after it saves a
 checkpoint. The handlers are plain functions, so tests call them directly.
@@ -19,13 +19,13 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from gan_core.checkpoint import CARD_FILE
-from gan_core.data import DataError
-from gan_core.downloads import CIFAR10_CLASSES, fetch_cifar10
-from gan_core.jobs import ACTIVE, FAILED, FINISHED, QUEUED, STOPPED, STOPPING, JobNotFound, JobRunner, QueueFull
+from gan_core.core.checkpoints import CARD_FILE
+from gan_core.data.image_set import DataError
+from gan_core.data.downloads import CIFAR10_CLASSES, fetch_cifar10
+from gan_core.training.jobs import ACTIVE, FAILED, FINISHED, QUEUED, STOPPED, STOPPING, JobNotFound, JobRunner, QueueFull
 from gan_core.models import get_model
-from gan_core.train import TrainConfig
-from gan_core.uploads import MAX_UPLOAD_BYTES, check_training_archive
+from gan_core.training.loop import TrainConfig
+from gan_core.data.uploads import MAX_UPLOAD_BYTES, check_training_archive
 
 from . import trained
 from .generate import _input_error

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from gan_core.checkpoint import CARD_FILE
+from gan_core.core.checkpoints import CARD_FILE
 
 ROOT = Path(tempfile.gettempdir()) / "gan-studio-trained"
 NAME = re.compile(r"^trained-[0-9a-f]{16}-\d{1,9}$")

@@ -24,11 +24,11 @@ import gradio as gr
 import numpy as np
 from PIL import Image, ImageDraw
 
-from gan_core.checkpoint import CheckpointError
-from gan_core.data import MIN_IMAGE_SIDE, DataError, ImageTooLargeError, read_image
-from gan_core.sr_metrics import bicubic_downscale, crop_to_multiple, psnr_y, ssim_y
-from gan_core.sr_pipeline import list_upscalers, load_upscaler
-from gan_core.upscale import bicubic_upscale, load_for_upscale
+from gan_core.core.checkpoints import CheckpointError
+from gan_core.data.image_set import MIN_IMAGE_SIDE, DataError, ImageTooLargeError, read_image
+from gan_core.evaluation.sr_metrics import bicubic_downscale, crop_to_multiple, psnr_y, ssim_y
+from gan_core.pipelines.upscaler import list_upscalers, load_upscaler
+from gan_core.pipelines.tiles import bicubic_upscale, load_for_upscale
 
 from .files import ROOT, named_png, png_file, write_file
 from .generate import _input_error, default_model
@@ -42,7 +42,7 @@ PREFERRED_UPSCALER = "photo-srresnet-x4"
 # One request holds the CPU for as long as the network runs: SRResNet does about 6,800
 # input pixels a second on an idle 2-core CPU (256x256 in 9.7 s, bench/upscale_speed.py;
 # 52 s with two training runs beside it), so 512x512 is 40 s or more. Larger photos are
-# refused with a message; the Python API (gan_core.sr_pipeline.load_upscaler) takes up to
+# refused with a message; the Python API (gan_core.pipelines.upscaler.load_upscaler) takes up to
 # 4096x4096.
 MAX_INPUT_PIXELS = 512 * 512
 CROP_HR = 64  # side of the centre crop, in result pixels
@@ -149,7 +149,7 @@ def _too_large(width: int, height: int, limit: int, what: str) -> gr.Error:
     return _input_error(
         f"This photo is {width}x{height} = {width * height:,} pixels; {what} at most {limit:,} pixels "
         f"(about {side}x{side}) so that one request does not hold the server for minutes. Downscale or crop "
-        f"it first, or upscale large photos from Python: gan_core.sr_pipeline.load_upscaler(...)(path).")
+        f"it first, or upscale large photos from Python: gan_core.pipelines.upscaler.load_upscaler(...)(path).")
 
 
 def _read(path) -> Image.Image:

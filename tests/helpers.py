@@ -34,7 +34,7 @@ def make_folder(root: Path, n: int, sub: str = "", ext: str = ".png", start: int
 def write_tiny_checkpoint(folder: Path, name: str | None = None, model: str = "dcgan32") -> Path:
     """A loadable checkpoint with untrained (but seeded, so repeatable) weights."""
     from gan_core import get_model
-    from gan_core.checkpoint import CARD_FILE, GENERATOR_FILE, save_weights, write_json
+    from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, save_weights, write_json
 
     torch.manual_seed(0)
     generator = get_model(model).build_generator()
@@ -54,9 +54,9 @@ def write_tiny_checkpoint(folder: Path, name: str | None = None, model: str = "d
 def only_checkpoints_in(root: Path, monkeypatch) -> Path:
     """Make `root` (created if missing) the only place checkpoints are found: GAN_CORE_CHECKPOINTS
     points at it and the repository's shipped checkpoints are hidden. Returns `root`."""
-    import gan_core.pipeline
+    import gan_core.pipelines.generator
 
     root.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(root))
-    monkeypatch.setattr(gan_core.pipeline, "REPO_CHECKPOINTS", root.parent / "no-shipped-checkpoints")
+    monkeypatch.setattr(gan_core.pipelines.generator, "REPO_CHECKPOINTS", root.parent / "no-shipped-checkpoints")
     return root

@@ -1,4 +1,4 @@
-"""Feature-map ablation (gan_core.ablation) on a generator whose unit 3 is known to draw squares."""
+"""Feature-map ablation (gan_core.explore.ablation) on a generator whose unit 3 is known to draw squares."""
 from __future__ import annotations
 
 import re
@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_core.ablation import (ablate_units, change_outside, collect_features, concept_share, feature_layers,
+from gan_core.explore.ablation import (ablate_units, change_outside, collect_features, concept_share, feature_layers,
                                fit_concept_units, position_labels)
 from gan_core.models import get_model
 
@@ -146,7 +146,7 @@ class ToyPipe:
 
 
 def test_measure_forgetting_counts_the_concept_on_unseen_samples():
-    from gan_core.ablation import measure_forgetting
+    from gan_core.explore.ablation import measure_forgetting
 
     bright = lambda images: images.mean(1) > 0.3  # a "detector" for the squares  # noqa: E731
     report = measure_forgetting(ToyPipe(), "act", bright, labelled=60, measured=40, units=1)
@@ -157,7 +157,7 @@ def test_measure_forgetting_counts_the_concept_on_unseen_samples():
 
 
 def test_refit_rounds_stop_when_the_concept_is_gone_and_random_units_do_worse():
-    from gan_core.ablation import measure_forgetting
+    from gan_core.explore.ablation import measure_forgetting
 
     bright = lambda images: images.mean(1) > 0.3  # noqa: E731
     report = measure_forgetting(ToyPipe(), "act", bright, labelled=60, measured=40, rounds=3, controls=4)
@@ -179,9 +179,9 @@ def test_forget_cli_keeps_every_measurement_in_the_card(tmp_path, monkeypatch, c
     import json
     import shutil
 
-    from gan_core.checkpoint import CARD_FILE
-    from gan_core.forget_cli import main as forget_main
-    from gan_core.pipeline import REPO_CHECKPOINTS
+    from gan_core.core.checkpoints import CARD_FILE
+    from gan_core.cli.forget import main as forget_main
+    from gan_core.pipelines.generator import REPO_CHECKPOINTS
 
     shipped = REPO_CHECKPOINTS / "facades-dcgan64"
     if not (shipped / CARD_FILE).is_file():
@@ -210,7 +210,7 @@ def test_forget_cli_keeps_every_measurement_in_the_card(tmp_path, monkeypatch, c
 
 
 def test_the_cli_says_more_not_minus_fewer_when_the_concept_grows():
-    from gan_core.forget_cli import _fewer
+    from gan_core.cli.forget import _fewer
 
     assert _fewer(0.35) == "35% fewer"
     assert _fewer(-0.22) == "22% more"

@@ -8,8 +8,8 @@ import pytest
 import torch
 from PIL import Image, features
 
-from gan_core.animation import frame_duration_ms, save_animation
-from gan_core.images import to_uint8
+from gan_core.explore.animation import frame_duration_ms, save_animation
+from gan_core.core.images import to_uint8
 
 needs_webp = pytest.mark.skipif(not features.check("webp"), reason="Pillow built without WebP")
 

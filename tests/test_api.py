@@ -22,7 +22,7 @@ def client(tmp_path_factory):
 
     import torch
 
-    from gan_core.attributes import AttributeDirection, save_directions
+    from gan_core.explore.attributes import AttributeDirection, save_directions
 
     root = tmp_path_factory.mktemp("checkpoints")
     write_tiny_checkpoint(root / TINY_CHECKPOINT)

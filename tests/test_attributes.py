@@ -6,15 +6,15 @@ import pytest
 import torch
 
 import gan_core
-from gan_core.attributes import (
+from gan_core.explore.attributes import (
     CLASSIFIER_CARD, DEFAULT_NORM, AttributeClassifier, AttributeDirection, AttributeHead, attribute_direction,
     attribute_directions, direction_consistency, label_counts, load_classifier, load_directions,
     masked_attribute_loss, orthogonalize, roc_auc, save_classifier, save_directions, score_images, split_by_group,
     train_attribute_classifier, usable_attributes,
 )
-from gan_core.attributes_cli import main as attributes_main
-from gan_core.data import ImageSet, load_images
-from gan_core.directions import direction_from_scores
+from gan_core.cli.attributes import main as attributes_main
+from gan_core.data.image_set import ImageSet, load_images
+from gan_core.explore.directions import direction_from_scores
 
 from .helpers import SHARED_DATA, TINY_CHECKPOINT
 
@@ -143,10 +143,10 @@ def test_load_classifier_by_name_and_errors(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(tmp_path))
     assert load_classifier("my-attrs").names == ["a"]
     assert "my-attrs" not in gan_core.list_checkpoints()  # a classifier is not offered as a generator
-    with pytest.raises(gan_core.checkpoint.CheckpointError, match="no attribute classifier"):
+    with pytest.raises(gan_core.core.checkpoints.CheckpointError, match="no attribute classifier"):
         load_classifier("nope")
     (tmp_path / "my-attrs" / "classifier.safetensors").write_bytes(b"not a safetensors file")
-    with pytest.raises(gan_core.checkpoint.CheckpointError):
+    with pytest.raises(gan_core.core.checkpoints.CheckpointError):
         load_classifier("my-attrs")
 
 
@@ -234,7 +234,7 @@ def test_a_trained_classifier_serves_as_the_scorer(tiny_checkpoint_dir):
 
 def test_load_directions_is_empty_when_absent_and_round_trips(tiny_checkpoint_dir):
     assert load_directions(TINY_CHECKPOINT) == {}
-    with pytest.raises(gan_core.checkpoint.CheckpointError):
+    with pytest.raises(gan_core.core.checkpoints.CheckpointError):
         load_directions("no-such-generator")
     d = AttributeDirection("Smiling", torch.arange(100.0), "mean", 5000, 0.9, {"fraction": 0.1})
     save_directions(tiny_checkpoint_dir / TINY_CHECKPOINT / "directions", {"Smiling": d}, {"generator": "x"})
@@ -275,7 +275,7 @@ def test_cli_train_directions_and_render(tmp_path, tiny_checkpoint_dir, capsys, 
     assert attributes_main(args) == 0
     card = json.loads((out / CLASSIFIER_CARD).read_text())
     assert card["attributes"] == ["age", "gender"] and card["data"]["labels"]["gender"]["positive"] == 20
-    assert card["training"]["command"].startswith("python -m gan_core.attributes_cli train")
+    assert card["training"]["command"].startswith("python -m gan_core.cli.attributes train")
     assert "auc" in card["metrics"]["validation"]["gender"] and card["training"]["hardware"]
     assert attributes_main(args) == 2  # does not overwrite silently
     assert "--overwrite" in capsys.readouterr().err
@@ -307,7 +307,7 @@ def test_cli_runs_as_a_module_with_a_clean_error():
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    r = subprocess.run([sys.executable, "-m", "gan_core.attributes_cli", "directions", "--generator", "nope",
+    r = subprocess.run([sys.executable, "-m", "gan_core.cli.attributes", "directions", "--generator", "nope",
                         "--classifier", "nope"], cwd=root, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
 

@@ -29,7 +29,7 @@ def app_url(tiny_checkpoint_dir, tmp_path):
     # An untrained generator draws near-uniform grey; a louder last layer makes
     # faces that differ by more than rounding, so a moved slider shows.
     from gan_core import get_model
-    from gan_core.checkpoint import GENERATOR_FILE, load_weights, save_weights
+    from gan_core.core.checkpoints import GENERATOR_FILE, load_weights, save_weights
 
     path = tiny_checkpoint_dir / TINY_CHECKPOINT / GENERATOR_FILE
     generator = get_model("dcgan32").build_generator()

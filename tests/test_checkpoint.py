@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import gan_core
-from gan_core.checkpoint import CARD_FILE, GENERATOR_FILE, CheckpointError, atomic_write
+from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, CheckpointError, atomic_write
 
 from .helpers import write_tiny_checkpoint
 

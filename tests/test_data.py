@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_core import data as data_mod
-from gan_core.data import DataError, ShuffledBatches, load_images, open_image
+from gan_core.data import image_set as data_mod
+from gan_core.data.image_set import DataError, ShuffledBatches, load_images, open_image
 
 from .helpers import SHARED_DATA, make_folder, make_image
 
@@ -178,7 +178,7 @@ def test_real_faces_share_one_framing(tmp_path):
 
 
 def test_a_pack_travels_with_its_labels_and_is_not_framed_twice(tmp_path):
-    from gan_core.data import pack_images
+    from gan_core.data.image_set import pack_images
 
     folder = tmp_path / "celeba"
     for i in (1, 2):

@@ -11,7 +11,7 @@ from PIL import Image
 from demo import generate as tab
 from .helpers import TINY_CHECKPOINT
 
-PADDING = 2  # gan_core.images.make_grid's default border between images
+PADDING = 2  # gan_core.core.images.make_grid's default border between images
 
 
 @pytest.fixture(autouse=True)
@@ -108,7 +108,7 @@ def test_card_summary_shows_data_and_training(tiny_checkpoint_dir):
 
 
 def test_about_lists_each_model_with_its_data_licence(tiny_checkpoint_dir):
-    from gan_core.checkpoint import CARD_FILE, read_json, write_json
+    from gan_core.core.checkpoints import CARD_FILE, read_json, write_json
     from demo.about import shipped_models_markdown
 
     card_path = tiny_checkpoint_dir / TINY_CHECKPOINT / CARD_FILE
@@ -121,7 +121,7 @@ def test_about_lists_each_model_with_its_data_licence(tiny_checkpoint_dir):
 
 def test_about_lists_every_kind_of_checkpoint(tiny_checkpoint_dir):
     """Upscalers, detectors and style models have licences too: the About tab lists them all."""
-    from gan_core.checkpoint import CARD_FILE, write_json
+    from gan_core.core.checkpoints import CARD_FILE, write_json
     from demo.about import shipped_models_markdown
 
     folder = tiny_checkpoint_dir / "tiny-painter"

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from demo import style as tab
-from gan_core.style_train import StyleTrainConfig, train_style
+from gan_core.training.style import StyleTrainConfig, train_style
 
 from .helpers import only_checkpoints_in
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from demo import generate, trained
 from demo import train as tab
-from gan_core.jobs import FINISHED, JobRunner
+from gan_core.training.jobs import FINISHED, JobRunner
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import torch
 from PIL import Image
 
 from demo import upscale as tab
-from gan_core.checkpoint import CARD_FILE, GENERATOR_FILE, save_weights, write_json
+from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, save_weights, write_json
 from gan_core.models.srgan import SRResNet
-from gan_core.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
+from gan_core.evaluation.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
 
 from .helpers import only_checkpoints_in
 
@@ -167,13 +167,13 @@ def test_the_upscale_endpoint_through_the_api(sr_checkpoint, tmp_path):
 def test_the_tab_opens_on_the_photo_psnr_model_among_several(sr_checkpoint, monkeypatch):
     import shutil
 
-    import gan_core.pipeline
+    import gan_core.pipelines.generator
 
     # Three shipped upscalers (copies of the tiny one): the faithful photo model comes first.
     for name in ("faces-srgan-x4", "photo-srresnet-x4", "photo-srgan-x4"):
         shutil.copytree(sr_checkpoint / TINY_SR, sr_checkpoint / name)
     shutil.rmtree(sr_checkpoint / TINY_SR)
-    monkeypatch.setattr(gan_core.pipeline, "REPO_CHECKPOINTS", sr_checkpoint)
+    monkeypatch.setattr(gan_core.pipelines.generator, "REPO_CHECKPOINTS", sr_checkpoint)
     monkeypatch.delenv("GAN_CORE_CHECKPOINTS")
     with gr.Blocks() as app:
         tab.build_upscale_tab()

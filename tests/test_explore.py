@@ -14,7 +14,7 @@ import gan_core
 from demo import explore
 from demo.generate import default_model
 from demo.view_state import (ExploreView, FaceListError, decode_latent, encode_latent, parse_faces, toggle_face)
-from gan_core.latent import latents_for_seeds
+from gan_core.explore.latents import latents_for_seeds
 
 from .helpers import TINY_CHECKPOINT
 
@@ -189,8 +189,8 @@ def test_a_link_to_a_missing_model_falls_back_with_a_warning(tiny_checkpoint_dir
 
 
 def test_presets_are_read_and_checked(tiny_checkpoint_dir):
-    from gan_core.checkpoint import CheckpointError, write_json
-    from gan_core.presets import load_presets
+    from gan_core.core.checkpoints import CheckpointError, write_json
+    from gan_core.explore.presets import load_presets
 
     folder = tiny_checkpoint_dir / TINY_CHECKPOINT
     assert load_presets(TINY_CHECKPOINT).turn_left == ()  # none shipped: empty, not an error
@@ -204,7 +204,7 @@ def test_presets_are_read_and_checked(tiny_checkpoint_dir):
 
 
 def test_the_shipped_faces_model_has_its_picks():
-    from gan_core.presets import load_presets
+    from gan_core.explore.presets import load_presets
 
     if "faces-dcgan64" not in gan_core.list_checkpoints():
         pytest.skip("faces-dcgan64 is not shipped in this checkout")
@@ -223,7 +223,7 @@ def test_empty_lists_show_nothing_rather_than_an_error(tiny_checkpoint_dir):
 
 
 def test_a_link_holds_only_what_differs_from_the_opening_view(tiny_checkpoint_dir):
-    from gan_core.checkpoint import write_json
+    from gan_core.core.checkpoints import write_json
 
     write_json(tiny_checkpoint_dir / TINY_CHECKPOINT / "explore.json", {"turn": {"left": [1, 2], "right": [3, 4]}})
     start = explore.initial_view(TINY_CHECKPOINT)
@@ -266,7 +266,7 @@ def test_projecting_a_photo_makes_it_the_subject(tiny_checkpoint_dir):
 
 
 def test_attribute_slider_moves_along_the_saved_direction(tiny_checkpoint_dir):
-    from gan_core.attributes import AttributeDirection, directions_folder, save_directions
+    from gan_core.explore.attributes import AttributeDirection, directions_folder, save_directions
 
     pipe = gan_core.load(TINY_CHECKPOINT)
     direction = torch.randn(pipe.spec.nz, generator=torch.Generator().manual_seed(1))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import gan_core
-from gan_core.checkpoint import STATE_FILE, read_tensors
+from gan_core.core.checkpoints import STATE_FILE, read_tensors
 
 from .helpers import make_folder
 

@@ -4,8 +4,8 @@ import os
 import pytest
 import torch
 
-from gan_core import hardware
-from gan_core.hardware import limit_torch_threads, usable_cpus
+from gan_core.core import hardware
+from gan_core.core.hardware import limit_torch_threads, usable_cpus
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The training-job line of a shared server (gan_core.jobs) and upload checks (gan_core.uploads)."""
+"""The training-job line of a shared server (gan_core.training.jobs) and upload checks (gan_core.data.uploads)."""
 from __future__ import annotations
 
 import io
@@ -11,14 +11,14 @@ import pytest
 from PIL import Image
 
 import gan_core
-from gan_core.data import DataError
-from gan_core.jobs import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, JobNotFound, JobRunner, QueueFull
-from gan_core.train import TrainConfig, TrainResult
-from gan_core.uploads import check_training_archive
+from gan_core.data.image_set import DataError
+from gan_core.training.jobs import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, JobNotFound, JobRunner, QueueFull
+from gan_core.training.loop import TrainConfig, TrainResult
+from gan_core.data.uploads import check_training_archive
 
 
 class FakeTrain:
-    """Stands in for gan_core.train.train: steps until told to go on, obeys abort_fn."""
+    """Stands in for gan_core.training.loop.train: steps until told to go on, obeys abort_fn."""
 
     def __init__(self, steps_per_call: int = 5):
         self.go = threading.Event()
@@ -251,8 +251,8 @@ def test_upload_tar_with_link_and_escape_is_refused(tmp_path):
 def test_cifar10_download_writes_class_folders_that_load(tmp_path):
     import numpy as np
 
-    from gan_core.data import load_images
-    from gan_core.downloads import fetch_cifar10
+    from gan_core.data.image_set import load_images
+    from gan_core.data.downloads import fetch_cifar10
 
     class FakeCIFAR10:  # torchvision's CIFAR10, offline: the same attributes
         def __init__(self, root, train, download):
@@ -267,7 +267,7 @@ def test_cifar10_download_writes_class_folders_that_load(tmp_path):
 
 
 def test_cifar10_download_offline_says_so(tmp_path):
-    from gan_core.downloads import fetch_cifar10
+    from gan_core.data.downloads import fetch_cifar10
 
     class Offline:
         def __init__(self, root, train, download):

@@ -1,11 +1,11 @@
 import pytest
 import torch
 
-from gan_core.arithmetic import variations, vector_arithmetic
-from gan_core.directions import along, direction_from_scores, turn_vector
-from gan_core.latent import latent_at, latent_walk, latents_for_seeds, lerp, slerp
+from gan_core.explore.arithmetic import variations, vector_arithmetic
+from gan_core.explore.directions import along, direction_from_scores, turn_vector
+from gan_core.explore.latents import latent_at, latent_walk, latents_for_seeds, lerp, slerp
 from gan_core.models import get_model
-from gan_core.pipeline import GeneratorPipeline
+from gan_core.pipelines.generator import GeneratorPipeline
 
 
 @pytest.fixture(scope="module")

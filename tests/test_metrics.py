@@ -1,8 +1,8 @@
 import torch
 
-from gan_core.metrics import evaluate_generator, nearest_distance, pairwise_diversity, sliced_wasserstein
+from gan_core.evaluation.gan_metrics import evaluate_generator, nearest_distance, pairwise_diversity, sliced_wasserstein
 from gan_core.models import get_model
-from gan_core.pipeline import GeneratorPipeline
+from gan_core.pipelines.generator import GeneratorPipeline
 
 
 def test_a_collapsed_set_has_no_diversity_and_a_far_distribution():

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import gan_core
-from gan_core.pose import pose_direction, pose_score
+from gan_core.explore.pose import pose_direction, pose_score
 
 from .helpers import TINY_CHECKPOINT
 

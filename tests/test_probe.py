@@ -8,11 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
-import gan_core.probe as probe_module
-from gan_core.checkpoint import CARD_FILE, DISCRIMINATOR_FILE, read_json, save_weights, write_json
+import gan_core.evaluation.probe as probe_module
+from gan_core.core.checkpoints import CARD_FILE, DISCRIMINATOR_FILE, read_json, save_weights, write_json
 from gan_core.cli import main
 from gan_core.models import get_model
-from gan_core.probe import (
+from gan_core.evaluation.probe import (
     PROBE_CONFUSION_FILE, choose_l2, class_labels, confusion_image, confusion_matrix, discriminator_features,
     evaluate, fit_linear_probe, initial_discriminator,
 )

@@ -3,8 +3,8 @@ import torch
 from torch import nn
 
 from gan_core.models import get_model
-from gan_core.pipeline import GeneratorPipeline
-from gan_core.projection import project_image
+from gan_core.pipelines.generator import GeneratorPipeline
+from gan_core.explore.projection import project_image
 
 
 class LinearGenerator(nn.Module):

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import gan_core
-from gan_core.checkpoint import CheckpointError
+from gan_core.core.checkpoints import CheckpointError
 from gan_core.cli import main as cli_main
-from gan_core.segmentation import (
+from gan_core.pipelines.detector import (
     DETECTOR_CARD, DETECTOR_FILE, WindowDetector, detect_windows, iou_report, load_detector, random_crops,
     save_detector, train_window_detector, window_fraction, window_iou, window_probabilities,
 )
@@ -161,7 +161,7 @@ def test_the_detector_command_trains_scores_and_writes_a_card(tmp_path, capsys):
 @pytest.mark.skipif(not (SHIPPED / DETECTOR_CARD).is_file() or not (SHARED_DATA / "facades").is_dir(),
                     reason="no shipped window detector, or ../shared/data/facades is absent")
 def test_the_shipped_detector_scores_as_its_card_says_on_the_held_out_facades():
-    from gan_core.facades import read_facades
+    from gan_core.data.facades import read_facades
 
     detector = load_detector(SHIPPED)
     photos, masks, _ = read_facades(SHARED_DATA / "facades", "held-out")

@@ -1,4 +1,4 @@
-"""Super-resolution training, checkpoints and evaluation (gan_core.sr_train, sr_pipeline, sr_eval).
+"""Super-resolution training, checkpoints and evaluation (gan_core.training.sr, sr_pipeline, sr_eval).
 
 Small nets (2 blocks of 16 channels) on a handful of synthetic photos: seconds on a CPU.
 """
@@ -12,11 +12,11 @@ import torch
 from PIL import Image
 
 import gan_core
-from gan_core.checkpoint import CARD_FILE, STATE_FILE, CheckpointError, read_tensors
+from gan_core.core.checkpoints import CARD_FILE, STATE_FILE, CheckpointError, read_tensors
 from gan_core.cli import main
-from gan_core.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
-from gan_core.sr_pipeline import list_upscalers, load_upscaler
-from gan_core.sr_train import SRTrainConfig, load_vgg19, train_sr, vgg19_features
+from gan_core.evaluation.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
+from gan_core.pipelines.upscaler import list_upscalers, load_upscaler
+from gan_core.training.sr import SRTrainConfig, load_vgg19, train_sr, vgg19_features
 
 from .helpers import SHARED_DATA, write_tiny_checkpoint
 
@@ -88,7 +88,7 @@ def test_resume_continues_exactly(photos, tmp_path, phase):
 
 
 def test_gan_phase_from_an_mse_run_falls_back_without_vgg_weights(photos, tmp_path, monkeypatch):
-    import gan_core.sr_train as sr_train
+    import gan_core.training.sr as sr_train
 
     def offline(weights=None):
         raise OSError("no network: cannot download the VGG19 weights")
@@ -201,7 +201,7 @@ def test_cli_train_sr_dry_run_and_resume(photos, tmp_path, capsys):
 
 @pytest.mark.skipif(not (SHARED_DATA / "sr" / "CSet5").is_dir(), reason="../shared/data/sr is absent")
 def test_bicubic_on_set5_is_the_known_figure():
-    from gan_core.sr_eval import evaluate
+    from gan_core.evaluation.sr_benchmarks import evaluate
 
     result = evaluate([], ["Set5"], data_root=SHARED_DATA / "sr")
     assert result["bicubic"]["Set5"]["images"] == 5
@@ -212,7 +212,7 @@ def test_pixel_weight_adds_pixel_mse_to_the_discriminator_content_loss():
     import copy
 
     from gan_core.models.srgan import SRDiscriminator, SRResNet
-    from gan_core.sr_train import _gan_step
+    from gan_core.training.sr import _gan_step
 
     torch.manual_seed(0)
     G0, D0 = SRResNet(blocks=1, channels=8), SRDiscriminator()

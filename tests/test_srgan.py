@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from gan_core.models.srgan import RRDBNet, SRDiscriminator, SRResNet, fold_batch_norm, for_inference
-from gan_core.sr_metrics import (bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, rgb_to_y,
+from gan_core.evaluation.sr_metrics import (bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, rgb_to_y,
                                  ssim_y)
 from tests.helpers import SHARED_DATA
 
@@ -162,7 +162,7 @@ def test_ssim_identical_one_and_different_low():
 
 def test_ssim_matches_a_direct_2d_window():
     # The separable filter gives the same local means as an explicit 11x11 Gaussian window.
-    from gan_core.sr_metrics import _filter_valid, _gaussian_window
+    from gan_core.evaluation.sr_metrics import _filter_valid, _gaussian_window
     img = np.random.default_rng(2).random((15, 13))
     g = _gaussian_window()
     w2 = np.outer(g, g)

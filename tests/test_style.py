@@ -1,4 +1,4 @@
-"""Style transfer with the Siamese GAN (gan_core.style_transfer, style_train, models.siamese).
+"""Style transfer with the Siamese GAN (gan_core.pipelines.style, style_train, models.siamese).
 
 Tiny nets on a handful of synthetic pictures: seconds on a CPU.
 """
@@ -14,14 +14,14 @@ from PIL import Image
 from torch import nn
 
 import gan_core
-from gan_core.checkpoint import CARD_FILE, STATE_FILE, CheckpointError, read_tensors
-from gan_core.data import DataError, ImageTooLargeError
+from gan_core.core.checkpoints import CARD_FILE, STATE_FILE, CheckpointError, read_tensors
+from gan_core.data.image_set import DataError, ImageTooLargeError
 from gan_core.models.siamese import SiameseDiscriminator, TileTranslator
-from gan_core.style_transfer import (
+from gan_core.pipelines.style import (
     combo, content_loss, generator_loss, join_tiles, list_style_models, load_picture, load_style_transfer,
     margin_loss, painting_loss, seam_score, split_tiles, translate_resized, translate_tiled,
 )
-from gan_core.style_train import StyleTrainConfig, train_style
+from gan_core.training.style import StyleTrainConfig, train_style
 
 
 class Identity(nn.Module):
@@ -299,7 +299,7 @@ def test_loss_value_is_f_cosine_based():
 
 
 def test_the_shipped_style_model_loads_and_its_card_records_the_seam_ablation():
-    from gan_core.pipeline import REPO_CHECKPOINTS
+    from gan_core.pipelines.generator import REPO_CHECKPOINTS
 
     folder = REPO_CHECKPOINTS / "photo2painting-siamese"
     if not (folder / CARD_FILE).is_file():

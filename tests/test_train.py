@@ -5,9 +5,9 @@ import pytest
 import torch
 
 import gan_core
-from gan_core.checkpoint import STATE_FILE, read_tensors
-from gan_core.data import load_images
-from gan_core.train import TrainConfig, TrainingDiverged, initial_seed, train
+from gan_core.core.checkpoints import STATE_FILE, read_tensors
+from gan_core.data.image_set import load_images
+from gan_core.training.loop import TrainConfig, TrainingDiverged, initial_seed, train
 
 from .helpers import make_folder
 
@@ -159,7 +159,7 @@ def test_a_quarter_width_run_exports_a_checkpoint_that_loads_at_its_width(tmp_pa
 
 
 def test_cards_without_a_width_are_the_paper_network_and_a_bad_width_is_refused(images, tmp_path):
-    from gan_core.checkpoint import CheckpointError
+    from gan_core.core.checkpoints import CheckpointError
 
     out = tmp_path / "run"
     train(cfg(images, out, steps=1))

@@ -14,8 +14,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
-from gan_core.data import DataError
-from gan_core.upscale import (MAX_INPUT_PIXELS, ImageTooLargeError, bicubic_upscale, memory_estimate,
+from gan_core.data.image_set import DataError
+from gan_core.pipelines.tiles import (MAX_INPUT_PIXELS, ImageTooLargeError, bicubic_upscale, memory_estimate,
                               tile_spans, upscale_image)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,7 +233,7 @@ _MEASURE = r"""
 import json, resource, sys
 import numpy as np, torch, torch.nn as nn
 from PIL import Image
-from gan_core.upscale import upscale_image
+from gan_core.pipelines.tiles import upscale_image
 torch.set_num_threads(1)
 img = Image.fromarray(np.random.default_rng(0).integers(0, 256, (750, 1000, 3), dtype=np.uint8))
 model = nn.Upsample(scale_factor=4, mode="nearest")

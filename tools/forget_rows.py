@@ -20,9 +20,9 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import gan_core  # noqa: E402
-from gan_core.ablation import ablate_units, collect_features, fit_concept_units  # noqa: E402
-from gan_core.images import make_grid  # noqa: E402
-from gan_core.segmentation import detect_windows, load_detector  # noqa: E402
+from gan_core.explore.ablation import ablate_units, collect_features, fit_concept_units  # noqa: E402
+from gan_core.core.images import make_grid  # noqa: E402
+from gan_core.pipelines.detector import detect_windows, load_detector  # noqa: E402
 
 
 def _marked(images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:

@@ -19,10 +19,10 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gan_core.data import read_image  # noqa: E402
-from gan_core.sr_eval import measure  # noqa: E402
-from gan_core.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple  # noqa: E402
-from gan_core.sr_pipeline import load_upscaler  # noqa: E402
+from gan_core.data.image_set import read_image  # noqa: E402
+from gan_core.evaluation.sr_benchmarks import measure  # noqa: E402
+from gan_core.evaluation.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple  # noqa: E402
+from gan_core.pipelines.upscaler import load_upscaler  # noqa: E402
 
 SCALE = 4
 LABEL_H = 34

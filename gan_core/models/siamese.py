@@ -10,7 +10,7 @@ the photo's content.
 The discriminator is a Siamese network: one encoder maps any image to a vector of
 LENVEC numbers. Paintings are pulled to the origin, translated photos pushed beyond a
 margin, and the vector differences between two photos keep their direction after
-translation (the losses are in gan_core.style_transfer).
+translation (the losses are in gan_core.pipelines.style).
 """
 from __future__ import annotations
 

@@ -1,0 +1,200 @@
+"""Command line of style transfer: `python -m gan_core style train | seams | translate`."""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+PROG = "python -m gan_core style"
+
+EPILOG = """\
+examples:
+  # train the photo-to-painting model through the combo (the shipped photo2painting-siamese)
+  python -m gan_core style train --photos ../shared/data/style/photos ../shared/data/sr/BSDS500_train \\
+      --paintings ../shared/data/style/paintings --steps 3000 --out runs/photo2painting \\
+      --name photo2painting-siamese
+
+  # the ablation: the same, with 2Sx2S crops translated whole instead of as four tiles
+  python -m gan_core style train ... --no-combo --out runs/photo2painting-nocombo
+
+  # continue an interrupted run exactly where it stopped (optionally with a new --steps)
+  python -m gan_core style train --out runs/photo2painting --resume --steps 6000
+
+  # the seam score of each model on photos it never saw (tile borders / inside tiles; 1 = no grid),
+  # stored in the model cards
+  python -m gan_core style seams runs/photo2painting runs/photo2painting-nocombo \\
+      --photos ../shared/data/sr/CBSD68 --write-card
+
+  # translate a photo at a working size of 2048 px (its longest side), tile by tile
+  python -m gan_core style translate photo2painting-siamese holiday.jpg --size 2048 --out painting.png
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE
+    from gan_core.training.style import MAX_SIDE
+    from gan_core.pipelines.style import MARGIN, MAX_WORKING_SIZE
+
+    p = argparse.ArgumentParser(prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+                                description="Photos to paintings with the Siamese GAN, tile by tile at any size.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    t = sub.add_parser("train", help="train the tile translator and its Siamese discriminator",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    t.add_argument("--photos", nargs="+", default=[], help="domain A: folders, images or .zip/.tar archives")
+    t.add_argument("--paintings", nargs="+", default=[], help="domain B: folders, images or archives")
+    t.add_argument("--out", required=True, help="the run folder")
+    t.add_argument("--name", help="the exported model's name (default: the run folder's name)")
+    t.add_argument("--steps", type=int, default=3000)
+    t.add_argument("--tile", type=int, default=TILE, help=f"S, the tile side (default {TILE}); crops are 2S")
+    t.add_argument("--no-combo", dest="combo", action="store_false",
+                   help="translate 2Sx2S crops whole (the ablation that shows what the combo does)")
+    t.add_argument("--batch-size", type=int, default=8, help="2Sx2S crops per domain per step (8)")
+    t.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of the generator (2e-4)")
+    t.add_argument("--lr-d", type=float, help="Adam learning rate of the discriminator (default: --lr)")
+    t.add_argument("--clip-grad", type=float, default=1.0,
+                   help="clip each net's gradient norm to this (1.0; 0: no clipping)")
+    t.add_argument("--margin", type=float, default=MARGIN, help=f"m of LossD2 ({MARGIN})")
+    t.add_argument("--lenvec", type=int, default=LENVEC, help=f"length of D's vectors ({LENVEC})")
+    t.add_argument("--g-width", type=int, default=G_WIDTH, help=f"generator channels at full resolution ({G_WIDTH})")
+    t.add_argument("--g-blocks", type=int, default=3, help="residual blocks in the generator's middle (3)")
+    t.add_argument("--d-width", type=int, default=D_WIDTH, help=f"discriminator's first channels ({D_WIDTH})")
+    t.add_argument("--max-side", type=int, default=MAX_SIDE,
+                   help=f"shrink pictures larger than this on their longest side ({MAX_SIDE}; 0: keep)")
+    t.add_argument("--max-images", type=int, help="use the first N pictures of each domain")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--sample-every", type=int, default=100)
+    t.add_argument("--checkpoint-every", type=int, default=100)
+    t.add_argument("--log-every", type=int, default=10)
+    t.add_argument("--device", default="auto")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
+    t.add_argument("--hardware-note", help="added to the card's hardware line (e.g. 'shared with another run')")
+    t.add_argument("--dry-run", action="store_true", help="2 steps on 8 pictures of each domain, nothing kept")
+
+    s = sub.add_parser("seams", help="seam score of models on photos they never saw",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    s.add_argument("models", nargs="+", help="shipped names or run/checkpoint folders")
+    s.add_argument("--photos", required=True, help="a folder or archive of held-out photos")
+    s.add_argument("--size", type=int, help="working size (longest side); default: each photo's own size")
+    s.add_argument("--max-images", type=int, help="the first N photos")
+    s.add_argument("--json", type=Path, help="write the results here")
+    s.add_argument("--write-card", action="store_true", help="store each model's figures under metrics.seams")
+
+    r = sub.add_parser("translate", help="turn a photo into a painting",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    r.add_argument("model", help="shipped name or checkpoint/run folder")
+    r.add_argument("photo")
+    r.add_argument("--size", type=int, default=1024,
+                   help=f"working size, the longest side in px (1024; at most {MAX_WORKING_SIZE}; 0: the photo's own)")
+    r.add_argument("--method", choices=["tiles", "resized"], default="tiles",
+                   help="tile by tile (default) or the shrink-translate-enlarge baseline")
+    r.add_argument("--out", required=True, help="the PNG to write")
+    return p
+
+
+def _train(args) -> int:
+    from tqdm import tqdm
+
+    from gan_core.training.style import StyleTrainConfig, train_style
+
+    command = " ".join(shlex.quote(a) for a in ["python", "-m", "gan_core", "style", *sys.argv[2:]]) \
+        if sys.argv[1:2] == ["style"] else None
+    config = StyleTrainConfig(
+        photos=args.photos, paintings=args.paintings, out=args.out, name=args.name, steps=args.steps, tile=args.tile,
+        combo=args.combo, batch_size=args.batch_size, lr=args.lr, lr_d=args.lr_d, clip_grad=args.clip_grad or None,
+        margin=args.margin,
+        lenvec=args.lenvec,
+        g_width=args.g_width, g_blocks=args.g_blocks, d_width=args.d_width, max_side=args.max_side or None,
+        max_images=args.max_images, seed=args.seed, sample_every=args.sample_every,
+        checkpoint_every=args.checkpoint_every, log_every=args.log_every, device=args.device, resume=args.resume,
+        hardware_note=args.hardware_note, command=command)
+    if args.resume:
+        saved = Path(args.out) / "config.json"
+        if not saved.exists():
+            raise ValueError(f"nothing to resume in {args.out} (no config.json)")
+        old = json.loads(saved.read_text())
+        old.update(out=args.out, steps=args.steps, resume=True, device=args.device)
+        config = StyleTrainConfig.from_dict(old)
+    if args.dry_run:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            config.out, config.steps, config.max_images = str(Path(tmp) / "run"), 2, 8
+            config.sample_every = config.log_every = 1
+            result = train_style(config)
+            print(f"dry run: 2 steps ran, losses {result.metrics}; nothing kept")
+        return 0
+    bar = tqdm(total=config.steps, desc="training", unit="step")
+
+    def progress(step, metrics, sheet):
+        bar.n = step
+        bar.set_postfix({k: round(v, 3) for k, v in metrics.items() if k.startswith(("loss", "seam"))})
+
+    result = train_style(config, progress_fn=progress)
+    bar.close()
+    print(f"{result.step} steps in {result.wall_time_s / 60:.1f} min; model in {Path(args.out) / 'export'}")
+    return 0
+
+
+def _seams(args) -> int:
+    import numpy as np
+
+    from gan_core.core.checkpoints import CARD_FILE, read_json, write_json
+    from gan_core.data.sr_pairs import _entries
+    from gan_core.pipelines.style import load_picture, load_style_transfer, seam_score
+
+    entries = _entries([args.photos])[: args.max_images]
+    pictures = [load_picture(read(), args.size) for _, read in entries]
+    painters = [load_style_transfer(m) for m in args.models]
+    tile = painters[0].tile
+    reference = float(np.mean([seam_score(p, tile) for p in pictures]))
+    rows = {"photos (untranslated)": {"seam_score": reference}}
+    print(f"{len(pictures)} photos from {args.photos}, {tile} px tiles; seam score = mean |neighbour difference| "
+          "across tile borders / inside tiles (1 = no grid)\n")
+    print(f"{'':34s} {'tiles':>8s} {'resized baseline':>17s} {'s/photo':>8s}")
+    print(f"{'photos (untranslated)':34s} {reference:8.3f}")
+    for name, painter in zip(args.models, painters):
+        start = time.perf_counter()
+        tiled = [seam_score(painter(p, working_size=None), painter.tile) for p in pictures]
+        per_photo = (time.perf_counter() - start) / len(pictures)
+        resized = [seam_score(painter(p, working_size=None, method="resized"), painter.tile) for p in pictures]
+        combo = painter.card.get("config", {}).get("combo")
+        label = f"{painter.name} ({'combo' if combo else 'no combo'})"
+        row = {"seam_score": float(np.mean(tiled)), "seam_score_resized_baseline": float(np.mean(resized)),
+               "seam_score_photos": reference, "photos": len(pictures), "source": args.photos,
+               "working_size": args.size or "each photo's own", "tile": painter.tile, "combo": combo,
+               "seconds_per_photo": round(per_photo, 3)}
+        rows[label] = row
+        print(f"{label:34s} {row['seam_score']:8.3f} {row['seam_score_resized_baseline']:17.3f} {per_photo:8.2f}")
+        if args.write_card and painter.path is not None:
+            card = read_json(painter.path / CARD_FILE)
+            card.setdefault("metrics", {})["seams"] = {k: (round(v, 4) if isinstance(v, float) else v)
+                                                       for k, v in row.items()}
+            write_json(painter.path / CARD_FILE, card)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+def _translate(args) -> int:
+    from gan_core.pipelines.style import load_style_transfer
+
+    painter = load_style_transfer(args.model)
+    out = painter(args.photo, working_size=args.size or None, method=args.method)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    out.save(args.out)
+    print(f"{args.out}: {out.width}x{out.height}, {painter.name}, {args.method}")
+    return 0
+
+
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    args = _parser().parse_args(argv)
+    from gan_core.cli import run_reporting_errors
+
+    return run_reporting_errors(lambda: {"train": _train, "seams": _seams, "translate": _translate}[args.command](args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,772 @@
+"""Face attributes: a small classifier, and latent directions found with it.
+
+The DCGAN paper (section 6) shows that a generator's latent space has directions
+that mean something (a smile, glasses, a turned head). Here a small CNN learns
+labelled attributes from real faces (UTKFace's gender and age, CelebA's 40
+binary attributes); it then labels thousands of generated faces, and each
+attribute's direction is read off their latents (the InterFaceGAN recipe):
+
+  * "mean": mean latent of the highest-scored `fraction` minus that of the lowest;
+  * "logistic": the normal of a logistic regression that separates those two groups.
+
+A direction is then checked on other latents (another seed): the share of them
+whose score rises when the latent moves along +direction is its *consistency*.
+Attributes travel together in the data (glasses with age, age with gender), and
+so do their directions; `conditioned_on` projects the named attributes'
+directions out of the others, so that e.g. glasses do not also age a face.
+
+>>> import torch, gan_core
+>>> from gan_core.explore.attributes import load_classifier, load_directions, attribute_direction
+>>> from gan_core.explore.directions import along
+>>> pipe = gan_core.load("faces-dcgan64")                                 # doctest: +SKIP
+>>> directions = load_directions("faces-dcgan64")                         # doctest: +SKIP
+>>> smile = directions["Smiling"].direction                               # doctest: +SKIP
+>>> row = pipe(latents=along(pipe.latents(1, seed=3)[0], smile, [-1, 0, 1]))  # doctest: +SKIP
+>>> clf = load_classifier("face-attributes")                              # doctest: +SKIP
+>>> d = attribute_direction(pipe, clf, "Eyeglasses", samples=2000,
+...                         generator=torch.Generator().manual_seed(0))   # doctest: +SKIP
+
+Scale convention: a stored direction has L2 norm `DEFAULT_NORM` (3.0), so that
+`z + t * direction` with t in [-1, 1] moves the latent by up to 3 standard
+deviations of the latent prior along the attribute's axis; a slider over t in
+[-1, 1] then spans a clearly visible change that stays a face.
+
+Files: `classifier.safetensors` + `classifier_card.json` (not `model_card.json`,
+which marks a generator), and a generator's `directions/directions.safetensors`
+(one (nz,) tensor per attribute) + `directions/directions.json`. No pickles.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_core.core.checkpoints import CheckpointError, load_weights, read_json, read_tensors, save_weights, write_json
+
+CLASSIFIER_FILE = "classifier.safetensors"
+CLASSIFIER_CARD = "classifier_card.json"
+DIRECTIONS_DIR = "directions"
+DIRECTIONS_FILE = "directions.safetensors"
+DIRECTIONS_CARD = "directions.json"
+DEFAULT_NORM = 3.0
+NORM_CONVENTION = ("each direction has L2 norm {norm}: z + t * direction with t in [-1, 1] moves the latent "
+                   "by up to {norm} prior standard deviations along the attribute's axis")
+# Labels that are categories rather than yes/no or an amount: a single head
+# cannot learn them, so they are never picked automatically.
+NOT_ORDERED = ("race", "class")
+# What the positive end of a label means, where its name does not say it.
+MEANINGS = {"gender": "+ female, - male (UTKFace gender label 1 = female)", "age": "+ older, - younger (years)",
+            "No_Beard": "+ clean-shaven, - beard"}
+
+ScoreFn = Callable[[torch.Tensor], "Mapping[str, torch.Tensor] | torch.Tensor"]
+
+
+# ----------------------------------------------------------------------------- model
+
+
+@dataclass
+class AttributeHead:
+    """One output of the classifier. kind "binary": a logit, label 1 = has it.
+    kind "regression": predicts (value - offset) / scale, so every head's loss
+    is of order one whatever the label's unit (age in years: offset ~ 29, scale ~ 25)."""
+
+    name: str
+    kind: str = "binary"
+    offset: float = 0.0
+    scale: float = 1.0
+
+
+class AttributeClassifier(nn.Module):
+    """A small CNN: stride-2 conv blocks down to 4x4, then one linear output per attribute.
+
+    For 64x64 input and width 32 the trunk is 3 -> 32 -> 64 -> 128 -> 256 maps
+    (64 -> 32 -> 16 -> 8 -> 4 px), about 0.8 M weights. Input: images in [-1, 1].
+    `forward` gives raw outputs (N, heads); `to_label_units` turns them into
+    probabilities (binary heads) and label values (years for age); `score_images`
+    does both for a batch of images of any size.
+    """
+
+    def __init__(self, heads: Sequence[AttributeHead | Mapping], image_size: int = 64, width: int = 32,
+                 dropout: float = 0.3):
+        super().__init__()
+        self.heads = [h if isinstance(h, AttributeHead) else AttributeHead(**h) for h in heads]
+        if not self.heads:
+            raise ValueError("a classifier needs at least one attribute")
+        if image_size < 8 or image_size & (image_size - 1):
+            raise ValueError(f"image_size must be a power of two >= 8, not {image_size}")
+        for h in self.heads:
+            if h.kind not in ("binary", "regression"):
+                raise ValueError(f"attribute {h.name!r}: kind must be binary or regression, not {h.kind!r}")
+        self.image_size, self.width, self.dropout = image_size, width, dropout
+        layers: list[nn.Module] = []
+        c_in, c_out, size = 3, width, image_size
+        while size > 4:
+            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, True)]
+            c_in, c_out, size = c_out, min(c_out * 2, 256), size // 2
+        self.trunk = nn.Sequential(*layers, nn.Flatten(), nn.Dropout(dropout))
+        self.out = nn.Linear(c_in * 16, len(self.heads))
+
+    @property
+    def names(self) -> list[str]:
+        return [h.name for h in self.heads]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.trunk(x))
+
+    def to_label_units(self, raw: torch.Tensor) -> torch.Tensor:
+        """Raw outputs (N, heads) -> probabilities / label values (N, heads)."""
+        cols = [torch.sigmoid(raw[:, j]) if h.kind == "binary" else raw[:, j] * h.scale + h.offset
+                for j, h in enumerate(self.heads)]
+        return torch.stack(cols, 1)
+
+    def config(self) -> dict:
+        return {"image_size": self.image_size, "width": self.width, "dropout": self.dropout,
+                "heads": [asdict(h) for h in self.heads]}
+
+
+def _as_model_input(images: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 (0..255) or float in [-1, 1] -> float in [-1, 1] at size x size."""
+    x = images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images.float()
+    if x.shape[-1] != size or x.shape[-2] != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+    return x
+
+
+@torch.no_grad()
+def score_images(classifier: AttributeClassifier, images: torch.Tensor, *, raw: bool = False,
+                 batch_size: int = 256) -> dict[str, torch.Tensor]:
+    """Score images: {attribute: (N,) tensor}.
+
+    images: (N, 3, H, W), uint8 or float in [-1, 1] (a generator's output), any
+    size (resized to the classifier's). Scores are probabilities for binary
+    attributes and label units (years) for regressions; raw=True gives logits
+    and normalised regression outputs instead (what directions are fitted on:
+    logits do not saturate).
+
+    >>> scores = score_images(load_classifier("face-attributes"), pipe.decode(z))  # doctest: +SKIP
+    >>> scores["Smiling"][:4], scores["age"][:4]                                   # doctest: +SKIP
+    """
+    was_training = classifier.training
+    classifier.eval()
+    device = next(classifier.parameters()).device
+    outs = []
+    for chunk in images.split(batch_size):
+        out = classifier(_as_model_input(chunk.to(device), classifier.image_size)).float()
+        outs.append((out if raw else classifier.to_label_units(out)).cpu())
+    classifier.train(was_training)
+    out = torch.cat(outs) if outs else torch.empty(0, len(classifier.heads))
+    return {name: out[:, j].clone() for j, name in enumerate(classifier.names)}
+
+
+# ----------------------------------------------------------------------------- labels and losses
+
+
+def label_counts(labels: Mapping[str, torch.Tensor], names: Sequence[str] | None = None) -> dict[str, dict]:
+    """Per label: how many images have it, and positives/negatives (0/1 labels)
+    or mean/min/max (other values)."""
+    counts = {}
+    for name in names or sorted(labels):
+        v = labels[name]
+        known = v[~torch.isnan(v)]
+        if _is_binary(known):
+            counts[name] = {"labelled": int(known.numel()), "positive": int((known > 0.5).sum()),
+                            "negative": int((known < 0.5).sum())}
+        else:
+            counts[name] = {"labelled": int(known.numel())}
+            if known.numel():
+                counts[name].update(mean=round(known.mean().item(), 2), min=known.min().item(),
+                                    max=known.max().item())
+    return counts
+
+
+def _is_binary(known: torch.Tensor) -> bool:
+    return bool(((known == 0) | (known == 1)).all())
+
+
+def usable_attributes(labels: Mapping[str, torch.Tensor], min_count: int = 30,
+                      exclude: Sequence[str] = NOT_ORDERED) -> list[str]:
+    """Labels with at least `min_count` positives and negatives (0/1 labels) or
+    `min_count` known values (others); categories such as race are left out."""
+    keep = []
+    for name, c in label_counts(labels).items():
+        if name in exclude:
+            continue
+        if "positive" in c and min(c["positive"], c["negative"]) >= min_count:
+            keep.append(name)
+        elif "positive" not in c and c["labelled"] >= min_count:
+            keep.append(name)
+    return keep
+
+
+def masked_attribute_loss(outputs: torch.Tensor, targets: torch.Tensor, heads: Sequence[AttributeHead],
+                          weights: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weighted sum over heads of each head's mean loss over the images labelled for it.
+
+    targets: (N, heads) in raw units (0/1 or normalised values), NaN where unknown.
+    An image trains only the heads it has labels for; a head with no label in the
+    batch adds exactly zero loss and zero gradient. weights: (heads,), default 1.
+    Returns (total, unweighted per-head losses).
+    """
+    known = ~torch.isnan(targets)
+    filled = torch.where(known, targets, torch.zeros_like(targets))  # NaN * 0 is NaN: replace, do not multiply
+    per_item = torch.zeros_like(outputs)
+    binary = torch.tensor([h.kind == "binary" for h in heads], device=outputs.device)
+    if binary.any():
+        bce = F.binary_cross_entropy_with_logits(outputs, filled, reduction="none")
+        per_item = torch.where(binary.view(1, -1), bce, per_item)
+    if (~binary).any():  # smooth L1: a few mislabelled ages do not dominate
+        reg = F.smooth_l1_loss(outputs, filled, reduction="none", beta=0.5)
+        per_item = torch.where(binary.view(1, -1), per_item, reg)
+    per_item = torch.where(known, per_item, torch.zeros_like(per_item))
+    per_head = per_item.sum(0) / known.sum(0).clamp(min=1)
+    total = per_head.sum() if weights is None else (per_head * weights.to(per_head)).sum()
+    return total, per_head
+
+
+def roc_auc(scores: torch.Tensor, labels: torch.Tensor) -> float:
+    """Area under the ROC curve (ties count one half); NaN without both classes."""
+    pos, n = int((labels > 0.5).sum()), labels.numel()
+    if pos == 0 or pos == n:
+        return math.nan
+    _, inverse, counts = torch.unique(scores.double(), return_inverse=True, return_counts=True)
+    avg_rank = counts.cumsum(0).double() - (counts.double() - 1) / 2  # 1-based rank, ties averaged
+    ranks = avg_rank[inverse]
+    return float((ranks[labels > 0.5].sum() - pos * (pos + 1) / 2) / (pos * (n - pos)))
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def split_by_group(keys: Sequence[str], val_fraction: float) -> torch.Tensor:
+    """Bool mask of held-out items: a group key goes wholly to one side, decided
+    by a hash of the key, so the split does not depend on order or seed (and
+    the same person's photos, given one key, never sit on both sides)."""
+    cut = int(round(val_fraction * 10_000))
+    return torch.tensor([int(hashlib.sha1(k.encode()).hexdigest()[:8], 16) % 10_000 < cut for k in keys])
+
+
+def _metrics(model: AttributeClassifier, raw: torch.Tensor, targets: torch.Tensor) -> dict[str, dict]:
+    """Validation metrics per head: AUC and accuracy (binary), MAE in label units (regression)."""
+    out = {}
+    for j, h in enumerate(model.heads):
+        known = ~torch.isnan(targets[:, j])
+        y, s = targets[known, j], raw[known, j]
+        if not known.any():
+            out[h.name] = {"n": 0}
+        elif h.kind == "binary":
+            pos = int((y > 0.5).sum())
+            out[h.name] = {"n": int(known.sum()), "positive": pos, "auc": _round(roc_auc(s, y)),
+                           "accuracy": _round(((s > 0) == (y > 0.5)).float().mean().item()),
+                           "majority_accuracy": _round(max(pos, len(y) - pos) / len(y))}
+        else:
+            values, pred = y * h.scale + h.offset, s * h.scale + h.offset
+            out[h.name] = {"n": int(known.sum()), "mae": _round((pred - values).abs().mean().item(), 2),
+                           "mae_predicting_mean": _round((values - h.offset).abs().mean().item(), 2)}
+    return out
+
+
+def _round(x: float, digits: int = 3) -> float | None:
+    return None if math.isnan(x) else round(x, digits)
+
+
+def train_attribute_classifier(imageset, attributes: Sequence[str], *, epochs: int = 8, batch_size: int = 128,
+                               seed: int = 0, progress_fn: Callable[[int, int, dict], None] | None = None,
+                               val_fraction: float = 0.2, groups: Sequence[str] | None = None, lr: float = 2e-3,
+                               width: int = 32, device: torch.device | str = "cpu",
+                               max_steps: int | None = None,
+                               head_weighting: str = "sqrt") -> tuple[AttributeClassifier, dict]:
+    """Train an AttributeClassifier on a `gan_core.data.image_set.ImageSet`; returns (model, report).
+
+    attributes: label names of `imageset.labels` (0/1 labels become binary heads,
+        others regressions normalised by their training mean and spread).
+    Only images with at least one of these labels are used. `val_fraction` of
+    them is held out by `groups` (one key per image, e.g. a person's identity;
+    default: the file name). Augmentation: left-right flips and shifts of up to
+    3 px. head_weighting: "sqrt" (each head's loss weighted by the square root of
+    its share of labelled images, relative to the most labelled head) or "equal".
+    progress_fn(step, total_steps, info) is called every step; info has
+    "epoch" and "loss", and at the end of an epoch "validation" (metrics so far).
+    The report gives label counts per split, validation metrics per attribute
+    (AUC, accuracy and the majority-class accuracy; MAE for regressions),
+    per-epoch history and the wall time.
+
+    >>> from gan_core.data.image_set import load_images
+    >>> ds = load_images(["faces/celeba/img_align_celeba", "faces/utkface"], 64)      # doctest: +SKIP
+    >>> model, report = train_attribute_classifier(ds, ["gender", "age", "Smiling"], epochs=4)  # doctest: +SKIP
+    >>> report["validation"]["Smiling"]["auc"]                                          # doctest: +SKIP
+    """
+    if not attributes:
+        raise ValueError("no attributes to train")
+    missing = [a for a in attributes if a not in imageset.labels]
+    if missing:
+        raise ValueError(f"no label {missing[0]!r} in the data; it has: {', '.join(sorted(imageset.labels)) or 'none'}")
+    if epochs < 1 or batch_size < 2:
+        raise ValueError("epochs must be >= 1 and batch_size >= 2")
+    if head_weighting not in ("sqrt", "equal"):
+        raise ValueError(f"head_weighting must be sqrt or equal, not {head_weighting!r}")
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be between 0 and 1, not {val_fraction}")
+    t0 = time.time()
+    device = torch.device(device)
+    labels = torch.stack([imageset.labels[a].float() for a in attributes], 1)  # (N, heads), NaN = unknown
+    used = (~torch.isnan(labels)).any(1)
+    keys = list(groups) if groups is not None else list(imageset.files)
+    if len(keys) != len(imageset):
+        raise ValueError(f"{len(keys)} group keys for {len(imageset)} images")
+    held_out = split_by_group(keys, val_fraction)
+    train_idx = torch.nonzero(used & ~held_out).flatten()
+    val_idx = torch.nonzero(used & held_out).flatten()
+    if len(train_idx) < 2 or len(val_idx) < 1:
+        raise ValueError(f"too few labelled images to split: {len(train_idx)} for training, {len(val_idx)} held out")
+
+    heads = []
+    for j, name in enumerate(attributes):
+        known = labels[train_idx, j][~torch.isnan(labels[train_idx, j])]
+        if known.numel() == 0:
+            raise ValueError(f"attribute {name!r} has no label among the training images")
+        if _is_binary(known):
+            heads.append(AttributeHead(name, "binary"))
+        else:
+            spread = known.std().item() if known.numel() > 1 else 1.0
+            heads.append(AttributeHead(name, "regression", round(known.mean().item(), 3), round(spread or 1.0, 3)))
+    # Heads labelled on few images (CelebA's: a few per batch) give noisy gradients;
+    # weighting them by sqrt(labelled share) keeps them from drowning the trunk in
+    # noise. Adam rescales each head's own weights, so those still learn at full speed.
+    labelled = (~torch.isnan(labels[train_idx])).sum(0).float()
+    weights = (labelled / labelled.max()).sqrt() if head_weighting == "sqrt" else torch.ones(len(heads))
+    targets = labels.clone()
+    for j, h in enumerate(heads):
+        targets[:, j] = (labels[:, j] - h.offset) / h.scale
+
+    with torch.random.fork_rng(devices=[]):  # the seed fixes weights, order and dropout; global RNG untouched
+        torch.manual_seed(seed)
+        model = AttributeClassifier(heads, image_size=imageset.size, width=width).to(device)
+        order_rng = torch.Generator().manual_seed(seed)
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+        steps_per_epoch = max(1, len(train_idx) // batch_size)
+        total = steps_per_epoch * epochs if max_steps is None else min(max_steps, steps_per_epoch * epochs)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(total, 2), pct_start=0.15)
+
+        history, step = [], 0
+        for epoch in range(epochs):
+            model.train()
+            perm = train_idx[torch.randperm(len(train_idx), generator=order_rng)]
+            losses = []
+            for b in range(steps_per_epoch):
+                if step >= total:
+                    break
+                idx = perm[b * batch_size:(b + 1) * batch_size]
+                flip = torch.rand(len(idx), generator=order_rng) < 0.5
+                x = _augment(imageset.batch(idx, flip).to(device), order_rng)
+                loss, _ = masked_attribute_loss(model(x), targets[idx].to(device), heads, weights)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                step += 1
+                losses.append(loss.item())
+                if progress_fn:
+                    progress_fn(step, total, {"epoch": epoch + 1, "loss": losses[-1]})
+            val = _evaluate(model, imageset, val_idx, targets, device)
+            history.append({"epoch": epoch + 1, "train_loss": round(sum(losses) / max(1, len(losses)), 4),
+                            "mean_val_auc": _mean_auc(val)})
+            if progress_fn:
+                progress_fn(step, total, {"epoch": epoch + 1, "loss": history[-1]["train_loss"], "validation": val})
+            if step >= total:
+                break
+    model.eval()
+    report = {
+        "attributes": [asdict(h) for h in heads],
+        "counts": {"train": label_counts({a: imageset.labels[a][train_idx] for a in attributes}, attributes),
+                   "validation": label_counts({a: imageset.labels[a][val_idx] for a in attributes}, attributes)},
+        "split": {"train_images": len(train_idx), "validation_images": len(val_idx), "val_fraction": val_fraction,
+                  "by": "group key (hash)" if groups is not None else "file name (hash)"},
+        "validation": _evaluate(model, imageset, val_idx, targets, device),
+        "history": history,
+        "epochs": history[-1]["epoch"], "steps": step, "batch_size": batch_size, "lr": lr, "seed": seed,
+        "head_weighting": head_weighting, "head_weights": {h.name: round(w, 3) for h, w in zip(heads, weights.tolist())},
+        "wall_time_s": round(time.time() - t0, 1),
+    }
+    return model, report
+
+
+def _augment(x: torch.Tensor, rng: torch.Generator, max_shift: int = 3) -> torch.Tensor:
+    """Shift the batch by up to `max_shift` px (edges replicated): generated faces
+    are framed like the training data, but not to the pixel."""
+    dx, dy = (int(v) for v in torch.randint(-max_shift, max_shift + 1, (2,), generator=rng))
+    padded = F.pad(x, (max_shift,) * 4, mode="replicate")
+    h, w = x.shape[-2:]
+    return padded[..., max_shift + dy:max_shift + dy + h, max_shift + dx:max_shift + dx + w]
+
+
+@torch.no_grad()
+def _evaluate(model: AttributeClassifier, imageset, idx: torch.Tensor, targets: torch.Tensor, device) -> dict:
+    model.eval()
+    raw = torch.cat([model(imageset.batch(chunk).to(device)).float().cpu() for chunk in idx.split(256)])
+    return _metrics(model, raw, targets[idx])
+
+
+def _mean_auc(val: dict) -> float | None:
+    aucs = [m["auc"] for m in val.values() if m.get("auc") is not None]
+    return round(sum(aucs) / len(aucs), 3) if aucs else None
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def save_classifier(folder: str | Path, model: AttributeClassifier, card: dict) -> Path:
+    """Write `classifier.safetensors` and `classifier_card.json` (the card plus
+    the architecture under "classifier", which `load_classifier` rebuilds)."""
+    folder = Path(folder)
+    card = {**card, "classifier": model.config(),
+            "files": {**card.get("files", {}), "weights": CLASSIFIER_FILE}}
+    save_weights(folder / CLASSIFIER_FILE, model)
+    write_json(folder / CLASSIFIER_CARD, card)
+    return folder
+
+
+def resolve_classifier(name_or_path: str | Path) -> Path:
+    """The folder of a classifier: a folder or file inside it, or a name looked up
+    where checkpoints are ($GAN_CORE_CHECKPOINTS, then the repository's checkpoints/)."""
+    from gan_core.pipelines.generator import find_card_folder
+
+    folder = find_card_folder(name_or_path, CLASSIFIER_CARD)
+    if folder is not None:
+        return folder
+    raise CheckpointError(f"no attribute classifier {str(name_or_path)!r}: give a folder with {CLASSIFIER_CARD} "
+                          "(train one with `python -m gan_core.cli.attributes train`)")
+
+
+def load_classifier(name_or_path: str | Path, device: torch.device | str = "cpu") -> AttributeClassifier:
+    """Load a classifier saved by `save_classifier`, in eval mode; its card is `model.card`.
+
+    >>> clf = load_classifier("face-attributes")   # doctest: +SKIP
+    >>> clf.names[:3]                               # doctest: +SKIP
+    """
+    folder = resolve_classifier(name_or_path)
+    card = read_json(folder / CLASSIFIER_CARD)
+    try:
+        cfg = card["classifier"]
+        model = AttributeClassifier(cfg["heads"], image_size=cfg["image_size"], width=cfg["width"],
+                                    dropout=cfg.get("dropout", 0.0))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{folder / CLASSIFIER_CARD} does not describe a classifier: {exc}") from None
+    load_weights(model, folder / card.get("files", {}).get("weights", CLASSIFIER_FILE))
+    model.card, model.path = card, folder
+    return model.to(device).eval()
+
+
+# ----------------------------------------------------------------------------- directions
+
+
+@dataclass
+class AttributeDirection:
+    """A direction in a generator's latent space along which an attribute grows.
+
+    direction: (nz,), scaled as stated in `details["unit"]` (by default L2 norm
+    DEFAULT_NORM, so that t in [-1, 1] is a slider's useful range).
+    consistency: share of held-out latents whose score rises along +direction.
+    details: how it was found and checked (fraction, seeds, orthogonal_to,
+    side_effects: mean change of every classifier output over the check step).
+    """
+
+    name: str
+    direction: torch.Tensor
+    method: str
+    samples: int
+    consistency: float | None = None
+    details: dict = field(default_factory=dict)
+
+
+def _score_fn(classifier: AttributeClassifier | ScoreFn, attributes: Sequence[str]) -> Callable[[torch.Tensor], dict]:
+    """images -> {attribute: raw score}: a trained classifier (logits), or any
+    function of images giving a dict of scores (or one tensor, for one attribute)."""
+    if isinstance(classifier, AttributeClassifier):
+        unknown = [a for a in attributes if a not in classifier.names]
+        if unknown:
+            raise ValueError(f"the classifier has no attribute {unknown[0]!r}; it has: {', '.join(classifier.names)}")
+        return lambda images: score_images(classifier, images, raw=True)
+
+    def call(images: torch.Tensor) -> dict:
+        out = classifier(images)
+        if torch.is_tensor(out):
+            if len(attributes) != 1:
+                raise ValueError("a scoring function returning one tensor serves one attribute")
+            return {attributes[0]: out}
+        missing = [a for a in attributes if a not in out]
+        if missing:
+            raise ValueError(f"the scoring function gives no {missing[0]!r}; it gives: {', '.join(out)}")
+        return dict(out)
+    return call
+
+
+def generated_scores(pipe, classifier: AttributeClassifier | ScoreFn, latents: torch.Tensor,
+                     attributes: Sequence[str], batch_size: int = 250) -> dict[str, torch.Tensor]:
+    """Raw classifier scores of the images `pipe` makes from `latents`, decoded in
+    batches so that thousands of samples never sit in memory as images."""
+    score = _score_fn(classifier, attributes)
+    parts: dict[str, list[torch.Tensor]] = {a: [] for a in attributes}
+    for z in latents.split(batch_size):
+        out = score(pipe.decode(z))
+        for a in attributes:
+            parts[a].append(out[a].detach().float().cpu().flatten())
+    return {a: torch.cat(v) for a, v in parts.items()}
+
+
+def _logistic_normal(z: torch.Tensor, positive: torch.Tensor, l2: float = 1e-2, steps: int = 200) -> torch.Tensor:
+    """Unit normal of an L2-regularised logistic regression on z (float64, L-BFGS)."""
+    x, y = z.double(), positive.double()
+    w = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
+    b = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(x @ w + b, y) + l2 * (w * w).sum()
+        loss.backward()
+        return loss
+    opt.step(closure)
+    w = w.detach()
+    return (w / w.norm().clamp(min=1e-12)).float()
+
+
+def direction_from_latents(z: torch.Tensor, scores: torch.Tensor, method: str = "mean", fraction: float = 0.1,
+                           norm: float | None = DEFAULT_NORM) -> torch.Tensor:
+    """The direction for latents z (N, nz) and their scores (N,).
+
+    "mean": top-`fraction` mean minus bottom-`fraction` mean (gan_core.explore.directions);
+    "logistic": the unit normal separating those two groups, given the length of
+    the mean difference projected on it. Then rescaled to L2 norm `norm` (None: kept).
+    """
+    from gan_core.explore.directions import direction_from_scores
+
+    if not 0.0 < fraction <= 0.5:
+        raise ValueError(f"fraction must be in (0, 0.5], not {fraction}")
+    diff = direction_from_scores(z, scores, fraction)
+    if method == "mean":
+        d = diff
+    elif method == "logistic":
+        k = max(1, int(round(fraction * z.shape[0])))
+        order = scores.argsort()
+        pick = torch.cat([order[:k], order[-k:]])
+        normal = _logistic_normal(z[pick], torch.cat([torch.zeros(k), torch.ones(k)]))
+        d = normal * (normal @ diff)
+    else:
+        raise ValueError(f"method must be mean or logistic, not {method!r}")
+    if norm is not None:
+        d = d / d.norm().clamp(min=1e-12) * norm
+    return d
+
+
+def orthogonalize(direction: torch.Tensor, others: Sequence[torch.Tensor]) -> torch.Tensor:
+    """`direction` minus its projection on the span of `others` (InterFaceGAN's
+    conditional manipulation): moving along the result leaves the others' scores
+    unchanged to first order, e.g. glasses that do not also age the face."""
+    basis: list[torch.Tensor] = []
+    for o in others:  # Gram-Schmidt, so that correlated others are not projected out twice
+        o = o.double() - sum(((o.double() @ b) * b for b in basis), torch.zeros_like(o, dtype=torch.float64))
+        if o.norm() > 1e-8:
+            basis.append(o / o.norm())
+    d = direction.double()
+    for b in basis:
+        d = d - (d @ b) * b
+    return d.to(direction.dtype)
+
+
+def attribute_directions(pipe, classifier: AttributeClassifier | ScoreFn, attributes: Sequence[str], *,
+                         samples: int = 5000, method: str = "mean", fraction: float = 0.1,
+                         norm: float | None = DEFAULT_NORM, generator: torch.Generator | None = None,
+                         conditioned_on: Sequence[str] = (), check_samples: int = 500, check_step: float = 0.25,
+                         check_generator: torch.Generator | None = None, controls: int = 8,
+                         progress_fn: Callable[[str, int, int], None] | None = None) -> dict[str, AttributeDirection]:
+    """Directions for several attributes from one set of generated samples.
+
+    `samples` latents drawn with `generator` (default seed 0) are decoded once and
+    scored for every attribute. conditioned_on: attributes whose directions are
+    projected out of every other direction (`orthogonalize`), e.g. ["gender",
+    "age"] so that "Eyeglasses" does not also turn faces into old men.
+
+    When check_samples > 0 each direction is checked on `check_samples` other
+    latents, drawn with `check_generator` (default: the seed of `generator` plus
+    one, so never the fitting latents), moved by `check_step` times the stored
+    direction: `consistency` is the share whose score rises, details["change"]
+    the mean change of the score (probability, or years for age, with a trained
+    classifier) and details["random_direction_change"] the mean size of that
+    change along `controls` random directions of the same length (a control:
+    any fixed direction moves most faces one way, so consistency alone says
+    little). With a trained classifier, details["side_effects"] gives the mean
+    change of every output over the step.
+    progress_fn(stage, done, total) reports "scoring" and "checking".
+    """
+    if samples < 10:
+        raise ValueError(f"samples must be at least 10, not {samples}")
+    needed = list(dict.fromkeys([*attributes, *conditioned_on]))
+    generator = generator or torch.Generator().manual_seed(0)
+    fit_seed = generator.initial_seed()
+    z = pipe.latents(samples, generator=generator)
+    if progress_fn:
+        progress_fn("scoring", 0, samples)
+    scores = generated_scores(pipe, classifier, z, needed)
+    if progress_fn:
+        progress_fn("scoring", samples, samples)
+    raw = {a: direction_from_latents(z, scores[a], method, fraction, norm=None) for a in needed}
+    is_clf = isinstance(classifier, AttributeClassifier)
+    watched = classifier.names if is_clf else needed  # side effects: every head of a trained classifier
+    check = None
+    if check_samples > 0:
+        check_generator = check_generator or torch.Generator().manual_seed(fit_seed + 1)
+        z_check = pipe.latents(check_samples, generator=check_generator)
+        check = (z_check, generated_scores(pipe, classifier, z_check, watched), check_generator.initial_seed())
+        # The control: random directions of the same length. Any fixed direction
+        # moves most faces the same way (its consistency is rarely near 0.5), so
+        # what sets an attribute's direction apart is how far it moves the score.
+        length = norm if norm is not None else float(torch.stack([raw[a].norm() for a in attributes]).mean())
+        control_rng = torch.Generator().manual_seed(check[2] + 1)
+        random_changes = []
+        for _ in range(controls):
+            r = torch.randn(z.shape[1], generator=control_rng)
+            moved_r = generated_scores(pipe, classifier, z_check + check_step * r / r.norm() * length, needed)
+            random_changes.append({a: _mean_change(classifier, a, check[1][a], moved_r[a]) for a in attributes})
+    result = {}
+    for i, a in enumerate(attributes):
+        others = [c for c in conditioned_on if c != a]
+        d = orthogonalize(raw[a], [raw[c] for c in others]) if others else raw[a]
+        if norm is not None:
+            d = d / d.norm().clamp(min=1e-12) * norm
+        details = {"fraction": fraction, "fit_seed": fit_seed, "norm": round(d.norm().item(), 4),
+                   "mean_difference_norm": round(raw[a].norm().item(), 4),
+                   "unit": NORM_CONVENTION.format(norm=norm) if norm is not None else "raw (not rescaled)"}
+        if others:
+            details["orthogonal_to"] = others
+        consistency = None
+        if check is not None:
+            z_check, base, check_seed = check
+            moved = generated_scores(pipe, classifier, z_check + check_step * d.view(1, -1), watched)
+            consistency = round(((moved[a] - base[a]) > 0).float().mean().item(), 4)
+            details.update(check_samples=check_samples, check_step=check_step, check_seed=check_seed,
+                           change=_significant(_mean_change(classifier, a, base[a], moved[a])))
+            if random_changes:
+                details["random_direction_change"] = _significant(
+                    sum(abs(c[a]) for c in random_changes) / len(random_changes))
+            if is_clf:
+                details["side_effects"] = {h: round(_mean_change(classifier, h, base[h], moved[h]), 3) + 0.0
+                                           for h in classifier.names}
+            if progress_fn:
+                progress_fn("checking", i + 1, len(attributes))
+        result[a] = AttributeDirection(a, d, method, samples, consistency, details)
+    return result
+
+
+def _significant(x: float, digits: int = 4) -> float:
+    """x to `digits` significant digits: raw scores of any scale stay readable in JSON."""
+    return float(f"{x:.{digits}g}") + 0.0  # + 0.0: no "-0.0" in the JSON
+
+
+def _mean_change(classifier, name: str, base: torch.Tensor, moved: torch.Tensor) -> float:
+    """Mean score change from raw scores: in label units (probability, years)
+    for a trained classifier, raw for any other scoring function."""
+    if isinstance(classifier, AttributeClassifier):
+        head = classifier.heads[classifier.names.index(name)]
+        if head.kind == "binary":
+            return (torch.sigmoid(moved) - torch.sigmoid(base)).mean().item()
+        return ((moved - base) * head.scale).mean().item()
+    return (moved - base).mean().item()
+
+
+def attribute_direction(pipe, classifier: AttributeClassifier | ScoreFn, attribute: str, *, samples: int = 5000,
+                        method: str = "mean", fraction: float = 0.1, norm: float | None = DEFAULT_NORM,
+                        generator: torch.Generator | None = None, conditioned_on: Sequence[str] = (),
+                        check_samples: int = 500, check_step: float = 0.25) -> AttributeDirection:
+    """The latent direction of one attribute (see `attribute_directions`).
+
+    classifier: an AttributeClassifier, or any function images -> {attribute: score}
+    (or -> scores) where a higher score means more of the attribute.
+
+    >>> d = attribute_direction(pipe, clf, "Smiling", samples=5000,
+    ...                         generator=torch.Generator().manual_seed(0))    # doctest: +SKIP
+    >>> d.consistency, d.direction.norm()                                        # doctest: +SKIP
+    """
+    return attribute_directions(pipe, classifier, [attribute], samples=samples, method=method, fraction=fraction,
+                                norm=norm, generator=generator, conditioned_on=conditioned_on,
+                                check_samples=check_samples, check_step=check_step)[attribute]
+
+
+def direction_consistency(pipe, classifier: AttributeClassifier | ScoreFn, attribute: str, direction: torch.Tensor,
+                          *, samples: int = 500, step: float = 0.25,
+                          generator: torch.Generator | None = None) -> float:
+    """Share of latents (drawn with `generator`: give other seeds than the fitting
+    ones) whose `attribute` score rises when z moves to z + step * direction.
+    0.5 is chance; 1.0 means the direction works for every sample.
+
+    >>> direction_consistency(pipe, clf, "Smiling", d.direction, samples=500,
+    ...                       generator=torch.Generator().manual_seed(1))     # doctest: +SKIP
+    """
+    generator = generator or torch.Generator().manual_seed(1)
+    z = pipe.latents(samples, generator=generator)
+    base = generated_scores(pipe, classifier, z, [attribute])[attribute]
+    moved = generated_scores(pipe, classifier, z + step * direction.view(1, -1), [attribute])[attribute]
+    return ((moved - base) > 0).float().mean().item()
+
+
+def directions_folder(checkpoint_name_or_path: str | Path) -> Path:
+    """Where a generator's directions live: `<checkpoint>/directions/`, or the
+    given folder itself when it holds directions.json."""
+    from gan_core.pipelines.generator import resolve_checkpoint
+
+    p = Path(checkpoint_name_or_path).expanduser()
+    if (p / DIRECTIONS_CARD).is_file():
+        return p
+    return resolve_checkpoint(checkpoint_name_or_path) / DIRECTIONS_DIR
+
+
+def save_directions(folder: str | Path, directions: Mapping[str, AttributeDirection], info: dict) -> Path:
+    """Write directions.safetensors (one (nz,) tensor per attribute) and
+    directions.json (`info` plus, per attribute, method, samples, consistency...)."""
+    from safetensors.torch import save_file
+
+    from gan_core.core.checkpoints import atomic_write
+
+    folder = Path(folder)
+    tensors = {name: d.direction.detach().float().cpu().contiguous() for name, d in directions.items()}
+    atomic_write(folder / DIRECTIONS_FILE, lambda tmp: save_file(tensors, tmp))
+    card = {**info, "files": {"directions": DIRECTIONS_FILE},
+            "directions": {name: {"method": d.method, "samples": d.samples, "consistency": d.consistency,
+                                  "meaning": MEANINGS.get(name, f"+ towards {name} (label 1), - away from it"),
+                                  **d.details}
+                           for name, d in directions.items()}}
+    write_json(folder / DIRECTIONS_CARD, card)
+    return folder
+
+
+def load_directions(checkpoint_name_or_path: str | Path) -> dict[str, AttributeDirection]:
+    """A generator's attribute directions by name ({} when it has none).
+
+    Accepts a checkpoint name (`faces-dcgan64`), its folder, or a directions
+    folder. An unknown checkpoint is an error (CheckpointError); a known one
+    without a `directions/` folder gives {}.
+
+    >>> dirs = load_directions("faces-dcgan64")                     # doctest: +SKIP
+    >>> sorted(dirs), dirs["Smiling"].consistency                     # doctest: +SKIP
+    """
+    folder = directions_folder(checkpoint_name_or_path)
+    if not (folder / DIRECTIONS_CARD).is_file():
+        return {}
+    card = read_json(folder / DIRECTIONS_CARD)
+    tensors, _ = read_tensors(folder / card.get("files", {}).get("directions", DIRECTIONS_FILE))
+    out = {}
+    for name, entry in card.get("directions", {}).items():
+        if name not in tensors:
+            raise CheckpointError(f"{folder / DIRECTIONS_CARD} lists {name!r}, which its tensors file lacks")
+        if tensors[name].dim() != 1:
+            raise CheckpointError(f"direction {name!r} in {folder} is not a vector: {tuple(tensors[name].shape)}")
+        rest = {k: v for k, v in entry.items() if k not in ("method", "samples", "consistency")}
+        out[name] = AttributeDirection(name, tensors[name], entry.get("method", "mean"), int(entry.get("samples", 0)),
+                                       entry.get("consistency"), rest)
+    return out

@@ -1,0 +1,33 @@
+"""Directions in latent space: the paper's turn vector, and directions from scores.
+
+turn_vector: the DCGAN paper (section 6.3, figure 8) averages the latents of
+faces looking left and of faces looking right; their difference, added to any
+latent, turns the face. `direction_from_scores` does the same with a number
+computed for each sample (a classifier's score, a pose estimate) instead of a
+person's picks: the mean of the top minus the mean of the bottom.
+"""
+from __future__ import annotations
+
+import torch
+
+from gan_core.explore.arithmetic import concept_mean
+
+
+def turn_vector(z_left: torch.Tensor, z_right: torch.Tensor) -> torch.Tensor:
+    """mean(z_left) - mean(z_right): adding it turns a face towards the left picks."""
+    return concept_mean(z_left) - concept_mean(z_right)
+
+
+def direction_from_scores(z: torch.Tensor, scores: torch.Tensor, fraction: float = 0.1) -> torch.Tensor:
+    """Mean latent of the highest-scored `fraction` minus that of the lowest."""
+    if z.shape[0] != scores.shape[0]:
+        raise ValueError("one score per latent")
+    k = max(1, int(round(fraction * z.shape[0])))
+    order = scores.argsort()
+    return z[order[-k:]].mean(0) - z[order[:k]].mean(0)
+
+
+def along(z: torch.Tensor, direction: torch.Tensor, ts: list[float] | torch.Tensor) -> torch.Tensor:
+    """z + t * direction for each t: (len(ts), nz), a row of steps along a direction."""
+    ts = torch.as_tensor(ts, dtype=z.dtype).view(-1, 1)
+    return z.view(1, -1) + ts * direction.view(1, -1)

@@ -1,0 +1,505 @@
+"""Training SRResNet and SRGAN (Ledig et al., CVPR 2017), x4 super-resolution.
+
+Two phases, as in the paper:
+  * `mse`: SRResNet alone on the pixel MSE between its output and the HR crop
+    (Adam, lr 1e-4): the PSNR-oriented model;
+  * `gan`: SRGAN, the generator started from an `mse` run (`init_from`) and
+    trained against the SRGAN discriminator with a content loss + 1e-3 x the
+    adversarial loss -log D(G(LR)). The content loss is the paper's VGG54
+    (MSE between VGG19 relu5_4 features, feature maps scaled by 1/12.75) when
+    ImageNet VGG19 weights can be loaded: a local file (`vgg_weights`, read with
+    safetensors or torch.load(weights_only=True)) or torchvision's download.
+    Offline, it falls back to the discriminator's own features (MSE over its
+    eight conv blocks, a learned comparison that needs no download) or, when
+    asked, the pixel MSE. The model card says which loss was used, and why.
+
+>>> from gan_core.training.sr import SRTrainConfig, train_sr
+>>> cfg = SRTrainConfig(phase="mse", data=["../shared/data/sr/BSDS500_train"], out="runs/srresnet",
+...                     steps=2000)                                                      # doctest: +SKIP
+>>> result = train_sr(cfg, progress_fn=lambda step, metrics, samples: print(step, metrics))  # doctest: +SKIP
+
+A run folder holds (as gan_core.training.loop's):
+    config.json             the configuration the run started with
+    log.jsonl               losses, img/s and (on sample steps) validation PSNR, every `log_every` steps
+    samples/step_XXXXXX.png fixed validation crops, one row each: LR (nearest) | bicubic | SR | HR
+    state.safetensors       nets, optimisers, RNG, step: --resume continues exactly
+    export/                 generator.safetensors (+ discriminator.safetensors for `gan`) and
+                            model_card.json, what gan_core.pipelines.upscaler.load_upscaler() reads
+
+Callbacks: progress_fn(step, metrics, samples) every `log_every` steps (samples is a
+PIL image on sample steps, else None); abort_fn() -> bool, polled every step: True
+saves a checkpoint and returns.
+"""
+from __future__ import annotations
+
+import json
+import math
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+from gan_core import __version__
+from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_FILE, read_tensors, write_json
+from gan_core.core.hardware import describe, pick_device
+from gan_core.models.srgan import SR_BLOCKS, SR_CHANNELS, SRDiscriminator, SRResNet
+from gan_core.data.sr_pairs import SRPatches, to_uint8
+from gan_core.evaluation.sr_metrics import psnr_y
+from gan_core.pipelines.upscaler import TASK, open_sr_checkpoint  # SR cards carry "task": TASK (GAN cards carry none)
+from gan_core.training.run import RunWriter, load_state, save_state  # noqa: F401 - save_state: part of this API
+from gan_core.training.loop import TrainingDiverged, TrainResult, _remove_partial_writes
+
+ProgressFn = Callable[[int, dict, "Image.Image | None"], None]
+AbortFn = Callable[[], bool]
+
+PHASES = ("mse", "gan")
+CONTENT_LOSSES = ("auto", "vgg", "discriminator", "pixel")
+PAPER = "Ledig et al., Photo-Realistic Single Image Super-Resolution Using a Generative Adversarial Network, CVPR 2017"
+ADVERSARIAL_WEIGHT = 1e-3  # the paper's weight of -log D(G(LR)) against the content loss
+VGG_RESCALE = 12.75  # the paper divides VGG feature maps by 12.75 to bring the loss near the MSE's scale
+# VGG19's convolutions up to conv5_4 (torchvision's `features` layout, "M" = 2x2 max pool);
+# relu5_4 after it is the paper's phi_{5,4}, the VGG54 loss.
+VGG19_TO_CONV54 = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512]
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+VALIDATION_CROPS = 4
+CONTENT_NAMES = {"pixel": "pixel", "vgg": "vgg19 relu5_4", "discriminator": "discriminator features"}
+CONTENT_DETAIL = {
+    "pixel": "MSE between SR and HR pixels in [-1, 1]",
+    "vgg": f"MSE between VGG19 relu5_4 feature maps (ImageNet weights) of SR and HR, maps divided by "
+           f"{VGG_RESCALE} (the paper's VGG54)",
+    "discriminator": "mean over the discriminator's 8 conv blocks of the MSE between their activations on SR "
+                     "and on HR (stands in for VGG54 when ImageNet weights are not available)",
+}
+
+
+@dataclass
+class SRTrainConfig:
+    phase: str = "mse"  # "mse": SRResNet on pixel MSE; "gan": SRGAN, generator from `init_from`
+    data: list[str] = field(default_factory=list)
+    out: str = "runs/sr"
+    name: str | None = None  # the exported model's name; default: the run folder's name
+    steps: int = 2000
+    scale: int = 4
+    blocks: int = SR_BLOCKS
+    channels: int = SR_CHANNELS
+    hr_size: int = 96  # HR crop side (the paper's 96: D is built for it)
+    batch_size: int = 16  # the paper's
+    lr: float = 1e-4  # Adam, both nets (the paper's)
+    beta1: float = 0.9
+    lr_drop_at: int | None = None  # multiply the learning rates by 0.1 from this step on (paper's SRGAN: half-way)
+    # gan phase
+    content_loss: str = "auto"  # auto: vgg when weights load, else discriminator; or vgg, discriminator, pixel
+    vgg_weights: str | None = None  # a local VGG19 ImageNet state dict (.safetensors, or .pth read weights-only)
+    adversarial_weight: float = ADVERSARIAL_WEIGHT
+    # Extra W x pixel MSE in the content loss. The discriminator's features sit behind
+    # batch norm, which hides global colour shifts: without a pixel term the colours drift.
+    pixel_weight: float = 0.0
+    init_from: str | None = None  # an SR checkpoint (an `mse` run's export) to start the generator from
+    # data
+    max_images: int | None = None
+    augment: bool = True  # random flips and 90-degree rotations
+    # loop
+    seed: int = 0
+    sample_every: int = 100
+    checkpoint_every: int = 100
+    log_every: int = 10
+    device: str = "auto"
+    channels_last: bool = True
+    resume: bool = False
+    hardware_note: str | None = None  # e.g. "shared with other training": written next to the hardware
+    data_note: str | None = None  # licence and citations of the data, for the card
+    command: str | None = None  # recorded in the model card; default: this process's command line
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SRTrainConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    def check(self) -> None:
+        if self.phase not in PHASES:
+            raise ValueError(f"phase must be one of {', '.join(PHASES)}, not {self.phase!r}")
+        if self.content_loss not in CONTENT_LOSSES:
+            raise ValueError(f"content loss must be one of {', '.join(CONTENT_LOSSES)}, not {self.content_loss!r}")
+        if not self.pixel_weight >= 0:
+            raise ValueError(f"pixel weight must be 0 or more, not {self.pixel_weight}")
+        if self.steps < 1 or self.batch_size < 1:
+            raise ValueError("steps and batch size must be at least 1")
+        if self.phase == "gan" and self.hr_size % 16:
+            raise ValueError(f"the SRGAN discriminator needs HR crops a multiple of 16 px, not {self.hr_size}")
+        if self.hr_size % self.scale:
+            raise ValueError(f"the HR crop ({self.hr_size} px) must be a multiple of the scale ({self.scale})")
+
+
+# ----------------------------------------------------------------------------- content loss
+
+
+def vgg19_features() -> nn.Sequential:
+    """VGG19 up to relu5_4, laid out as torchvision's `vgg19().features[:36]` so its
+    state dict loads as is:  (N, 3, H, W) -> (N, 512, H/16, W/16)."""
+    layers: list[nn.Module] = []
+    width = 3
+    for v in VGG19_TO_CONV54:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(width, v, 3, padding=1), nn.ReLU(inplace=True)]
+            width = v
+    return nn.Sequential(*layers)
+
+
+def load_vgg19(weights: str | None = None) -> tuple[nn.Module, str]:
+    """(VGG19 relu5_4 feature extractor, where its weights came from), frozen, in eval mode.
+
+    `weights`: a local file (a torchvision vgg19 state dict, whole or `features.*` only),
+    read with safetensors or torch.load(weights_only=True), never unpickling code.
+    Without it, torchvision's ImageNet weights (from its cache, or downloaded).
+    Raises OSError/RuntimeError/ValueError when they cannot be had."""
+    net = vgg19_features()
+    if weights:
+        path = Path(weights).expanduser()
+        if path.suffix == ".safetensors":
+            tensors = read_tensors(path)[0]
+        else:
+            try:
+                tensors = torch.load(path, map_location="cpu", weights_only=True)
+            except FileNotFoundError:
+                raise ValueError(f"--vgg-weights {path}: not found") from None
+            except Exception as exc:  # weights_only refuses anything but tensors and plain containers
+                raise ValueError(f"--vgg-weights {path} could not be read as a plain state dict ({exc})") from None
+        if not isinstance(tensors, dict):
+            raise ValueError(f"--vgg-weights {path} holds a {type(tensors).__name__}, not a state dict")
+        source = str(path)
+    else:
+        from torchvision.models import VGG19_Weights, vgg19
+
+        tensors = vgg19(weights=VGG19_Weights.IMAGENET1K_V1).state_dict()
+        source = "torchvision VGG19_Weights.IMAGENET1K_V1"
+    own = {k: v for k, v in tensors.items() if k.startswith("features.")}
+    own = {k[len("features."):]: v for k, v in own.items()} if own else dict(tensors)
+    wanted = net.state_dict()
+    try:
+        net.load_state_dict({k: own[k] for k in wanted})
+    except (KeyError, RuntimeError) as exc:
+        raise ValueError(f"{source} is not a VGG19 state dict ({type(exc).__name__}: {exc})") from None
+    return net.eval().requires_grad_(False), source
+
+
+class VGGLoss(nn.Module):
+    """The paper's VGG54 content loss on images in [-1, 1]."""
+
+    def __init__(self, features: nn.Module):
+        super().__init__()
+        self.features = features
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+
+    def _phi(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(((x + 1) / 2 - self.mean) / self.std) / VGG_RESCALE
+
+    def forward(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            target = self._phi(hr)
+        return F.mse_loss(self._phi(sr), target)
+
+
+def resolve_content_loss(config: SRTrainConfig) -> tuple[str, nn.Module | None, str]:
+    """(kind, VGG loss module or None, note for the card) for a config.
+
+    `auto` tries the VGG weights and falls back to the discriminator's features; an
+    explicit `vgg` that cannot load its weights is an error (the user asked for it)."""
+    if config.phase == "mse":
+        return "pixel", None, "SRResNet phase: pixel MSE only"
+    if config.content_loss in ("pixel", "discriminator"):
+        return config.content_loss, None, f"chosen: --content-loss {config.content_loss}"
+    try:
+        vgg, source = load_vgg19(config.vgg_weights)
+    except Exception as exc:  # offline, no torchvision, a bad file: say why in the card
+        if config.content_loss == "vgg":
+            raise ValueError(f"the VGG19 content loss needs ImageNet weights: {exc}. Give a local file with "
+                             "--vgg-weights PATH, or choose --content-loss discriminator") from None
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
+        return "discriminator", None, f"VGG19 ImageNet weights could not be loaded ({reason}); fell back"
+    return "vgg", VGGLoss(vgg), f"VGG19 weights: {source}"
+
+
+# ----------------------------------------------------------------------------- training state
+
+
+# ----------------------------------------------------------------------------- the loop
+
+
+def train_sr(config: SRTrainConfig, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None,
+             patches: SRPatches | None = None,
+             data_progress: Callable[[int, int], None] | None = None) -> TrainResult:
+    """Train SRResNet (`phase="mse"`) or SRGAN (`phase="gan"`) as `config` says.
+
+    Raises TrainingDiverged on NaN/inf (the last good checkpoint stays), DataError
+    for unusable data, FileExistsError when `out` already holds a run and `resume`
+    is off, ValueError for a bad configuration."""
+    config.check()
+    out = Path(config.out)
+    state_path = out / STATE_FILE
+    resuming = config.resume and state_path.exists()
+    if state_path.exists() and not config.resume:
+        raise FileExistsError(f"{out} already holds a training run: pass --resume to continue it, "
+                              "or choose another --out")
+    if resuming:
+        saved = json.loads((out / "config.json").read_text())
+        for key in ("phase", "scale", "blocks", "channels", "hr_size"):
+            if saved.get(key) != getattr(config, key):
+                raise ValueError(f"{out} was trained with {key} {saved.get(key)}, not {getattr(config, key)}: "
+                                 "a run resumes with its own settings; to change them, start a new run")
+        _remove_partial_writes(out)
+
+    device = pick_device(config.device)
+    if patches is None:
+        patches = SRPatches(config.data, config.hr_size, config.scale, max_images=config.max_images,
+                            augment=config.augment, progress=data_progress)
+    if (patches.hr_size, patches.scale) != (config.hr_size, config.scale):
+        raise ValueError(f"the patches are {patches.hr_size} px at x{patches.scale}, the config asks for "
+                         f"{config.hr_size} px at x{config.scale}")
+
+    torch.manual_seed(config.seed)  # weight init
+    G = SRResNet(config.scale, config.blocks, config.channels).to(device)
+    nets: dict[str, nn.Module] = {"G": G}
+    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
+    optimizers: dict[str, torch.optim.Optimizer] = {"optG": opt_g}
+    D = opt_d = None
+    if config.phase == "gan":
+        D = SRDiscriminator(config.hr_size).to(device)
+        opt_d = torch.optim.Adam(D.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
+        nets["D"], optimizers["optD"] = D, opt_d
+    if config.channels_last:
+        for net in nets.values():
+            net.to(memory_format=torch.channels_last)
+    content_kind, vgg_loss, content_note = resolve_content_loss(config)
+    if vgg_loss is not None:
+        vgg_loss = vgg_loss.to(device)
+    crops = torch.Generator().manual_seed(config.seed + 1)  # every random choice of the data: saved for --resume
+
+    step, wall_before = 0, 0.0
+    if resuming:
+        info, extra = load_state(state_path, nets, optimizers)
+        if info["data_hash"] != patches.content_hash:
+            raise ValueError(f"the data differs from the data {out} was trained on "
+                             f"(content hash {patches.content_hash} vs {info['data_hash']})")
+        step, wall_before = info["step"], info["wall_time_s"]
+        content_kind, content_note = info["content_loss"], info["content_note"]
+        crops.set_state(extra["crop_rng"])
+    else:
+        init_record = _init_from(config.init_from, G, D) if config.init_from else None
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "config.json", {**asdict(config), "init_record": init_record})
+    if resuming and content_kind == "vgg" and vgg_loss is None:
+        raise ValueError(f"{out} was trained with the VGG19 content loss, whose weights cannot be loaded now")
+
+    run = _SRRun(config, patches, out, device, nets, optimizers, crops, wall_before, progress_fn,
+                 content_kind, content_note)
+    names = ("loss_mse",) if config.phase == "mse" else ("loss_content", "loss_adv", "loss_g", "loss_d", "d_x", "d_g_z")
+    acc, acc_n = torch.zeros(len(names)), 0
+    t_start = t_log = time.time()
+    last_metrics: dict = {}
+    aborted = False
+    for net in nets.values():
+        net.train()
+    while step < config.steps:
+        if config.lr_drop_at is not None:
+            factor = 0.1 if step >= config.lr_drop_at else 1.0
+            for opt in optimizers.values():
+                for group in opt.param_groups:
+                    group["lr"] = config.lr * factor
+        lr_img, hr = patches.batch(config.batch_size, crops)
+        lr_img, hr = lr_img.to(device), hr.to(device)
+        if config.channels_last:
+            lr_img, hr = lr_img.contiguous(memory_format=torch.channels_last), hr.contiguous(memory_format=torch.channels_last)
+        sr = G(lr_img)
+        if config.phase == "mse":
+            loss = F.mse_loss(sr, hr)
+            opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_g.step()
+            values = [loss.detach()]
+        else:
+            values = _gan_step(config, G, D, opt_g, opt_d, sr, hr, content_kind, vgg_loss)
+        step += 1
+        acc += torch.stack([v.float().cpu() for v in values])
+        acc_n += 1
+        if step % config.log_every == 0 or step == config.steps:
+            now = time.time()
+            last_metrics = dict(zip(names, (acc / acc_n).tolist()))
+            last_metrics.update(step=step, total_steps=config.steps,
+                                img_per_s=round(acc_n * config.batch_size / max(now - t_log, 1e-9), 2))
+            acc.zero_()
+            acc_n, t_log = 0, now
+            if not all(math.isfinite(v) for k, v in last_metrics.items() if k.startswith(("loss", "d_"))):
+                raise TrainingDiverged(
+                    f"step {step}: a loss became NaN/inf ({_fmt(last_metrics)}); stopped. The last good "
+                    f"checkpoint is kept: --resume continues from it, or --init-from {out / 'export'} starts "
+                    "again from its weights with new settings (say, a lower --lr).")
+            run.log(step, last_metrics, t_start, sample=step % config.sample_every == 0 or step == config.steps)
+        elif step % config.sample_every == 0:
+            run.log(step, None, t_start, sample=True)
+        if abort_fn is not None and abort_fn():
+            aborted = True
+            break
+        if step % config.checkpoint_every == 0 and step < config.steps:
+            run.checkpoint(step, last_metrics, t_start)
+    run.checkpoint(step, last_metrics, t_start)
+    return TrainResult(out, step, last_metrics, aborted, wall_before + time.time() - t_start)
+
+
+def _gan_step(config, G, D, opt_g, opt_d, sr, hr, content_kind, vgg_loss) -> list[torch.Tensor]:
+    """One discriminator and one generator update; returns the logged values."""
+    # Discriminator: HR -> 1, SR -> 0, two passes so BatchNorm sees all-real and all-fake batches.
+    opt_d.zero_grad(set_to_none=True)
+    out_real = D(hr)
+    loss_real = F.binary_cross_entropy_with_logits(out_real, torch.ones_like(out_real))
+    loss_real.backward()
+    out_fake = D(sr.detach())
+    loss_fake = F.binary_cross_entropy_with_logits(out_fake, torch.zeros_like(out_fake))
+    loss_fake.backward()
+    opt_d.step()
+    # Generator: content + 1e-3 x -log D(G(LR)). D is frozen: its weight gradients would be thrown away.
+    opt_g.zero_grad(set_to_none=True)
+    D.requires_grad_(False)
+    feats = D.features(sr)
+    out_g = D.head(feats[-1]).flatten()
+    adv = F.binary_cross_entropy_with_logits(out_g, torch.ones_like(out_g))
+    if content_kind == "vgg":
+        content = vgg_loss(sr, hr)
+    elif content_kind == "discriminator":
+        with torch.no_grad():
+            target = D.features(hr)
+        content = sum(F.mse_loss(a, b) for a, b in zip(feats, target)) / len(feats)
+    else:
+        content = F.mse_loss(sr, hr)
+    if config.pixel_weight and content_kind != "pixel":
+        content = content + config.pixel_weight * F.mse_loss(sr, hr)
+    loss_g = content + config.adversarial_weight * adv
+    loss_g.backward()
+    D.requires_grad_(True)
+    opt_g.step()
+    with torch.no_grad():
+        return [content.detach(), adv.detach(), loss_g.detach(), (loss_real + loss_fake).detach(),
+                torch.sigmoid(out_real).mean(), torch.sigmoid(out_fake).mean()]
+
+
+def _init_from(checkpoint: str, G: nn.Module, D: nn.Module | None) -> dict:
+    """Load an SR checkpoint's generator (and discriminator, when both have one) into
+    fresh nets; returns what the card records about it."""
+    from gan_core.core.checkpoints import load_weights
+    from gan_core.pipelines.generator import weights_file
+
+    folder, card = open_sr_checkpoint(checkpoint)
+    load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
+    loaded_d = False
+    if D is not None and isinstance(card.get("files"), dict) and "discriminator" in card["files"]:
+        load_weights(D, weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE))
+        loaded_d = True
+    training = card.get("training", {})
+    return {"checkpoint": str(checkpoint), "name": card.get("name"), "phase": card.get("config", {}).get("phase"),
+            "steps": training.get("steps"), "wall_time_s": training.get("wall_time_s"),
+            "discriminator_loaded": loaded_d}
+
+
+def _fmt(metrics: dict) -> str:
+    return ", ".join(f"{k} {v:.4g}" for k, v in metrics.items() if k.startswith(("loss", "d_")))
+
+
+def sample_row(lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, scale: int) -> np.ndarray:
+    """One row LR (nearest) | bicubic | SR | HR of uint8 H x W x 3 crops."""
+    from gan_core.evaluation.sr_metrics import bicubic_upscale
+
+    near = np.repeat(np.repeat(lr, scale, 0), scale, 1)
+    gap = np.full((hr.shape[0], 2, 3), 255, np.uint8)
+    return np.concatenate([near, gap, bicubic_upscale(lr, scale), gap, sr, gap, hr], 1)
+
+
+class _SRRun(RunWriter):
+    """The run folder's writer: validation rows (LR | bicubic | SR | HR) and the SR model card."""
+
+    def __init__(self, config, patches, out, device, nets, optimizers, crops, wall_before, progress_fn,
+                 content_kind, content_note):
+        super().__init__(out, nets, optimizers, crops, wall_before, progress_fn)
+        self.config, self.patches, self.device = config, patches, device
+        self.content_kind, self.content_note = content_kind, content_note
+        self.val_lr, self.val_hr = patches.fixed_pairs(VALIDATION_CROPS)
+        self.val_hr8, self.val_lr8 = to_uint8(self.val_hr), to_uint8(self.val_lr)
+        from gan_core.evaluation.sr_metrics import bicubic_upscale
+        self.psnr_bicubic = float(np.mean([psnr_y(bicubic_upscale(lr, config.scale), hr, border=config.scale)
+                                           for lr, hr in zip(self.val_lr8, self.val_hr8)]))
+
+    @torch.no_grad()
+    def samples(self) -> tuple[Image.Image, dict]:
+        G = self.nets["G"]
+        was_training = G.training
+        G.eval()  # running BatchNorm statistics, as at inference
+        sr = to_uint8(G(self.val_lr.to(self.device)))
+        G.train(was_training)
+        s = self.config.scale
+        psnr = float(np.mean([psnr_y(a, b, border=s) for a, b in zip(sr, self.val_hr8)]))
+        gap = np.full((2, 4 * self.config.hr_size + 6, 3), 255, np.uint8)
+        rows = []
+        for lr, out, hr in zip(self.val_lr8, sr, self.val_hr8):
+            rows += [sample_row(lr, out, hr, s), gap]
+        measured = {"psnr_val": round(psnr, 3), "psnr_val_bicubic": round(self.psnr_bicubic, 3)}
+        return Image.fromarray(np.concatenate(rows[:-1], 0)), measured
+
+    def state_info(self) -> dict:
+        return {"data_hash": self.patches.content_hash, "content_loss": self.content_kind,
+                "content_note": self.content_note}
+
+    def card(self, step: int, wall: float, metrics: dict) -> dict:
+        c, p = self.config, self.patches
+        gan = c.phase == "gan"
+        hardware = describe(self.device) + (f", {c.hardware_note}" if c.hardware_note else "")
+        saved = json.loads((self.out / "config.json").read_text())
+        files = {"generator": GENERATOR_FILE, **({"discriminator": DISCRIMINATOR_FILE} if gan else {})}
+        return {
+            "name": c.name or self.out.name,
+            "task": TASK,
+            "model": "srresnet",
+            "scale": c.scale,
+            "description": (f"SRGAN x{c.scale}: SRResNet trained against a discriminator (perceptual)" if gan else
+                            f"SRResNet x{c.scale} trained on pixel MSE (PSNR-oriented)"),
+            "paper": PAPER,
+            "config": {"phase": c.phase, "scale": c.scale, "blocks": c.blocks, "channels": c.channels,
+                       "hr_size": c.hr_size, "batch_size": c.batch_size, "lr": c.lr, "betas": [c.beta1, 0.999],
+                       "lr_drop_at": c.lr_drop_at, "augment": c.augment},
+            "loss": {"content": CONTENT_NAMES[self.content_kind], "content_detail": CONTENT_DETAIL[self.content_kind],
+                     "note": self.content_note,
+                     "adversarial": "-log D(G(LR)) (non-saturating BCE)" if gan else None,
+                     "adversarial_weight": c.adversarial_weight if gan else 0.0,
+                     "pixel_weight": c.pixel_weight if gan and self.content_kind != "pixel" else None},
+            "data": {**p.summary(), "note": c.data_note},
+            "value_range": "LR input and SR output RGB in [-1, 1]; clamp the output",
+            "training": {
+                "command": c.command or " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
+                "steps": step,
+                "planned_steps": c.steps,
+                "crops_seen": step * c.batch_size,
+                "wall_time_s": round(wall, 1),
+                "hardware": hardware,
+                "seed": c.seed,
+                "init_from": saved.get("init_record"),
+                "torch": torch.__version__,
+                "gan_core": __version__,
+            },
+            "metrics": {"training": {k: round(v, 5) if isinstance(v, float) else v for k, v in metrics.items()},
+                        "validation_crops": {**self.last_val, "note": f"{VALIDATION_CROPS} centre crops of training "
+                                             "photos: a progress check, not a benchmark (see evaluation)"}},
+            "files": files,
+        }
+
+
+__all__ = ["SRTrainConfig", "train_sr", "load_vgg19", "vgg19_features", "VGGLoss", "resolve_content_loss",
+           "save_state", "load_state", "TASK", "PHASES"]

@@ -1,0 +1,329 @@
+"""Training the Siamese GAN that turns photos into paintings, tile by tile (see style_transfer).
+
+Each step draws a batch of 2Sx2S photo crops A and painting crops B, translates A
+through the combo (four SxS tiles translated apart and reassembled: `combo=True`) or
+whole (`combo=False`, the ablation that shows what the combo is for), then updates
+D on LossD1 + LossD2 + LossD3 and G on LossG1 + LossG2.
+
+>>> from gan_core.training.style import StyleTrainConfig, train_style
+>>> cfg = StyleTrainConfig(photos=["../shared/data/style/photos", "../shared/data/sr/BSDS500_train"],
+...                        paintings=["../shared/data/style/paintings"], out="runs/photo2painting",
+...                        steps=3000)                                                  # doctest: +SKIP
+>>> result = train_style(cfg, progress_fn=lambda step, metrics, samples: print(step, metrics))  # doctest: +SKIP
+
+A run folder holds config.json, log.jsonl (the five loss terms, the vectors' norms,
+img/s; on sample steps the seam score of a fixed photo translated tile by tile),
+samples/step_XXXXXX.png (fixed photos: crop | combo translation, and one whole photo
+tile by tile), state.safetensors (for --resume: nets, optimisers, RNG, data RNG) and
+export/ (generator.safetensors, discriminator.safetensors, model_card.json).
+
+Callbacks, as gan_core.training.loop's: progress_fn(step, metrics, samples) every `log_every`
+steps; abort_fn() -> bool, polled every step: True saves a checkpoint and returns.
+"""
+from __future__ import annotations
+
+import json
+import math
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from PIL import Image
+
+from gan_core import __version__
+from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_FILE, write_json
+from gan_core.core.hardware import describe, pick_device
+from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE, SiameseDiscriminator, TileTranslator
+from gan_core.training.run import RunWriter, load_state
+from gan_core.data.sr_pairs import SRPatches, to_tensor, to_uint8
+from gan_core.pipelines.style import (
+    MARGIN, TASK, combo, content_loss, generator_loss, margin_loss, painting_loss, seam_score, translate_tiled,
+)
+from gan_core.training.loop import TrainingDiverged, TrainResult, _remove_partial_writes
+
+ProgressFn = Callable[[int, dict, "Image.Image | None"], None]
+AbortFn = Callable[[], bool]
+
+ARTICLE = ("Siamese GAN for high-resolution style transfer: the generator works on tiles and is trained "
+           "through a combo of four reassembled tiles; the discriminator is a Siamese network (after "
+           "TraVeLGAN, Amodio and Krishnaswamy, CVPR 2019)")
+MAX_SIDE = 480  # photos shrunk to about the paintings' 450 px, so a tile covers as much of the scene in both
+SAMPLE_CROPS = 6
+SEAM_PHOTO = 256  # side of the fixed photo whose tiled translation is scored at each sample step
+NAMES = ("loss_d1", "loss_d2", "loss_d3", "loss_g1", "loss_g2", "norm_b", "norm_ab")
+
+
+@dataclass
+class StyleTrainConfig:
+    photos: list[str] = field(default_factory=list)  # domain A: folders, images or archives
+    paintings: list[str] = field(default_factory=list)  # domain B
+    out: str = "runs/style"
+    name: str | None = None
+    steps: int = 3000
+    tile: int = TILE  # S
+    combo: bool = True  # False: G translates the 2Sx2S crop whole (the ablation)
+    batch_size: int = 8  # 2Sx2S crops per domain per step (4x as many tiles through G)
+    lr: float = 2e-4  # Adam, the generator (DCGAN's)
+    lr_d: float | None = None  # Adam, the discriminator; None: the same as lr
+    # Gradient-norm clipping of both nets. The cosine term's gradient grows as 1/|D(A1) - D(A2)|:
+    # when D's vectors bunch together (early on, they do) one step can throw the weights far
+    # out; unclipped CPU runs blew up to ||D(B)|| ~ 100 after 500-800 steps.
+    clip_grad: float | None = 1.0
+    beta1: float = 0.5
+    margin: float = MARGIN
+    lenvec: int = LENVEC
+    g_width: int = G_WIDTH
+    g_blocks: int = 3
+    d_width: int = D_WIDTH
+    max_side: int | None = MAX_SIDE
+    max_images: int | None = None  # per domain, the first N by name
+    seed: int = 0
+    sample_every: int = 100
+    checkpoint_every: int = 100
+    log_every: int = 10
+    device: str = "auto"
+    resume: bool = False
+    hardware_note: str | None = None
+    data_note: str | None = None
+    command: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "StyleTrainConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    def check(self) -> None:
+        if self.steps < 1:
+            raise ValueError("steps must be at least 1")
+        if self.batch_size < 2:
+            raise ValueError("the content term compares pairs of crops: --batch-size must be at least 2")
+        if self.tile < 16 or self.tile % 16:
+            raise ValueError(f"the tile must be a multiple of 16 px (2S must reach D's 4x4 grid), not {self.tile}")
+        if self.margin <= 0:
+            raise ValueError("the margin m must be positive")
+        if not self.photos or not self.paintings:
+            raise ValueError("give both domains: photos (A) and paintings (B)")
+
+
+def _patches(sources: list[str], config: StyleTrainConfig, progress) -> SRPatches:
+    return SRPatches(sources, 2 * config.tile, 1, max_images=config.max_images, rotate=False,
+                     max_side=config.max_side, progress=progress)
+
+
+def train_style(config: StyleTrainConfig, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None,
+                data: tuple[SRPatches, SRPatches] | None = None,
+                data_progress: Callable[[int, int], None] | None = None) -> TrainResult:
+    """Train the tile translator and its Siamese discriminator as `config` says.
+
+    Raises TrainingDiverged on NaN/inf (the last good checkpoint stays), DataError for
+    unusable data, FileExistsError when `out` holds a run and `resume` is off."""
+    config.check()
+    out = Path(config.out)
+    state_path = out / STATE_FILE
+    resuming = config.resume and state_path.exists()
+    if state_path.exists() and not config.resume:
+        raise FileExistsError(f"{out} already holds a training run: pass --resume to continue it, "
+                              "or choose another --out")
+    if resuming:
+        saved = json.loads((out / "config.json").read_text())
+        for key in ("tile", "combo", "lenvec", "g_width", "g_blocks", "d_width", "batch_size", "max_side"):
+            if saved.get(key) != getattr(config, key):
+                raise ValueError(f"{out} was trained with {key} {saved.get(key)}, not {getattr(config, key)}: "
+                                 "a run resumes with its own settings; to change them, start a new run")
+        _remove_partial_writes(out)
+
+    device = pick_device(config.device)
+    photos, paintings = data if data is not None else (
+        _patches(config.photos, config, data_progress), _patches(config.paintings, config, data_progress))
+    torch.manual_seed(config.seed)
+    G = TileTranslator(config.g_width, config.g_blocks).to(device)
+    D = SiameseDiscriminator(config.lenvec, config.d_width).to(device)
+    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d or config.lr, betas=(config.beta1, 0.999))
+    nets, optimizers = {"G": G, "D": D}, {"optG": opt_g, "optD": opt_d}
+    rng = torch.Generator().manual_seed(config.seed + 1)  # every crop drawn: saved for --resume
+    data_hash = f"{photos.content_hash}+{paintings.content_hash}"
+
+    step, wall_before = 0, 0.0
+    if resuming:
+        info, extra = load_state(state_path, nets, optimizers)
+        if info["data_hash"] != data_hash:
+            raise ValueError(f"the data differs from the data {out} was trained on "
+                             f"(content hash {data_hash} vs {info['data_hash']})")
+        step, wall_before = info["step"], info["wall_time_s"]
+        rng.set_state(extra["crop_rng"])
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "config.json", asdict(config))
+
+    run = _StyleRun(config, photos, paintings, data_hash, out, device, nets, optimizers, rng, wall_before,
+                    progress_fn)
+    translate = (lambda a: combo(G, a, config.tile)) if config.combo else G
+    acc, acc_n = torch.zeros(len(NAMES)), 0
+    t_start = t_log = time.time()
+    last: dict = {}
+    aborted = False
+    G.train()
+    D.train()
+    while step < config.steps:
+        a = to_tensor(np.stack(photos.random_crops(config.batch_size, rng))).to(device)
+        b = to_tensor(np.stack(paintings.random_crops(config.batch_size, rng))).to(device)
+        ab = translate(a)
+        # D: paintings to the origin, translations beyond the margin, directions between photos kept.
+        opt_d.zero_grad(set_to_none=True)
+        v_a, v_b, v_ab = D(a), D(b), D(ab.detach())
+        d1, d2, d3 = painting_loss(v_b), margin_loss(v_ab, config.margin), content_loss(v_a, v_ab)
+        (d1 + d2 + d3).backward()
+        if config.clip_grad:
+            torch.nn.utils.clip_grad_norm_(D.parameters(), config.clip_grad)
+        opt_d.step()
+        # G: its translations among the paintings, and the same directions. D is frozen for this pass.
+        opt_g.zero_grad(set_to_none=True)
+        D.requires_grad_(False)
+        v_ab_g = D(ab)
+        with torch.no_grad():
+            v_a_now = D(a)
+        g1, g2 = generator_loss(v_ab_g), content_loss(v_a_now, v_ab_g)
+        (g1 + g2).backward()
+        D.requires_grad_(True)
+        if config.clip_grad:
+            torch.nn.utils.clip_grad_norm_(G.parameters(), config.clip_grad)
+        opt_g.step()
+        step += 1
+        with torch.no_grad():
+            values = torch.stack([d1, d2, d3, g1, g2, v_b.norm(dim=1).mean(), v_ab.norm(dim=1).mean()])
+        acc += values.float().cpu()
+        acc_n += 1
+        if step % config.log_every == 0 or step == config.steps:
+            now = time.time()
+            last = dict(zip(NAMES, (acc / acc_n).tolist()))
+            last.update(step=step, total_steps=config.steps,
+                        img_per_s=round(acc_n * config.batch_size / max(now - t_log, 1e-9), 2))
+            acc.zero_()
+            acc_n, t_log = 0, now
+            if not all(math.isfinite(last[k]) for k in NAMES):
+                raise TrainingDiverged(f"step {step}: a loss became NaN/inf; stopped. The last good checkpoint "
+                                       "is kept: --resume continues from it.")
+            run.log(step, last, t_start, sample=step % config.sample_every == 0 or step == config.steps)
+        elif step % config.sample_every == 0:
+            run.log(step, None, t_start, sample=True)
+        if abort_fn is not None and abort_fn():
+            aborted = True
+            break
+        if step % config.checkpoint_every == 0 and step < config.steps:
+            run.checkpoint(step, last, t_start)
+    run.checkpoint(step, last, t_start)
+    return TrainResult(out, step, last, aborted, wall_before + time.time() - t_start)
+
+
+def _centre_crops(patches: SRPatches, n: int) -> torch.Tensor:
+    picks = np.linspace(0, len(patches.images) - 1, min(n, len(patches.images))).round().astype(int)
+    s = patches.hr_size
+    crops = []
+    for i in picks:
+        h, w = patches.images[i].shape[:2]
+        crops.append(patches.crop(int(i), (h - s) // 2, (w - s) // 2))
+    return to_tensor(np.stack(crops))
+
+
+def seam_photo(patches: SRPatches, side: int = SEAM_PHOTO) -> Image.Image:
+    """A fixed photo of the set (its centre, `side` px, or the whole photo if smaller)
+    whose tile-by-tile translation is scored during training."""
+    img = max(patches.images, key=lambda a: min(a.shape[:2]))  # the largest: most room for a centre crop
+    h, w = img.shape[:2]
+    side = min(side, h, w)
+    return Image.fromarray(img[(h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side])
+
+
+class _StyleRun(RunWriter):
+    """The run folder's writer: sample sheets (crops, their translations, a whole photo
+    tile by tile) and the style model card. Seam measurements written into the card by
+    `style seams --write-card` stay when training goes on."""
+
+    kept_metrics = ("seams",)
+
+    def __init__(self, config, photos, paintings, data_hash, out, device, nets, optimizers, rng, wall_before,
+                 progress_fn):
+        super().__init__(out, nets, optimizers, rng, wall_before, progress_fn)
+        self.config, self.photos, self.paintings, self.data_hash, self.device = (
+            config, photos, paintings, data_hash, device)
+        self.fixed = _centre_crops(photos, SAMPLE_CROPS)
+        self.fixed_photo = seam_photo(photos)
+
+    @torch.no_grad()
+    def samples(self) -> tuple[Image.Image, dict]:
+        G = self.nets["G"]
+        G.eval()
+        a = self.fixed.to(self.device)
+        ab = combo(G, a, self.config.tile) if self.config.combo else G(a)
+        tiled = translate_tiled(G, self.fixed_photo, self.config.tile, device=self.device)
+        G.train()
+        seams = seam_score(tiled, self.config.tile)
+        top = np.concatenate(list(to_uint8(a)), 1)
+        bottom = np.concatenate(list(to_uint8(ab)), 1)
+        s = a.shape[-1]
+        sheet = Image.new("RGB", (top.shape[1] + 2 * self.fixed_photo.width + 8,
+                                  max(2 * s + 2, self.fixed_photo.height)), "white")
+        sheet.paste(Image.fromarray(top), (0, 0))
+        sheet.paste(Image.fromarray(bottom), (0, s + 2))
+        sheet.paste(self.fixed_photo, (top.shape[1] + 4, 0))
+        sheet.paste(tiled, (top.shape[1] + self.fixed_photo.width + 8, 0))
+        return sheet, {"seam_score": round(seams, 4)}
+
+    def state_info(self) -> dict:
+        return {"data_hash": self.data_hash}
+
+    def card(self, step: int, wall: float, metrics: dict) -> dict:
+        c = self.config
+        hardware = describe(self.device) + (f", {c.hardware_note}" if c.hardware_note else "")
+        s = c.tile
+
+        def domain(p: SRPatches, what: str) -> dict:
+            return {"sources": p.sources, "images": len(p.images), "skipped": p.skipped,
+                    "content_hash": p.content_hash,
+                    "description": f"{len(p.images)} {what} from {', '.join(p.sources)}; random {2 * s} px crops, "
+                                   "mirrored at random"
+                                   + (f"; pictures over {c.max_side} px a side shrunk to it" if c.max_side else "")}
+
+        return {
+            "name": c.name or self.out.name,
+            "task": TASK,
+            "model": "siamese-tile-translator",
+            "description": (f"Photos to paintings, translated {s}x{s} tile by tile; trained "
+                            + ("through the combo (four tiles translated apart, reassembled, judged together)"
+                               if c.combo else "WITHOUT the combo (2Sx2S crops translated whole): the ablation")),
+            "paper": ARTICLE,
+            "config": {"tile": s, "combo": c.combo, "batch_size": c.batch_size, "lr": c.lr, "lr_d": c.lr_d or c.lr, "clip_grad": c.clip_grad,
+                       "betas": [c.beta1, 0.999], "margin": c.margin, "lenvec": c.lenvec, "g_width": c.g_width,
+                       "g_blocks": c.g_blocks, "d_width": c.d_width, "max_side": c.max_side},
+            "loss": {"D": "LossD1 + LossD2 + LossD3", "G": "LossG1 + LossG2",
+                     "LossD1": "mean ||D(B)||^2", "LossD2": f"mean max(0, {c.margin} - ||D(AB)||)^2",
+                     "LossD3 = LossG2": "mean 1 - cos(D(A1) - D(A2), D(AB1) - D(AB2)), each crop paired with the next",
+                     "LossG1": "mean ||D(AB)||^2"},
+            "data": {"A (photos)": domain(self.photos, "photos"), "B (paintings)": domain(self.paintings, "paintings"),
+                     "note": c.data_note},
+            "value_range": "RGB in [-1, 1] in and out",
+            "training": {
+                "command": c.command or " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
+                "steps": step,
+                "planned_steps": c.steps,
+                "crops_seen": step * c.batch_size,
+                "wall_time_s": round(wall, 1),
+                "hardware": hardware,
+                "seed": c.seed,
+                "torch": torch.__version__,
+                "gan_core": __version__,
+            },
+            "metrics": {"training": {k: round(v, 5) if isinstance(v, float) else v for k, v in metrics.items()},
+                        "validation": {**self.last_val, "note": f"seam score of one {SEAM_PHOTO} px training photo "
+                                       "translated tile by tile: a progress check; see metrics.seams"}},
+            "files": {"generator": GENERATOR_FILE, "discriminator": DISCRIMINATOR_FILE},
+        }
+
+
+__all__ = ["StyleTrainConfig", "train_style", "seam_photo"]
