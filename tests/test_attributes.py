@@ -12,7 +12,7 @@ from gan_core.explore.attributes import (
     masked_attribute_loss, orthogonalize, roc_auc, save_classifier, save_directions, score_images, split_by_group,
     train_attribute_classifier, usable_attributes,
 )
-from gan_core.cli.attributes import main as attributes_main
+from gan_core.cli import main
 from gan_core.data.image_set import ImageSet, load_images
 from gan_core.explore.directions import direction_from_scores
 
@@ -251,11 +251,11 @@ def test_cli_train_directions_and_render(tmp_path, tiny_checkpoint_dir, capsys, 
 
     make_folder(tmp_path / "imgs", 4)
     # plain images carry no labels: a clear error, exit code 2
-    assert attributes_main(["train", "--data", str(tmp_path / "imgs"), "--out", str(tmp_path / "c")]) == 2
+    assert main(["attributes", "train", "--data", str(tmp_path / "imgs"), "--out", str(tmp_path / "c")]) == 2
     assert "no label" in capsys.readouterr().err
-    assert attributes_main(["train", "--data", str(tmp_path / "missing"), "--dry-run"]) == 2
+    assert main(["attributes", "train", "--data", str(tmp_path / "missing"), "--dry-run"]) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert attributes_main(["train", "--data", str(tmp_path / "imgs"), "--epochs", "0", "--dry-run"]) == 2
+    assert main(["attributes", "train", "--data", str(tmp_path / "imgs"), "--epochs", "0", "--dry-run"]) == 2
 
     # UTKFace-style names give age and gender labels
     from PIL import Image
@@ -267,27 +267,27 @@ def test_cli_train_directions_and_render(tmp_path, tiny_checkpoint_dir, capsys, 
         arr = (torch.rand(24, 24, 3, generator=g) * 40 + shade).clamp(0, 255).byte().numpy()
         Image.fromarray(arr).save(utk / f"{20 + i}_{i % 2}_0_2017010{i:04d}.jpg.chip.jpg")
     out = tmp_path / "clf"
-    assert attributes_main(["train", "--data", str(utk), "--size", "16", "--min-count", "5", "--epochs", "2",
-                            "--batch-size", "8", "--width", "8", "--dry-run"]) == 0
+    assert main(["attributes", "train", "--data", str(utk), "--size", "16", "--min-count", "5", "--epochs", "2",
+                 "--batch-size", "8", "--width", "8", "--dry-run"]) == 0
     assert not out.exists()
-    args = ["train", "--data", str(utk), "--size", "16", "--min-count", "5", "--epochs", "2", "--batch-size", "8",
-            "--width", "8", "--out", str(out)]
-    assert attributes_main(args) == 0
+    args = ["attributes", "train", "--data", str(utk), "--size", "16", "--min-count", "5", "--epochs", "2",
+            "--batch-size", "8", "--width", "8", "--out", str(out)]
+    assert main(args) == 0
     card = json.loads((out / CLASSIFIER_CARD).read_text())
     assert card["attributes"] == ["age", "gender"] and card["data"]["labels"]["gender"]["positive"] == 20
-    assert card["training"]["command"].startswith("python -m gan_core.cli.attributes train")
+    assert card["training"]["command"].startswith("python -m gan_core attributes train")
     assert "auc" in card["metrics"]["validation"]["gender"] and card["training"]["hardware"]
-    assert attributes_main(args) == 2  # does not overwrite silently
+    assert main(args) == 2  # does not overwrite silently
     assert "--overwrite" in capsys.readouterr().err
 
     gen = ["--generator", TINY_CHECKPOINT, "--classifier", str(out)]
-    assert attributes_main(["directions", *gen, "--attributes", "Smiling"]) == 2
+    assert main(["attributes", "directions", *gen, "--attributes", "Smiling"]) == 2
     assert "no attribute 'Smiling'" in capsys.readouterr().err
-    assert attributes_main(["directions", *gen, "--samples", "-3"]) == 2
-    assert attributes_main(["directions", *gen, "--attributes", "age", "gender", "--dry-run"]) == 0
+    assert main(["attributes", "directions", *gen, "--samples", "-3"]) == 2
+    assert main(["attributes", "directions", *gen, "--attributes", "age", "gender", "--dry-run"]) == 0
     assert load_directions(TINY_CHECKPOINT) == {}
-    assert attributes_main(["directions", *gen, "--attributes", "age", "gender", "--samples", "100",
-                            "--check-samples", "20"]) == 0
+    assert main(["attributes", "directions", *gen, "--attributes", "age", "gender", "--samples", "100",
+                 "--check-samples", "20"]) == 0
     dirs = load_directions(TINY_CHECKPOINT)
     assert sorted(dirs) == ["age", "gender"] and dirs["age"].direction.shape == (100,)
     info = json.loads((tiny_checkpoint_dir / TINY_CHECKPOINT / "directions" / "directions.json").read_text())
@@ -295,10 +295,10 @@ def test_cli_train_directions_and_render(tmp_path, tiny_checkpoint_dir, capsys, 
     assert 0 <= info["directions"]["gender"]["consistency"] <= 1
 
     png = tmp_path / "rows.png"
-    assert attributes_main(["render", "--generator", TINY_CHECKPOINT, "--attributes", "age", "--seeds", "1", "2",
-                            "-o", str(png)]) == 0
+    assert main(["attributes", "render", "--generator", TINY_CHECKPOINT, "--attributes", "age", "--seeds", "1", "2",
+                 "-o", str(png)]) == 0
     assert png.is_file()
-    assert attributes_main(["render", "--generator", TINY_CHECKPOINT, "--attributes", "Bald", "-o", str(png)]) == 2
+    assert main(["attributes", "render", "--generator", TINY_CHECKPOINT, "--attributes", "Bald", "-o", str(png)]) == 2
 
 
 def test_cli_runs_as_a_module_with_a_clean_error():
@@ -307,7 +307,7 @@ def test_cli_runs_as_a_module_with_a_clean_error():
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    r = subprocess.run([sys.executable, "-m", "gan_core.cli.attributes", "directions", "--generator", "nope",
+    r = subprocess.run([sys.executable, "-m", "gan_core", "attributes", "directions", "--generator", "nope",
                         "--classifier", "nope"], cwd=root, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
 

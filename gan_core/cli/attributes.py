@@ -1,4 +1,4 @@
-"""Command line for face attributes: `python -m gan_core.cli.attributes train | directions | render`.
+"""Command line for face attributes: `python -m gan_core attributes train | directions | render`.
 
   train       learn attributes (gender, age, CelebA's Smiling, Eyeglasses...) from labelled faces
   directions  find each attribute's direction in a generator's latent space, with that classifier
@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shlex
 import sys
 from pathlib import Path
 
-PROG = "python -m gan_core.cli.attributes"
+from gan_core.cli.common import command_line
+
+PROG = "python -m gan_core attributes"
 IDENTITY_FILE = "identity_CelebA.txt"
 MIN_VALIDATION_CLASS = 5  # default directions need this many held-out positives and negatives
 SUBJECTIVE = ("Attractive",)  # a judgement, not a feature of a face: never a default direction
@@ -27,7 +28,7 @@ CITATIONS = {
 
 EPILOG_TRAIN = """\
 example:
-  {prog} train --data ../shared/data/faces/celeba/img_align_celeba \\
+  python -m gan_core attributes train --data ../shared/data/faces/celeba/img_align_celeba \\
       --data ../shared/data/faces/utkface --epochs 8 --out checkpoints/face-attributes
 
 Without --attributes, every label with at least --min-count positives and negatives
@@ -38,7 +39,7 @@ or above their folder, other images by file name.
 
 EPILOG_DIRECTIONS = """\
 example (the shipped faces-dcgan64 directions):
-  {prog} directions --generator faces-dcgan64 --classifier checkpoints/face-attributes \\
+  python -m gan_core attributes directions --generator faces-dcgan64 --classifier checkpoints/face-attributes \\
       --out checkpoints/faces-dcgan64/directions --condition gender age \\
       --attributes gender age Smiling Eyeglasses Mouth_Slightly_Open Bangs No_Beard \\
       Wearing_Lipstick Blond_Hair Black_Hair
@@ -49,14 +50,17 @@ used, plus the regressions (age); CelebA's subjective "Attractive" never is.
 """
 
 
-def _build_parser(prog: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description="Face attributes: a classifier and latent directions.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def register(commands) -> None:
+    """Add `attributes` and its commands to the subparsers of `python -m gan_core`."""
+    p = commands.add_parser("attributes", help="face attributes: train the classifier, find latent directions, "
+                                               "render them",
+                            description="Face attributes: a classifier and latent directions.")
+    sub = p.add_subparsers(dest="attributes_command", required=True, metavar="COMMAND")
 
     t = sub.add_parser("train", help="train an attribute classifier on labelled faces",
                        description="Train a small CNN with one output per attribute; write classifier.safetensors "
                                    "and classifier_card.json into --out.",
-                       epilog=EPILOG_TRAIN.format(prog=prog), formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG_TRAIN, formatter_class=argparse.RawDescriptionHelpFormatter)
     t.add_argument("--data", action="append", metavar="PATH", required=True,
                    help="image folder or archive (repeatable); UTKFace names and CelebA's list_attr_celeba.txt give labels")
     t.add_argument("--attributes", nargs="+", metavar="NAME", help="labels to learn (default: all with enough labels)")
@@ -76,11 +80,12 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     t.add_argument("--overwrite", action="store_true", help="replace a classifier already in --out")
     t.add_argument("--cache-dir", help="where preprocessed images are cached")
     t.add_argument("--dry-run", action="store_true", help="train 2 steps on 256 images, write nothing")
+    t.set_defaults(run=_train)
 
     d = sub.add_parser("directions", help="find attribute directions in a generator's latent space",
                        description="Label generated faces with the classifier and read each attribute's latent "
                                    "direction off them; write directions.safetensors and directions.json.",
-                       epilog=EPILOG_DIRECTIONS.format(prog=prog), formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG_DIRECTIONS, formatter_class=argparse.RawDescriptionHelpFormatter)
     d.add_argument("--generator", required=True, help="generator checkpoint name or folder (faces-dcgan64)")
     d.add_argument("--classifier", required=True, help="classifier folder or name (checkpoints/face-attributes)")
     d.add_argument("--out", help="folder to write (default: <generator>/directions)")
@@ -98,6 +103,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
                         "that do not also age the face)")
     d.add_argument("--seed", type=int, default=0, help="seed of the fitting latents; the check uses seed + 1")
     d.add_argument("--dry-run", action="store_true", help="use 64 samples and 16 checks, write nothing")
+    d.set_defaults(run=_directions)
 
     r = sub.add_parser("render", help="draw faces moved along attribute directions, one row per seed",
                        description="A PNG grid: for each seed and attribute, z + t * direction for each t.")
@@ -107,24 +113,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     r.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     r.add_argument("--ts", nargs="+", type=float, default=[-1.0, -0.5, 0.0, 0.5, 1.0], help="steps t (-1 -0.5 0 0.5 1)")
     r.add_argument("-o", "--output", default="attributes.png")
-    return p
-
-
-def main(argv: list[str] | None = None, prog: str = PROG) -> int:
-    """Run a command; returns the exit code (0 ok, 2 bad input, 130 interrupted).
-
-    `prog` is how the command is written in cards and help (`python -m gan_core
-    attributes` when called from the main command line)."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    args = _build_parser(prog).parse_args(argv)
-    from gan_core.cli import run_reporting_errors
-
-    commands = {"train": _train, "directions": _directions, "render": _render}
-    return run_reporting_errors(lambda: commands[args.command](args, argv, prog))
-
-
-def _command(prog: str, argv: list[str]) -> str:
-    return " ".join([prog, *(shlex.quote(a) for a in argv)])
+    r.set_defaults(run=_render)
 
 
 def identity_groups(sources: list[str], files: list[str]) -> tuple[list[str], int]:
@@ -150,7 +139,7 @@ def _check_positive(**values) -> None:
             raise ValueError(f"--{name.replace('_', '-')} must be positive, not {v}")
 
 
-def _train(args, argv, prog) -> int:
+def _train(args, argv: list[str]) -> int:
     import torch
 
     from gan_core import __version__
@@ -223,7 +212,7 @@ def _train(args, argv, prog) -> int:
             **({"licence": "CelebA and UTKFace: research and teaching, non-commercial"} if any(kinds.values()) else {}),
         },
         "training": {
-            "command": _command(prog, argv),
+            "command": command_line(argv),
             "epochs": report["epochs"], "steps": report["steps"], "batch_size": report["batch_size"],
             "lr": report["lr"], "seed": report["seed"], "width": args.width,
             "head_weighting": report["head_weighting"], "head_weights": report["head_weights"],
@@ -244,7 +233,7 @@ def _train(args, argv, prog) -> int:
     return 0
 
 
-def _directions(args, argv, prog) -> int:
+def _directions(args, argv: list[str]) -> int:
     import torch
 
     import gan_core
@@ -312,7 +301,7 @@ def _directions(args, argv, prog) -> int:
                         "(probability; years for age)",
         "method": args.method,
         "conditioned_on": args.condition,
-        "command": _command(prog, argv),
+        "command": command_line(argv),
         "seed": args.seed,
     }
     save_directions(out, found, info)
@@ -320,7 +309,7 @@ def _directions(args, argv, prog) -> int:
     return 0
 
 
-def _render(args, argv, prog) -> int:
+def _render(args, argv: list[str]) -> int:
     import torch
 
     import gan_core
@@ -332,7 +321,7 @@ def _render(args, argv, prog) -> int:
     pipe = gan_core.load(args.generator)
     dirs = load_directions(args.directions or args.generator)
     if not dirs:
-        raise ValueError(f"no directions for {args.generator}: run `{prog} directions` first")
+        raise ValueError(f"no directions for {args.generator}: run `{PROG} directions` first")
     unknown = [a for a in args.attributes if a not in dirs]
     if unknown:
         raise ValueError(f"no direction {unknown[0]!r}; there are: {', '.join(sorted(dirs))}")
@@ -345,6 +334,3 @@ def _render(args, argv, prog) -> int:
           f"columns t = {' '.join(map(str, args.ts))}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

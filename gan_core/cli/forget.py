@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-PROG = "python -m gan_core forget"
+from gan_core.cli.common import command_line
 
 EPILOG = """\
 example (the shipped facade generator and window detector):
-  {prog} --generator facades-dcgan64 --detector window-detector --layer main.8 \\
+  python -m gan_core forget --generator facades-dcgan64 --detector window-detector --layer main.8 \\
       --labelled 150 --measured 500 --write-card
 
   # refit until the windows stop coming back (at most 3 fits), against random units
-  {prog} --generator facades-dcgan64 --detector window-detector --layer main.5 --rounds 3
+  python -m gan_core forget --generator facades-dcgan64 --detector window-detector --layer main.5 --rounds 3
 
 Labelled samples are seeds 0.., measured ones seeds 10000.., so the counts are on
 samples the fit never saw. The random baseline drops as many units drawn at random
@@ -28,10 +27,12 @@ layers; run without --layer to see them.
 """
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description="Make a generator forget a concept (DCGAN paper, 6.1), "
-                                "and measure how much of it goes and what else changes.",
-                                epilog=EPILOG.format(prog=PROG), formatter_class=argparse.RawDescriptionHelpFormatter)
+def register(commands) -> None:
+    """Add `forget` to the subparsers of `python -m gan_core`."""
+    p = commands.add_parser("forget", help="make a generator forget a concept (DCGAN 6.1) and measure it",
+                            description="Make a generator forget a concept (DCGAN paper, 6.1), "
+                                        "and measure how much of it goes and what else changes.",
+                            epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--generator", required=True, help="a GAN checkpoint: shipped name or folder")
     p.add_argument("--detector", required=True, help="a concept detector checkpoint (e.g. window-detector)")
     p.add_argument("--layer", help="the generator layer to fit (without it: list the layers and stop)")
@@ -45,14 +46,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="also drop as many random units, this many times, as a baseline (3; 0: none)")
     p.add_argument("--json", help="also write the report here")
     p.add_argument("--write-card", action="store_true", help="record the report in the generator's model card")
-    return p
-
-
-def main(argv: list[str] | None = None, prog: str = PROG) -> int:
-    args = _parser().parse_args(argv)
-    from gan_core.cli import run_reporting_errors
-
-    return run_reporting_errors(lambda: _forget(args, argv))
+    p.set_defaults(run=run)
 
 
 def _fewer(reduction: float) -> str:
@@ -60,7 +54,7 @@ def _fewer(reduction: float) -> str:
     return f"{reduction:.0%} fewer" if reduction >= 0 else f"{-reduction:.0%} more"
 
 
-def _forget(args, argv) -> int:
+def run(args, argv: list[str]) -> int:
     import gan_core
     from gan_core.explore.ablation import feature_layers, measure_forgetting
     from gan_core.core.checkpoints import CARD_FILE, read_json, write_json
@@ -96,7 +90,7 @@ def _forget(args, argv) -> int:
         print(f"{'random units (baseline)':28s} {c['units']} units, {c['draws']} draw{'s' if c['draws'] > 1 else ''}: "
               f"{_fewer(c['reduction'])}{' on average' if c['draws'] > 1 else ''}{spread}, "
               f"change off the concept {c['change_outside']:.4f}")
-    record = {**report.as_dict(), "detector": args.detector, "command": " ".join([PROG, *(argv or sys.argv[1:])])}
+    record = {**report.as_dict(), "detector": args.detector, "command": command_line(argv)}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(record, f, indent=2)
@@ -113,6 +107,3 @@ def _forget(args, argv) -> int:
         print(f"wrote the report into {card_path}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

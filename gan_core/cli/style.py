@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import sys
 import time
 from pathlib import Path
 
-PROG = "python -m gan_core style"
+from gan_core.cli.common import command_line
 
 EPILOG = """\
 examples:
@@ -33,14 +31,16 @@ examples:
 """
 
 
-def _parser() -> argparse.ArgumentParser:
+def register(commands) -> None:
+    """Add `style` and its commands to the subparsers of `python -m gan_core`."""
     from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE
     from gan_core.training.style import MAX_SIDE
     from gan_core.pipelines.style import MARGIN, MAX_WORKING_SIZE
 
-    p = argparse.ArgumentParser(prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
-                                description="Photos to paintings with the Siamese GAN, tile by tile at any size.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = commands.add_parser("style", help="photos to paintings with the Siamese GAN, tile by tile at any size",
+                            formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+                            description="Photos to paintings with the Siamese GAN, tile by tile at any size.")
+    sub = p.add_subparsers(dest="style_command", required=True, metavar="COMMAND")
     t = sub.add_parser("train", help="train the tile translator and its Siamese discriminator",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
     t.add_argument("--photos", nargs="+", default=[], help="domain A: folders, images or .zip/.tar archives")
@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
     t.add_argument("--hardware-note", help="added to the card's hardware line (e.g. 'shared with another run')")
     t.add_argument("--dry-run", action="store_true", help="2 steps on 8 pictures of each domain, nothing kept")
+    t.set_defaults(run=_train)
 
     s = sub.add_parser("seams", help="seam score of models on photos they never saw",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
@@ -81,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--max-images", type=int, help="the first N photos")
     s.add_argument("--json", type=Path, help="write the results here")
     s.add_argument("--write-card", action="store_true", help="store each model's figures under metrics.seams")
+    s.set_defaults(run=_seams)
 
     r = sub.add_parser("translate", help="turn a photo into a painting",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
@@ -91,16 +93,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--method", choices=["tiles", "resized"], default="tiles",
                    help="tile by tile (default) or the shrink-translate-enlarge baseline")
     r.add_argument("--out", required=True, help="the PNG to write")
-    return p
+    r.set_defaults(run=_translate)
 
 
-def _train(args) -> int:
+def _train(args, argv: list[str]) -> int:
     from tqdm import tqdm
 
     from gan_core.training.style import StyleTrainConfig, train_style
 
-    command = " ".join(shlex.quote(a) for a in ["python", "-m", "gan_core", "style", *sys.argv[2:]]) \
-        if sys.argv[1:2] == ["style"] else None
+    command = command_line(argv)
     config = StyleTrainConfig(
         photos=args.photos, paintings=args.paintings, out=args.out, name=args.name, steps=args.steps, tile=args.tile,
         combo=args.combo, batch_size=args.batch_size, lr=args.lr, lr_d=args.lr_d, clip_grad=args.clip_grad or None,
@@ -138,7 +139,7 @@ def _train(args) -> int:
     return 0
 
 
-def _seams(args) -> int:
+def _seams(args, argv: list[str]) -> int:
     import numpy as np
 
     from gan_core.core.checkpoints import CARD_FILE, read_json, write_json
@@ -178,7 +179,7 @@ def _seams(args) -> int:
     return 0
 
 
-def _translate(args) -> int:
+def _translate(args, argv: list[str]) -> int:
     from gan_core.pipelines.style import load_style_transfer
 
     painter = load_style_transfer(args.model)
@@ -188,13 +189,3 @@ def _translate(args) -> int:
     print(f"{args.out}: {out.width}x{out.height}, {painter.name}, {args.method}")
     return 0
 
-
-def main(argv: list[str] | None = None, prog: str = PROG) -> int:
-    args = _parser().parse_args(argv)
-    from gan_core.cli import run_reporting_errors
-
-    return run_reporting_errors(lambda: {"train": _train, "seams": _seams, "translate": _translate}[args.command](args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

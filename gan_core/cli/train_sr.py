@@ -1,16 +1,13 @@
-"""Command line of super-resolution: `python -m gan_core train-sr | evaluate-sr`.
-
-The parsers are added to gan_core.cli's by `add_parsers`; `COMMANDS` maps each
-command to its handler, `handler(args, argv) -> exit code`.
-"""
+"""`python -m gan_core train-sr`: train SRResNet / SRGAN x4 super-resolution (Ledig et al. 2017)."""
 from __future__ import annotations
 
 import argparse
 import json
-import shlex
 from pathlib import Path
 
-EPILOG_TRAIN_SR = """\
+from gan_core.cli.common import command_line
+
+EPILOG = """\
 examples:
   # 1. SRResNet on pixel MSE (PSNR-oriented), random 96 px crops of the BSDS500 photos
   python -m gan_core train-sr --phase mse --data ../shared/data/sr/BSDS500_train \\
@@ -43,39 +40,14 @@ validation crops, LR | bicubic | SR | HR), state.safetensors (for --resume) and 
 with `python -m gan_core evaluate-sr RUN_FOLDER --write-card`.
 """
 
-EPILOG_EVALUATE_SR = """\
-examples:
-  # the table of the README: bicubic, the shipped models and the SRGAN paper's figures
-  python -m gan_core evaluate-sr photo-srresnet-x4 photo-srgan-x4 --sets Set5 BSD68
 
-  # bicubic alone; write the figures as JSON
-  python -m gan_core evaluate-sr --sets Set5 --json set5.json
-
-  # a run folder, its figures stored in its model card under metrics.evaluation
-  python -m gan_core evaluate-sr runs/photo-srresnet-x4 --write-card
-
-  # any folder of HR images is a set
-  python -m gan_core evaluate-sr photo-srresnet-x4 --sets ~/pictures/test-set
-
-Convention (SRCNN onwards, the SRGAN paper's tables): each HR image is cropped to a
-multiple of 4, shrunk x4 with PIL bicubic (antialiased) to make the LR input; the x4
-result is compared with the HR image on Y (BT.601, as MATLAB rgb2ycbcr) after shaving
-4 pixels off every side: PSNR (peak 255) and SSIM (11x11 Gaussian window, sigma 1.5).
-Bicubic here is PIL's; the paper's bicubic figures come from MATLAB (a few tenths of a
-dB apart). The paper reports BSD100, not BSD68 (68 of its 100 images): those figures are
-shown for orientation only.
-"""
-
-
-def add_parsers(sub) -> None:
-    """Add `train-sr` and `evaluate-sr` to gan_core.cli's subparsers."""
-    from gan_core.evaluation.sr_benchmarks import DEFAULT_SETS, KNOWN_SETS
-
-    t = sub.add_parser("train-sr", help="train SRResNet / SRGAN x4 super-resolution on photos",
-                       description="Train SRResNet on pixel MSE (--phase mse), then SRGAN from it (--phase gan), "
-                                   "as Ledig et al. 2017. Writes a run folder that can be resumed and loaded "
-                                   "by the app's Upscale tab and gan_core.pipelines.upscaler.load_upscaler().",
-                       epilog=EPILOG_TRAIN_SR, formatter_class=argparse.RawDescriptionHelpFormatter)
+def register(commands) -> None:
+    """Add `train-sr` to the subparsers of `python -m gan_core`."""
+    t = commands.add_parser("train-sr", help="train SRResNet / SRGAN x4 super-resolution on photos",
+                            description="Train SRResNet on pixel MSE (--phase mse), then SRGAN from it (--phase gan), "
+                                        "as Ledig et al. 2017. Writes a run folder that can be resumed and loaded "
+                                        "by the app's Upscale tab and gan_core.pipelines.upscaler.load_upscaler().",
+                            epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = t.add_argument_group("what to train")
     g.add_argument("--phase", choices=["mse", "gan"],
                    help="mse: SRResNet on pixel MSE; gan: SRGAN (content + 1e-3 x adversarial loss), usually "
@@ -127,28 +99,10 @@ def add_parsers(sub) -> None:
                    help="2 steps on 8 photos with batch 4 in a temporary folder: checks the set-up, keeps nothing")
     g = t.add_argument_group("device")
     g.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1 ...")
-
-    e = sub.add_parser("evaluate-sr", help="PSNR / SSIM of x4 super-resolution on Set5 and BSD68",
-                       description="Measure bicubic and each SR checkpoint on benchmark sets, and print the table "
-                                   "next to the SRGAN paper's figures.",
-                       epilog=EPILOG_EVALUATE_SR, formatter_class=argparse.RawDescriptionHelpFormatter)
-    e.add_argument("checkpoints", nargs="*", metavar="CHECKPOINT",
-                   help="shipped SR names, checkpoint folders or run folders (none: bicubic only)")
-    e.add_argument("--sets", nargs="+", default=list(DEFAULT_SETS), metavar="SET",
-                   help=f"{' or '.join(KNOWN_SETS)} (from --data-root), or folders of HR images "
-                        f"(default: {' '.join(DEFAULT_SETS)})")
-    e.add_argument("--data-root", metavar="DIR",
-                   help="where CSet5/ and CBSD68/ are (default ../shared/data/sr beside the repository, or "
-                        "$GAN_CORE_SR_DATA)")
-    e.add_argument("--tile", type=int, default=None, metavar="PX",
-                   help="run the network on tiles of PX LR pixels (default: each image whole, one tile)")
-    e.add_argument("--json", metavar="FILE", help="write every figure, per image too, as JSON")
-    e.add_argument("--write-card", action="store_true",
-                   help="store each checkpoint's figures under metrics.evaluation in its model card")
-    e.add_argument("--device", default="cpu", help="where the networks run (cpu, cuda)")
+    t.set_defaults(run=run)
 
 
-def train_sr_command(args, argv) -> int:
+def run(args, argv: list[str]) -> int:
     import tempfile
 
     from tqdm import tqdm
@@ -177,7 +131,7 @@ def train_sr_command(args, argv) -> int:
             max_images=args.max_images, augment=not args.no_augment, seed=args.seed,
             sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, log_every=args.log_every,
             device=args.device, resume=args.resume, hardware_note=args.hardware_note, data_note=args.data_note,
-            command=" ".join(shlex.quote(a) for a in ["python", "-m", "gan_core", *argv]),
+            command=command_line(argv),
         )
     tmp = None
     if args.dry_run:
@@ -213,30 +167,3 @@ def train_sr_command(args, argv) -> int:
         print(f"{result.step} steps in {result.wall_time_s / 60:.1f} min; run folder {result.out}; "
               f"model: {result.out / 'export'}")
     return 0
-
-
-def evaluate_sr_command(args, argv) -> int:
-    import sys
-
-    from gan_core.core.checkpoints import CARD_FILE, write_json
-    from gan_core.evaluation.sr_benchmarks import card_record, evaluate, format_table, unique_names
-    from gan_core.pipelines.upscaler import load_upscaler
-
-    upscalers = [load_upscaler(c, device=args.device) for c in args.checkpoints]
-    result = evaluate(upscalers, args.sets, data_root=args.data_root, tile=args.tile,
-                      log=lambda message: print(message, file=sys.stderr))
-    print(format_table(result))
-    command = " ".join(shlex.quote(a) for a in ["python", "-m", "gan_core", *argv])
-    if args.json:
-        write_json(args.json, {**result, "command": command})
-        print(f"wrote {args.json}")
-    if args.write_card:
-        for name, up in zip(unique_names(upscalers), upscalers):
-            card = dict(up.card)
-            card.setdefault("metrics", {})["evaluation"] = {**card_record(result, name), "command": command}
-            write_json(up.path / CARD_FILE, card)
-            print(f"written to {up.path / CARD_FILE}")
-    return 0
-
-
-COMMANDS = {"train-sr": train_sr_command, "evaluate-sr": evaluate_sr_command}
