@@ -4,7 +4,8 @@ from __future__ import annotations
 import gradio as gr
 
 import gan_core
-from gan_core.core.checkpoints import CARD_FILE, CheckpointError, read_json
+from gan_core.core.checkpoints import CARD_FILE, read_json
+from gan_core.core.errors import CheckpointError
 from gan_core.pipelines.generator import find_card_folder
 
 PAPERS = """\

@@ -13,7 +13,7 @@ import gradio as gr
 from PIL import Image
 
 import gan_core
-from gan_core.core.checkpoints import CheckpointError
+from gan_core.core.errors import CheckpointError
 
 from . import trained
 from .files import png_file

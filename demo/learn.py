@@ -17,9 +17,10 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from gan_core.core.checkpoints import CARD_FILE, CheckpointError, read_json
-from gan_core.pipelines.generator import find_card_folder
+from gan_core.core.checkpoints import CARD_FILE, read_json
+from gan_core.core.errors import CheckpointError
 from gan_core.evaluation.probe import KMEANS_ACCURACY, PAPER_ACCURACY, PROBE_CONFUSION_FILE, confusion_image
+from gan_core.pipelines.generator import find_card_folder
 
 from .files import png_file
 

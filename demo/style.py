@@ -26,8 +26,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-from gan_core.core.checkpoints import CheckpointError
-from gan_core.data.image_set import DataError, ImageTooLargeError
+from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
 from gan_core.pipelines.style import (
     MAX_WORKING_SIZE, list_style_models, load_picture, load_style_transfer, seam_score,
 )

@@ -24,11 +24,11 @@ import gradio as gr
 import numpy as np
 from PIL import Image, ImageDraw
 
-from gan_core.core.checkpoints import CheckpointError
-from gan_core.data.image_set import MIN_IMAGE_SIDE, DataError, ImageTooLargeError, read_image
+from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
+from gan_core.data.image_set import MIN_IMAGE_SIDE, read_image
 from gan_core.evaluation.sr_metrics import bicubic_downscale, crop_to_multiple, psnr_y, ssim_y
-from gan_core.pipelines.upscaler import list_upscalers, load_upscaler
 from gan_core.pipelines.tiles import bicubic_upscale, load_for_upscale
+from gan_core.pipelines.upscaler import list_upscalers, load_upscaler
 
 from .files import ROOT, named_png, png_file, write_file
 from .generate import _input_error, default_model

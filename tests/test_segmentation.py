@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import gan_core
-from gan_core.core.checkpoints import CheckpointError
 from gan_core.cli import main as cli_main
+from gan_core.core.errors import CheckpointError
 from gan_core.pipelines.detector import (
     DETECTOR_CARD, DETECTOR_FILE, WindowDetector, detect_windows, iou_report, load_detector, random_crops,
     save_detector, train_window_detector, window_fraction, window_iou, window_probabilities,

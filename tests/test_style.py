@@ -14,8 +14,8 @@ from PIL import Image
 from torch import nn
 
 import gan_core
-from gan_core.core.checkpoints import CARD_FILE, STATE_FILE, CheckpointError, read_tensors
-from gan_core.data.image_set import DataError, ImageTooLargeError
+from gan_core.core.checkpoints import CARD_FILE, STATE_FILE, read_tensors
+from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
 from gan_core.models.siamese import SiameseDiscriminator, TileTranslator
 from gan_core.pipelines.style import (
     combo, content_loss, generator_loss, join_tiles, list_style_models, load_picture, load_style_transfer,

@@ -245,8 +245,7 @@ def run_reporting_errors(command) -> int:
     bad input (unreadable data or checkpoint, a missing or existing file, a bad value)
     prints `error: ...` and gives 2, a diverged training run `stopped: ...` and 3,
     Ctrl-C 130. Shared by every `python -m gan_core` command line."""
-    from gan_core.core.checkpoints import CheckpointError
-    from gan_core.data.image_set import DataError
+    from gan_core.core.errors import CheckpointError, DataError
     from gan_core.training.loop import TrainingDiverged
 
     try:

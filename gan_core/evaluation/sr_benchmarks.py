@@ -20,7 +20,8 @@ from typing import Callable
 
 import numpy as np
 
-from gan_core.data.image_set import IMAGE_EXTENSIONS, DataError, open_image
+from gan_core.core.errors import DataError
+from gan_core.data.image_set import IMAGE_EXTENSIONS, open_image
 from gan_core.evaluation.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
 
 SCALE = 4

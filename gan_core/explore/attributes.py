@@ -48,7 +48,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_core.core.checkpoints import CheckpointError, load_weights, read_json, read_tensors, save_weights, write_json
+from gan_core.core.checkpoints import load_weights, read_json, read_tensors, save_weights, write_json
+from gan_core.core.errors import CheckpointError
 
 CLASSIFIER_FILE = "classifier.safetensors"
 CLASSIFIER_CARD = "classifier_card.json"

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gan_core.core.checkpoints import CheckpointError, read_json
+from gan_core.core.checkpoints import read_json
+from gan_core.core.errors import CheckpointError
 from gan_core.pipelines.generator import resolve_checkpoint
 
 PRESETS_FILE = "explore.json"

@@ -41,7 +41,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_core import __version__
-from gan_core.core.checkpoints import CARD_FILE, CheckpointError, load_weights, read_json, save_weights, write_json
+from gan_core.core.checkpoints import CARD_FILE, load_weights, read_json, save_weights, write_json
+from gan_core.core.errors import CheckpointError
 from gan_core.data.facades import CROP_SIDE, HELD_OUT_EVERY, crop_resize, read_facades, resize_facades
 
 DETECTOR_FILE = "detector.safetensors"

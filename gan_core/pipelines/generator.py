@@ -17,7 +17,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gan_core.core.checkpoints import CARD_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, CheckpointError, load_weights, read_json
+from gan_core.core.checkpoints import CARD_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, load_weights, read_json
+from gan_core.core.errors import CheckpointError
 from gan_core.core.images import make_grid, to_pil
 from gan_core.models import ModelSpec, get_model
 

@@ -45,8 +45,9 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from gan_core.core.checkpoints import GENERATOR_FILE, CheckpointError, load_weights
-from gan_core.data.image_set import ImageTooLargeError, read_image
+from gan_core.core.checkpoints import GENERATOR_FILE, load_weights
+from gan_core.core.errors import CheckpointError, ImageTooLargeError
+from gan_core.data.image_set import read_image
 from gan_core.models.siamese import G_WIDTH, TILE, TileTranslator
 from gan_core.pipelines.generator import list_checkpoints, open_task_checkpoint, weights_file
 

@@ -22,7 +22,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gan_core.core.checkpoints import GENERATOR_FILE, CheckpointError, load_weights
+from gan_core.core.checkpoints import GENERATOR_FILE, load_weights
+from gan_core.core.errors import CheckpointError
 from gan_core.models.srgan import SR_BLOCKS, SR_CHANNELS, RRDBNet, SRResNet, for_inference
 from gan_core.pipelines.generator import list_checkpoints, open_task_checkpoint, weights_file
 from gan_core.pipelines.tiles import MAX_INPUT_PIXELS, upscale_image
