@@ -24,6 +24,7 @@ from PIL import Image
 
 import gan_core
 from gan_core.core.errors import CheckpointError
+from gan_core.core.hub import GAN
 from gan_core.core.images import make_grid, to_pil
 from gan_core.explore.arithmetic import concept_mean, variations, vector_arithmetic
 from gan_core.explore.directions import along, turn_vector
@@ -464,7 +465,7 @@ def project_photo(model_name: str, image: str | Path | Image.Image | None, resta
         raise _input_error("Restarts go from 1 to 16 and steps from 10 to 1000.")
     device = best_device()
     if device != "cpu":  # hundreds of steps: worth a GPU when a Space lends one
-        pipe = gan_core.load(model_location(model_name), device=device)
+        pipe = gan_core.load(model_location(model_name), device=device, task=GAN)
     try:
         discriminator = gan_core.load_discriminator(model_location(model_name), device=device)
     except (CheckpointError, OSError):

@@ -181,7 +181,7 @@ def test_forget_cli_keeps_every_measurement_in_the_card(tmp_path, monkeypatch, c
 
     from gan_core.core.checkpoints import CARD_FILE
     from gan_core.cli.forget import main as forget_main
-    from gan_core.pipelines.generator import REPO_CHECKPOINTS
+    from gan_core.core.hub import REPO_CHECKPOINTS
 
     shipped = REPO_CHECKPOINTS / "facades-dcgan64"
     if not (shipped / CARD_FILE).is_file():

@@ -337,8 +337,9 @@ def _train(args, argv) -> int:
 
 def _sample(args, argv) -> int:
     import gan_core
+    from gan_core.core.hub import GAN
 
-    pipe = gan_core.load(args.checkpoint, device=args.device)
+    pipe = gan_core.load(args.checkpoint, device=args.device, task=GAN)
     if args.num_images < 1 or args.num_images > 4096:
         raise ValueError("--num-images must be between 1 and 4096")
     if args.separate:
@@ -356,10 +357,11 @@ def _sample(args, argv) -> int:
 def _evaluate(args, argv) -> int:
     import gan_core
     from gan_core.core.checkpoints import CARD_FILE, write_json
+    from gan_core.core.hub import GAN
     from gan_core.data.image_set import load_images
     from gan_core.evaluation.gan_metrics import evaluate_generator
 
-    pipe = gan_core.load(args.checkpoint)
+    pipe = gan_core.load(args.checkpoint, task=GAN)
     card_data = pipe.card.get("data", {})
     sources = args.data or card_data.get("sources")
     if not sources:
@@ -378,7 +380,7 @@ def _evaluate(args, argv) -> int:
 
 def _probe(args, argv) -> int:
     from gan_core.core.checkpoints import CARD_FILE, write_json
-    from gan_core.pipelines.generator import open_checkpoint
+    from gan_core.core.hub import open_checkpoint
     from gan_core.evaluation.probe import PROBE_CONFUSION_FILE, confusion_image, run_probe
 
     for name in ("max_train", "max_test", "validation"):
@@ -397,7 +399,7 @@ def _probe(args, argv) -> int:
     if args.dry_run:
         print("dry run ok: nothing written")
         return 0
-    folder, card, _ = open_checkpoint(args.checkpoint)
+    folder, card = open_checkpoint(args.checkpoint)
     record = {**result.to_dict(), "command": " ".join(shlex.quote(a) for a in ["python", "-m", "gan_core", *argv])}
     picture = confusion_image(result.trained.confusion, result.class_names,
                               title=f"{result.checkpoint}: test accuracy {100 * result.trained.test_accuracy:.1f} %")
@@ -429,7 +431,7 @@ def _pack(args, argv) -> int:
 def _info(args, argv) -> int:
     import gan_core
     from gan_core.models import get_model, model_names
-    from gan_core.pipelines.generator import resolve_checkpoint
+    from gan_core.core.hub import find_checkpoint
 
     if args.what is None:
         print("models:")
@@ -445,6 +447,6 @@ def _info(args, argv) -> int:
         print(json.dumps({"model": spec.name, "image_size": spec.image_size, "nz": spec.nz,
                           "paper": spec.paper, "defaults": spec.defaults}, indent=2))
         return 0
-    folder = resolve_checkpoint(args.what)
+    folder = find_checkpoint(args.what)
     print((folder / "model_card.json").read_text())
     return 0

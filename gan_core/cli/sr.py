@@ -74,7 +74,7 @@ def add_parsers(sub) -> None:
     t = sub.add_parser("train-sr", help="train SRResNet / SRGAN x4 super-resolution on photos",
                        description="Train SRResNet on pixel MSE (--phase mse), then SRGAN from it (--phase gan), "
                                    "as Ledig et al. 2017. Writes a run folder that can be resumed and loaded "
-                                   "by the app's Upscale tab and gan_core.pipelines.upscaler.load_upscaler().",
+                                   "by the app's Upscale tab and gan_core.load().",
                        epilog=EPILOG_TRAIN_SR, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = t.add_argument_group("what to train")
     g.add_argument("--phase", choices=["mse", "gan"],
@@ -220,9 +220,10 @@ def evaluate_sr_command(args, argv) -> int:
 
     from gan_core.core.checkpoints import CARD_FILE, write_json
     from gan_core.evaluation.sr_benchmarks import card_record, evaluate, format_table, unique_names
-    from gan_core.pipelines.upscaler import load_upscaler
+    import gan_core
+    from gan_core.core.hub import SUPER_RESOLUTION
 
-    upscalers = [load_upscaler(c, device=args.device) for c in args.checkpoints]
+    upscalers = [gan_core.load(c, device=args.device, task=SUPER_RESOLUTION) for c in args.checkpoints]
     result = evaluate(upscalers, args.sets, data_root=args.data_root, tile=args.tile,
                       log=lambda message: print(message, file=sys.stderr))
     print(format_table(result))
