@@ -89,7 +89,8 @@ def _upscaler(name: str, device: str):
 def _check_model(model_name: str | None) -> str:
     if not model_name:
         raise _input_error("Choose a model first.")
-    if model_name != BICUBIC and model_name not in gan_core.list_checkpoints(task=SUPER_RESOLUTION):  # names from a browser: checked
+    # names from a browser: checked
+    if model_name != BICUBIC and model_name not in gan_core.list_checkpoints(task=SUPER_RESOLUTION):
         raise _input_error(f"Unknown model {model_name!r}; available: {', '.join(model_choices())}.")
     return model_name
 

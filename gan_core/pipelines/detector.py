@@ -3,8 +3,9 @@
 The DCGAN paper (section 6.1) makes a generator "forget to draw windows" by
 dropping the feature maps that fire on windows; to see that it worked, something
 must tell where a generated facade has windows. `WindowDetector`
-(gan_core.models.window_detector) is a tiny U-Net trained on the CMP facades' label maps (gan_core.data.facades): random square crops of
-the train split's photos, resized to 64 px, against their window masks.
+(gan_core.models.window_detector) is a tiny U-Net trained on the CMP facades' label
+maps (gan_core.data.facades): random square crops of the train split's photos,
+resized to 64 px, against their window masks.
 
 It is scored on the held-out facades (facades.is_held_out), each photo resized
 whole to 64x64 by area averaging and its mask by the same averaging thresholded
@@ -16,7 +17,7 @@ baseline, equal to the share of window pixels).
 >>> pipe = gan_core.load("facades-dcgan64")                          # doctest: +SKIP
 >>> windows = gan_core.load("window-detector")                      # a WindowDetectorPipeline; doctest: +SKIP
 >>> images = pipe.decode(pipe.latents(16, seed=0))                  # (16, 3, 64, 64) in [-1, 1]  # doctest: +SKIP
->>> masks = windows(images)                                         # (16, 64, 64) bool, any image size  # doctest: +SKIP
+>>> masks = windows(images)                          # (16, 64, 64) bool, at any image size  # doctest: +SKIP
 
 Training from the command line (31 minutes on a 2-core CPU shared with other training runs):
 
