@@ -4,8 +4,9 @@ from __future__ import annotations
 import gradio as gr
 
 import gan_core
-from gan_core.core.checkpoints import CARD_FILE, CheckpointError, read_json
-from gan_core.pipelines.generator import find_card_folder
+from gan_core.core.checkpoints import CARD_FILE, read_json
+from gan_core.core.errors import CheckpointError
+from gan_core.core.hub import find_checkpoint
 
 PAPERS = """\
 ### The papers behind the tabs
@@ -59,15 +60,15 @@ def _data_description(data: dict) -> str:
 
 
 def shipped_models_markdown() -> str:
-    """One section per checkpoint (generators, upscalers, detectors, style models): data,
+    """One section per checkpoint (generators, upscalers, style models, detectors, classifiers): data,
     licence and citations from its model card."""
     names = gan_core.list_checkpoints(task=None)
     if not names:
         return "### Shipped models\n\nNone yet."
     parts = ["### Shipped models: data and licences"]
     for name in names:
-        folder = find_card_folder(name, CARD_FILE)
         try:
+            folder = find_checkpoint(name)
             card = read_json(folder / CARD_FILE)
             if not isinstance(card, dict):
                 raise CheckpointError("not a JSON object")

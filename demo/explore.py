@@ -23,10 +23,11 @@ import torch
 from PIL import Image
 
 import gan_core
-from gan_core.explore.arithmetic import concept_mean, variations, vector_arithmetic
-from gan_core.core.checkpoints import CheckpointError
-from gan_core.explore.directions import along, turn_vector
+from gan_core.core.errors import CheckpointError
+from gan_core.core.hub import GAN
 from gan_core.core.images import make_grid, to_pil
+from gan_core.explore.arithmetic import concept_mean, variations, vector_arithmetic
+from gan_core.explore.directions import along, turn_vector
 from gan_core.explore.latents import latent_at, latent_walk, latents_for_seeds
 from gan_core.explore.presets import Presets, load_presets
 
@@ -444,7 +445,8 @@ def project_photo(model_name: str, image: str | Path | Image.Image | None, resta
     text for the link, the new subject). `image` is the uploaded file's path: it is
     opened only by gan_core.data.image_set.open_image, which refuses damaged files and
     decompression bombs with a message."""
-    from gan_core.data.image_set import DataError, open_image
+    from gan_core.core.errors import DataError
+    from gan_core.data.image_set import open_image
     from gan_core.explore.projection import project_image
 
     pipe = _check_model(model_name)
@@ -463,7 +465,7 @@ def project_photo(model_name: str, image: str | Path | Image.Image | None, resta
         raise _input_error("Restarts go from 1 to 16 and steps from 10 to 1000.")
     device = best_device()
     if device != "cpu":  # hundreds of steps: worth a GPU when a Space lends one
-        pipe = gan_core.load(model_location(model_name), device=device)
+        pipe = gan_core.load(model_location(model_name), device=device, task=GAN)
     try:
         discriminator = gan_core.load_discriminator(model_location(model_name), device=device)
     except (CheckpointError, OSError):

@@ -20,6 +20,7 @@ from PIL import Image
 import gan_core
 from gan_core.explore.ablation import ablate_units, change_outside, collect_features, concept_share, feature_layers, \
     fit_concept_units
+from gan_core.core.hub import WINDOW_DETECTION
 from gan_core.core.images import make_grid
 
 from .explore import serve_files
@@ -103,29 +104,20 @@ def masks_from_canvas(editor: dict | None, size: int) -> torch.Tensor:
 
 def available_detectors() -> dict[str, str]:
     """Shipped concept detectors: checkpoint name -> concept."""
-    from gan_core.pipelines.generator import find_card_folder
-
-    return {name: concept for name, concept in DETECTORS.items() if find_card_folder(name) is not None}
+    shipped = gan_core.list_checkpoints(task=WINDOW_DETECTION)
+    return {name: concept for name, concept in DETECTORS.items() if name in shipped}
 
 
 @functools.lru_cache(maxsize=2)
 def _detector(name: str):
-    from gan_core.pipelines.detector import load_detector
-
-    return load_detector(name)
+    return gan_core.load(name, task=WINDOW_DETECTION)
 
 
 def detect(detector_name: str, images: torch.Tensor) -> torch.Tensor:
     """A detector's masks (N, H, W) for images (N, 3, H, W) in [-1, 1] of any size."""
-    from gan_core.pipelines.detector import DETECTOR_SIZE, detect_windows
-
     if detector_name not in available_detectors():
         raise _input_error("No detector is available for this: brush over the concept instead.")
-    size = images.shape[-1]
-    x = F.interpolate(images, size=DETECTOR_SIZE, mode="bilinear", align_corners=False, antialias=True) \
-        if size != DETECTOR_SIZE else images
-    masks = detect_windows(_detector(detector_name), x).float()
-    return F.interpolate(masks[:, None], size=size, mode="nearest")[:, 0] if size != DETECTOR_SIZE else masks
+    return _detector(detector_name)(images).float()
 
 
 def auto_label(model_name: str, seed, detector_name: str) -> dict:

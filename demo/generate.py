@@ -13,7 +13,8 @@ import gradio as gr
 from PIL import Image
 
 import gan_core
-from gan_core.core.checkpoints import CheckpointError
+from gan_core.core.errors import CheckpointError
+from gan_core.core.hub import GAN, REPO_CHECKPOINTS
 
 from . import trained
 from .files import png_file
@@ -44,8 +45,6 @@ def default_model(models: list[str], preferred: str = PREFERRED_MODEL) -> str | 
     first), else `preferred` when shipped, else the first."""
     if not models:
         return None
-    from gan_core.pipelines.generator import REPO_CHECKPOINTS
-
     if not (REPO_CHECKPOINTS / models[0]).is_dir():
         return models[0]
     return preferred if preferred in models else models[0]
@@ -60,7 +59,7 @@ def model_location(name: str):
 @functools.lru_cache(maxsize=8)
 def load_pipeline(name: str) -> gan_core.GeneratorPipeline:
     """Each model is read from disk once per process."""
-    return gan_core.load(model_location(name))
+    return gan_core.load(model_location(name), task=GAN)
 
 
 def _check_model_name(model_name: str | None) -> str:

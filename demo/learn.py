@@ -17,8 +17,9 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from gan_core.core.checkpoints import CARD_FILE, CheckpointError, read_json
-from gan_core.pipelines.generator import find_card_folder
+from gan_core.core.checkpoints import CARD_FILE, read_json
+from gan_core.core.errors import CheckpointError
+from gan_core.core.hub import find_checkpoint
 from gan_core.evaluation.probe import KMEANS_ACCURACY, PAPER_ACCURACY, PROBE_CONFUSION_FILE, confusion_image
 
 from .files import png_file
@@ -64,8 +65,9 @@ def _duration(seconds) -> str:
 
 def load_results(name_or_path: str = LEARN_CHECKPOINT) -> tuple[dict | None, dict | None, str | None]:
     """(probe results, model card, folder) of a checkpoint; None for what is absent."""
-    folder = find_card_folder(name_or_path, CARD_FILE)
-    if folder is None:
+    try:
+        folder = find_checkpoint(name_or_path)
+    except CheckpointError:
         return None, None, None
     try:
         card = read_json(folder / CARD_FILE)

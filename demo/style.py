@@ -26,11 +26,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-from gan_core.core.checkpoints import CheckpointError
-from gan_core.data.image_set import DataError, ImageTooLargeError
-from gan_core.pipelines.style import (
-    MAX_WORKING_SIZE, list_style_models, load_picture, load_style_transfer, seam_score,
-)
+import gan_core
+from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
+from gan_core.core.hub import STYLE_TRANSFER
+from gan_core.pipelines.style import MAX_WORKING_SIZE, load_picture, seam_score
 
 from . import gpu as _gpu_module
 from .files import named_png, png_file, write_file
@@ -49,7 +48,7 @@ DEFAULT_WORKING_SIZE = 512
 # runs beside it (load average ~7); with one thread, 2.3-2.7 s (two threads fight the
 # other jobs for the cores). Time grows with the pixels: 2048 px is 10-45 s, 4096 px
 # 40 s to 3 minutes, too long to make everyone else wait. Without a GPU the tab stops at
-# 2048; the Python API (gan_core.pipelines.style.load_style_transfer) goes up to 4096.
+# 2048; the Python API (gan_core.load) goes up to 4096.
 CPU_MAX_WORKING_SIZE = 2048
 TILES, RESIZED = "Tiles (combo-trained, full detail)", "Resize down, translate, resize up (baseline)"
 METHODS = {TILES: "tiles", RESIZED: "resized"}
@@ -109,11 +108,11 @@ def working_size_choices() -> list[int]:
 
 @functools.lru_cache(maxsize=4)
 def _painter(name: str, device: str):
-    return load_style_transfer(name, device=device)
+    return gan_core.load(name, device=device, task=STYLE_TRANSFER)
 
 
 def _check_model(model_name: str | None) -> str:
-    available = list_style_models()
+    available = gan_core.list_checkpoints(task=STYLE_TRANSFER)
     if not available:
         raise _input_error("No style-transfer model is installed: train one with `python -m gan_core style train "
                            "...` and copy its export/ folder into checkpoints/ (see the note in the Style tab).")
@@ -462,7 +461,7 @@ def style_examples() -> list[str]:
 
 def build_style_tab() -> None:
     """The tab's components and events; call inside a gr.Blocks context."""
-    choices = list_style_models()
+    choices = gan_core.list_checkpoints(task=STYLE_TRANSFER)
     sizes = working_size_choices()
     with gr.Tab("Style", id="style"):
         if not choices:

@@ -20,12 +20,12 @@ import gradio as gr
 import pandas as pd
 
 from gan_core.core.checkpoints import CARD_FILE
-from gan_core.data.image_set import DataError
+from gan_core.core.errors import DataError
 from gan_core.data.downloads import CIFAR10_CLASSES, fetch_cifar10
-from gan_core.training.jobs import ACTIVE, FAILED, FINISHED, QUEUED, STOPPED, STOPPING, JobNotFound, JobRunner, QueueFull
-from gan_core.models import get_model
-from gan_core.training.loop import TrainConfig
 from gan_core.data.uploads import MAX_UPLOAD_BYTES, check_training_archive
+from gan_core.models import get_model
+from gan_core.training.jobs import ACTIVE, FAILED, FINISHED, QUEUED, STOPPED, STOPPING, JobNotFound, JobRunner, QueueFull
+from gan_core.training.loop import TrainConfig
 
 from . import trained
 from .generate import _input_error

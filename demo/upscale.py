@@ -24,10 +24,11 @@ import gradio as gr
 import numpy as np
 from PIL import Image, ImageDraw
 
-from gan_core.core.checkpoints import CheckpointError
-from gan_core.data.image_set import MIN_IMAGE_SIDE, DataError, ImageTooLargeError, read_image
+import gan_core
+from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
+from gan_core.core.hub import SUPER_RESOLUTION
+from gan_core.data.image_set import MIN_IMAGE_SIDE, read_image
 from gan_core.evaluation.sr_metrics import bicubic_downscale, crop_to_multiple, psnr_y, ssim_y
-from gan_core.pipelines.upscaler import list_upscalers, load_upscaler
 from gan_core.pipelines.tiles import bicubic_upscale, load_for_upscale
 
 from .files import ROOT, named_png, png_file, write_file
@@ -42,7 +43,7 @@ PREFERRED_UPSCALER = "photo-srresnet-x4"
 # One request holds the CPU for as long as the network runs: SRResNet does about 6,800
 # input pixels a second on an idle 2-core CPU (256x256 in 9.7 s, bench/upscale_speed.py;
 # 52 s with two training runs beside it), so 512x512 is 40 s or more. Larger photos are
-# refused with a message; the Python API (gan_core.pipelines.upscaler.load_upscaler) takes up to
+# refused with a message; the Python API (gan_core.load) takes up to
 # 4096x4096.
 MAX_INPUT_PIXELS = 512 * 512
 CROP_HR = 64  # side of the centre crop, in result pixels
@@ -77,18 +78,19 @@ EXPLAIN = (
 
 def model_choices() -> list[str]:
     """The SR checkpoints, then bicubic (always there)."""
-    return list_upscalers() + [BICUBIC]
+    return gan_core.list_checkpoints(task=SUPER_RESOLUTION) + [BICUBIC]
 
 
 @functools.lru_cache(maxsize=4)
 def _upscaler(name: str, device: str):
-    return load_upscaler(name, device=device)
+    return gan_core.load(name, device=device, task=SUPER_RESOLUTION)
 
 
 def _check_model(model_name: str | None) -> str:
     if not model_name:
         raise _input_error("Choose a model first.")
-    if model_name != BICUBIC and model_name not in list_upscalers():  # names from a browser: checked
+    # names from a browser: checked
+    if model_name != BICUBIC and model_name not in gan_core.list_checkpoints(task=SUPER_RESOLUTION):
         raise _input_error(f"Unknown model {model_name!r}; available: {', '.join(model_choices())}.")
     return model_name
 
@@ -149,7 +151,7 @@ def _too_large(width: int, height: int, limit: int, what: str) -> gr.Error:
     return _input_error(
         f"This photo is {width}x{height} = {width * height:,} pixels; {what} at most {limit:,} pixels "
         f"(about {side}x{side}) so that one request does not hold the server for minutes. Downscale or crop "
-        f"it first, or upscale large photos from Python: gan_core.pipelines.upscaler.load_upscaler(...)(path).")
+        f"it first, or upscale large photos from Python: gan_core.load(...)(path).")
 
 
 def _read(path) -> Image.Image:

@@ -4,12 +4,43 @@
     >>> pipe = gan_core.load("faces-dcgan64")          # doctest: +SKIP
     >>> pipe.grid(16, seed=0).save("faces.png")        # doctest: +SKIP
 
+`gan_core.load` reads any checkpoint and gives the pipeline its model card's task
+calls for: a GeneratorPipeline for a GAN, an Upscaler, a StyleTransfer, a
+WindowDetectorPipeline or an AttributeClassifierPipeline.
+
 The package never imports a UI toolkit; the Gradio app in `demo/` calls it.
 """
-__version__ = "0.1.0"
+from __future__ import annotations
 
-from gan_core.models import get_model, model_names  # noqa: E402
-from gan_core.pipelines.generator import GeneratorPipeline, list_checkpoints, load, load_discriminator  # noqa: E402
+from pathlib import Path
 
-__all__ = ["load", "load_discriminator", "list_checkpoints", "GeneratorPipeline", "get_model", "model_names",
+import torch
+
+from gan_core.core.hub import (ATTRIBUTE_CLASSIFICATION, GAN, STYLE_TRANSFER, SUPER_RESOLUTION, WINDOW_DETECTION,
+                               card_task, list_checkpoints, open_checkpoint)
+from gan_core.core.version import __version__
+from gan_core.models import get_model, model_names
+from gan_core.pipelines.classifier import AttributeClassifierPipeline
+from gan_core.pipelines.detector import WindowDetectorPipeline
+from gan_core.pipelines.generator import GeneratorPipeline, load_discriminator
+from gan_core.pipelines.style import StyleTransfer
+from gan_core.pipelines.upscaler import Upscaler
+
+# The pipeline of each task: its from_pretrained(folder, card, device) builds it.
+PIPELINES = {GAN: GeneratorPipeline, SUPER_RESOLUTION: Upscaler, STYLE_TRANSFER: StyleTransfer,
+             WINDOW_DETECTION: WindowDetectorPipeline, ATTRIBUTE_CLASSIFICATION: AttributeClassifierPipeline}
+
+
+def load(name_or_path: str | Path, device: torch.device | str = "cpu", *, task: str | None = None):
+    """Load a checkpoint by shipped name (`faces-dcgan64`) or folder, as the pipeline its
+    card's task calls for (see PIPELINES). With `task` given, a checkpoint of another
+    task is refused (CheckpointError) instead: for callers that need one kind.
+
+    Only safetensors and JSON are read: loading never unpickles code."""
+    folder, card = open_checkpoint(name_or_path, task)
+    return PIPELINES[card_task(card)].from_pretrained(folder, card, device)
+
+
+__all__ = ["load", "load_discriminator", "list_checkpoints", "PIPELINES", "GeneratorPipeline", "Upscaler",
+           "StyleTransfer", "WindowDetectorPipeline", "AttributeClassifierPipeline", "get_model", "model_names",
            "__version__"]

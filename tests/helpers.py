@@ -54,9 +54,9 @@ def write_tiny_checkpoint(folder: Path, name: str | None = None, model: str = "d
 def only_checkpoints_in(root: Path, monkeypatch) -> Path:
     """Make `root` (created if missing) the only place checkpoints are found: GAN_CORE_CHECKPOINTS
     points at it and the repository's shipped checkpoints are hidden. Returns `root`."""
-    import gan_core.pipelines.generator
+    import gan_core.core.hub
 
     root.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(root))
-    monkeypatch.setattr(gan_core.pipelines.generator, "REPO_CHECKPOINTS", root.parent / "no-shipped-checkpoints")
+    monkeypatch.setattr(gan_core.core.hub, "REPO_CHECKPOINTS", root.parent / "no-shipped-checkpoints")
     return root

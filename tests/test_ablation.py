@@ -181,7 +181,7 @@ def test_forget_cli_keeps_every_measurement_in_the_card(tmp_path, monkeypatch, c
 
     from gan_core.core.checkpoints import CARD_FILE
     from gan_core.cli import main
-    from gan_core.pipelines.generator import REPO_CHECKPOINTS
+    from gan_core.core.hub import REPO_CHECKPOINTS
 
     shipped = REPO_CHECKPOINTS / "facades-dcgan64"
     if not (shipped / CARD_FILE).is_file():
@@ -189,23 +189,23 @@ def test_forget_cli_keeps_every_measurement_in_the_card(tmp_path, monkeypatch, c
     shutil.copytree(shipped, tmp_path / "facades-copy")
     before = set(json.loads((shipped / CARD_FILE).read_text()).get("metrics", {}).get("forgetting", {}))
     monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(tmp_path))
-    base = ["forget", "--generator", "facades-copy", "--detector", "window-detector", "--labelled", "24",
-            "--measured", "8", "--write-card"]
-    assert main([*base, "--layer", "main.5", "--units", "2"]) == 0
-    assert main([*base, "--layer", "main.5", "--units", "3"]) == 0
+    base = ["--generator", "facades-copy", "--detector", "window-detector", "--labelled", "24", "--measured", "8",
+            "--write-card"]
+    assert main(["forget", *base, "--layer", "main.5", "--units", "2"]) == 0
+    assert main(["forget", *base, "--layer", "main.5", "--units", "3"]) == 0
     card = json.loads((tmp_path / "facades-copy" / CARD_FILE).read_text())
     runs = card["metrics"]["forgetting"]
     assert set(runs) == before | {"main.5, 2 units", "main.5, 3 units"}  # earlier measurements stay
     assert 0 <= runs["main.5, 3 units"]["share_before"] <= 1 and "change_outside" in runs["main.5, 3 units"]
-    assert main([*base, "--layer", "main.5", "--rounds", "2", "--controls", "1"]) == 0
+    assert main(["forget", *base, "--layer", "main.5", "--rounds", "2", "--controls", "1"]) == 0
     printed = capsys.readouterr().out
     assert "round 1" in printed and "random units (baseline)" in printed
     assert not re.search(r"-\d+% (fewer|more)", printed)  # a grown concept reads "N% more"
     card = json.loads((tmp_path / "facades-copy" / CARD_FILE).read_text())
     new = set(card["metrics"]["forgetting"]) - before - {"main.5, 2 units", "main.5, 3 units"}
     assert len(new) == 1 and card["metrics"]["forgetting"][new.pop()]["control"]["draws"] == 1
-    assert main([*base, "--layer", "main.5", "--rounds", "0"]) == 2
-    assert main([*base, "--layer", "nope"]) == 2
+    assert main(["forget", *base, "--layer", "main.5", "--rounds", "0"]) == 2
+    assert main(["forget", *base, "--layer", "nope"]) == 2
     assert "has no layer 'nope'" in capsys.readouterr().err
 
 

@@ -6,12 +6,15 @@ import pytest
 import torch
 
 import gan_core
+from gan_core.core.checkpoints import CARD_FILE
+from gan_core.core.errors import CheckpointError
 from gan_core.explore.attributes import (
-    CLASSIFIER_CARD, DEFAULT_NORM, AttributeClassifier, AttributeDirection, AttributeHead, attribute_direction,
-    attribute_directions, direction_consistency, label_counts, load_classifier, load_directions,
-    masked_attribute_loss, orthogonalize, roc_auc, save_classifier, save_directions, score_images, split_by_group,
+    DEFAULT_NORM, AttributeDirection, attribute_direction, attribute_directions, direction_consistency, label_counts,
+    load_directions, masked_attribute_loss, orthogonalize, roc_auc, save_classifier, save_directions, split_by_group,
     train_attribute_classifier, usable_attributes,
 )
+from gan_core.models.attribute_classifier import AttributeClassifier, AttributeHead
+from gan_core.pipelines.classifier import AttributeClassifierPipeline, score_images
 from gan_core.cli import main
 from gan_core.data.image_set import ImageSet, load_images
 from gan_core.explore.directions import direction_from_scores
@@ -128,26 +131,31 @@ def test_save_and_load_give_identical_scores(tmp_path):
     ds = synthetic_faces(n=64)
     model, report = train_attribute_classifier(ds, ["square", "age"], epochs=1, batch_size=16, seed=0, width=8)
     save_classifier(tmp_path / "clf", model, {"name": "clf", "metrics": {"validation": report["validation"]}})
-    assert (tmp_path / "clf" / CLASSIFIER_CARD).is_file() and not (tmp_path / "clf" / "model_card.json").exists()
-    loaded = load_classifier(tmp_path / "clf" / "classifier.safetensors")
+    card = json.loads((tmp_path / "clf" / CARD_FILE).read_text())
+    assert card["task"] == "attribute-classification"
+    pipe = gan_core.load(tmp_path / "clf" / "classifier.safetensors")
+    assert isinstance(pipe, AttributeClassifierPipeline)
+    loaded = pipe.classifier
     assert loaded.names == ["square", "age"] and loaded.heads[1].offset == model.heads[1].offset
     for key in ("square", "age"):
         assert torch.equal(score_images(model, ds.images)[key], score_images(loaded, ds.images)[key])
-    assert loaded.card["name"] == "clf"
+        assert torch.equal(pipe(ds.images)[key], score_images(loaded, ds.images)[key])
+    assert pipe.card["name"] == "clf"
 
 
-def test_load_classifier_by_name_and_errors(tmp_path, monkeypatch):
+def test_a_classifier_loads_by_name_and_errors(tmp_path, monkeypatch):
     torch.manual_seed(0)
     model = AttributeClassifier([AttributeHead("a")], image_size=16, width=8)
     save_classifier(tmp_path / "my-attrs", model, {"name": "my-attrs"})
     monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(tmp_path))
-    assert load_classifier("my-attrs").names == ["a"]
+    assert gan_core.load("my-attrs").names == ["a"]
     assert "my-attrs" not in gan_core.list_checkpoints()  # a classifier is not offered as a generator
-    with pytest.raises(gan_core.core.checkpoints.CheckpointError, match="no attribute classifier"):
-        load_classifier("nope")
+    assert "my-attrs" in gan_core.list_checkpoints(task="attribute-classification")
+    with pytest.raises(CheckpointError, match="no attribute-classification checkpoint 'nope'.*my-attrs"):
+        gan_core.load("nope", task="attribute-classification")
     (tmp_path / "my-attrs" / "classifier.safetensors").write_bytes(b"not a safetensors file")
-    with pytest.raises(gan_core.core.checkpoints.CheckpointError):
-        load_classifier("my-attrs")
+    with pytest.raises(CheckpointError):
+        gan_core.load("my-attrs")
 
 
 def brightness(images: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -234,7 +242,7 @@ def test_a_trained_classifier_serves_as_the_scorer(tiny_checkpoint_dir):
 
 def test_load_directions_is_empty_when_absent_and_round_trips(tiny_checkpoint_dir):
     assert load_directions(TINY_CHECKPOINT) == {}
-    with pytest.raises(gan_core.core.checkpoints.CheckpointError):
+    with pytest.raises(CheckpointError):
         load_directions("no-such-generator")
     d = AttributeDirection("Smiling", torch.arange(100.0), "mean", 5000, 0.9, {"fraction": 0.1})
     save_directions(tiny_checkpoint_dir / TINY_CHECKPOINT / "directions", {"Smiling": d}, {"generator": "x"})
@@ -268,16 +276,17 @@ def test_cli_train_directions_and_render(tmp_path, tiny_checkpoint_dir, capsys, 
         Image.fromarray(arr).save(utk / f"{20 + i}_{i % 2}_0_2017010{i:04d}.jpg.chip.jpg")
     out = tmp_path / "clf"
     assert main(["attributes", "train", "--data", str(utk), "--size", "16", "--min-count", "5", "--epochs", "2",
-                 "--batch-size", "8", "--width", "8", "--dry-run"]) == 0
+                            "--batch-size", "8", "--width", "8", "--dry-run"]) == 0
     assert not out.exists()
-    args = ["attributes", "train", "--data", str(utk), "--size", "16", "--min-count", "5", "--epochs", "2",
-            "--batch-size", "8", "--width", "8", "--out", str(out)]
-    assert main(args) == 0
-    card = json.loads((out / CLASSIFIER_CARD).read_text())
+    args = ["train", "--data", str(utk), "--size", "16", "--min-count", "5", "--epochs", "2", "--batch-size", "8",
+            "--width", "8", "--out", str(out)]
+    assert main(["attributes", *args]) == 0
+    card = json.loads((out / CARD_FILE).read_text())
+    assert card["task"] == "attribute-classification"
     assert card["attributes"] == ["age", "gender"] and card["data"]["labels"]["gender"]["positive"] == 20
     assert card["training"]["command"].startswith("python -m gan_core attributes train")
     assert "auc" in card["metrics"]["validation"]["gender"] and card["training"]["hardware"]
-    assert main(args) == 2  # does not overwrite silently
+    assert main(["attributes", *args]) == 2  # does not overwrite silently
     assert "--overwrite" in capsys.readouterr().err
 
     gen = ["--generator", TINY_CHECKPOINT, "--classifier", str(out)]
@@ -287,7 +296,7 @@ def test_cli_train_directions_and_render(tmp_path, tiny_checkpoint_dir, capsys, 
     assert main(["attributes", "directions", *gen, "--attributes", "age", "gender", "--dry-run"]) == 0
     assert load_directions(TINY_CHECKPOINT) == {}
     assert main(["attributes", "directions", *gen, "--attributes", "age", "gender", "--samples", "100",
-                 "--check-samples", "20"]) == 0
+                            "--check-samples", "20"]) == 0
     dirs = load_directions(TINY_CHECKPOINT)
     assert sorted(dirs) == ["age", "gender"] and dirs["age"].direction.shape == (100,)
     info = json.loads((tiny_checkpoint_dir / TINY_CHECKPOINT / "directions" / "directions.json").read_text())
@@ -296,7 +305,7 @@ def test_cli_train_directions_and_render(tmp_path, tiny_checkpoint_dir, capsys, 
 
     png = tmp_path / "rows.png"
     assert main(["attributes", "render", "--generator", TINY_CHECKPOINT, "--attributes", "age", "--seeds", "1", "2",
-                 "-o", str(png)]) == 0
+                            "-o", str(png)]) == 0
     assert png.is_file()
     assert main(["attributes", "render", "--generator", TINY_CHECKPOINT, "--attributes", "Bald", "-o", str(png)]) == 2
 

@@ -17,10 +17,11 @@ import torch
 from PIL import Image
 
 import gan_core
-from gan_core.data import image_set as data_mod
-from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, CheckpointError, read_tensors
 from gan_core.cli import main as cli_main
-from gan_core.data.image_set import DataError, load_images, open_image
+from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, read_tensors
+from gan_core.core.errors import CheckpointError, DataError
+from gan_core.data import image_set as data_mod
+from gan_core.data.image_set import load_images, open_image
 
 from .helpers import make_folder, write_tiny_checkpoint
 

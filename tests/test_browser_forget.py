@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gan_core.pipelines.generator import REPO_CHECKPOINTS
+from gan_core.core.hub import REPO_CHECKPOINTS
 from tools.browser import CHROMIUM, AppDidNotStart, launch_chromium, running_app, wait_for_image
 
 sync_api = pytest.importorskip("playwright.sync_api")

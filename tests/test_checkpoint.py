@@ -5,7 +5,8 @@ import pytest
 import torch
 
 import gan_core
-from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, CheckpointError, atomic_write
+from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, atomic_write
+from gan_core.core.errors import CheckpointError
 
 from .helpers import write_tiny_checkpoint
 

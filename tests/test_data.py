@@ -7,8 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
+from gan_core.core.errors import DataError
 from gan_core.data import image_set as data_mod
-from gan_core.data.image_set import DataError, ShuffledBatches, load_images, open_image
+from gan_core.data.image_set import ShuffledBatches, load_images, open_image
 
 from .helpers import SHARED_DATA, make_folder, make_image
 

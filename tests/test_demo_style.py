@@ -14,6 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
+import gan_core
 from demo import style as tab
 from gan_core.training.style import StyleTrainConfig, train_style
 
@@ -78,7 +79,7 @@ def photo(path, size=(60, 40)):
 
 
 def test_the_handler_gives_a_slider_pair_at_the_working_size(style_checkpoint, tmp_path):
-    assert tab.list_style_models() == [TINY]
+    assert gan_core.list_checkpoints(task="style-transfer") == [TINY]
     pair, seams, download = tab.style_files(photo(tmp_path / "my photo.png", (60, 40)), TINY, 512, tab.TILES)
     left, right = (Image.open(p) for p in pair)
     assert left.size == right.size == (512, 341)  # longest side at 512, the aspect kept
@@ -109,7 +110,7 @@ def test_the_method_changes_the_painting(style_checkpoint, tmp_path):
 
 def test_the_model_summary_reads_the_card(style_checkpoint):
     card_file = style_checkpoint / TINY / "model_card.json"
-    card = tab.load_style_transfer(TINY).card
+    card = gan_core.load(TINY).card
     card.setdefault("metrics", {})["seams"] = {"seam_score": 1.0412, "seam_score_photos": 0.998,
                                                "seam_score_resized_baseline": 1.0, "combo": True,
                                                "without_combo": {"seam_score": 2.0973, "combo": False}}
@@ -159,7 +160,7 @@ def test_missing_input_unknown_model_and_too_large_sizes_are_refused(style_check
 
 
 def test_without_a_model_the_tab_says_how_to_train_one(no_checkpoints, tmp_path):
-    assert tab.list_style_models() == []
+    assert gan_core.list_checkpoints(task="style-transfer") == []
     with gr.Blocks() as app:
         tab.build_style_tab()
     notes = [c for c in app.blocks.values() if getattr(c, "elem_id", None) == "no-style-models"]

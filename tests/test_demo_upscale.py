@@ -167,13 +167,13 @@ def test_the_upscale_endpoint_through_the_api(sr_checkpoint, tmp_path):
 def test_the_tab_opens_on_the_photo_psnr_model_among_several(sr_checkpoint, monkeypatch):
     import shutil
 
-    import gan_core.pipelines.generator
+    import gan_core.core.hub
 
     # Three shipped upscalers (copies of the tiny one): the faithful photo model comes first.
     for name in ("faces-srgan-x4", "photo-srresnet-x4", "photo-srgan-x4"):
         shutil.copytree(sr_checkpoint / TINY_SR, sr_checkpoint / name)
     shutil.rmtree(sr_checkpoint / TINY_SR)
-    monkeypatch.setattr(gan_core.pipelines.generator, "REPO_CHECKPOINTS", sr_checkpoint)
+    monkeypatch.setattr(gan_core.core.hub, "REPO_CHECKPOINTS", sr_checkpoint)
     monkeypatch.delenv("GAN_CORE_CHECKPOINTS")
     with gr.Blocks() as app:
         tab.build_upscale_tab()

@@ -189,7 +189,8 @@ def test_a_link_to_a_missing_model_falls_back_with_a_warning(tiny_checkpoint_dir
 
 
 def test_presets_are_read_and_checked(tiny_checkpoint_dir):
-    from gan_core.core.checkpoints import CheckpointError, write_json
+    from gan_core.core.checkpoints import write_json
+    from gan_core.core.errors import CheckpointError
     from gan_core.explore.presets import load_presets
 
     folder = tiny_checkpoint_dir / TINY_CHECKPOINT

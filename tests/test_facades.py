@@ -5,7 +5,8 @@ import torch
 from PIL import Image
 
 from gan_core.cli import main as cli_main
-from gan_core.data.image_set import DataError, load_images, pack_images
+from gan_core.core.errors import DataError
+from gan_core.data.image_set import load_images, pack_images
 from gan_core.data.facades import (
     CLASS_NAMES, PALETTE, WINDOW, crop_boxes, crop_set, decode_labels, facade_crops, facade_names, is_held_out,
     read_facades, resize_facades,

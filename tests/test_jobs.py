@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 import gan_core
-from gan_core.data.image_set import DataError
+from gan_core.core.errors import DataError
+from gan_core.data.uploads import check_training_archive
 from gan_core.training.jobs import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, JobNotFound, JobRunner, QueueFull
 from gan_core.training.loop import TrainConfig, TrainResult
-from gan_core.data.uploads import check_training_archive
 
 
 class FakeTrain:

@@ -6,11 +6,13 @@ import pytest
 import torch
 
 import gan_core
-from gan_core.core.checkpoints import CheckpointError
 from gan_core.cli import main as cli_main
+from gan_core.core.checkpoints import CARD_FILE
+from gan_core.core.errors import CheckpointError
+from gan_core.models.window_detector import WindowDetector
 from gan_core.pipelines.detector import (
-    DETECTOR_CARD, DETECTOR_FILE, WindowDetector, detect_windows, iou_report, load_detector, random_crops,
-    save_detector, train_window_detector, window_fraction, window_iou, window_probabilities,
+    DETECTOR_FILE, WindowDetectorPipeline, detect_windows, iou_report, random_crops, save_detector,
+    train_window_detector, window_fraction, window_iou, window_probabilities,
 )
 
 from .helpers import SHARED_DATA, write_tiny_checkpoint
@@ -78,6 +80,24 @@ def test_detect_windows_takes_generator_output_or_uint8_at_any_size():
         detect_windows(d, torch.zeros(2, 64, 64))
 
 
+def test_the_pipeline_labels_images_of_any_size_at_their_size():
+    """The app and the command line both go through the pipeline, so a generator of any
+    size is labelled one way: resized to the detector's input, masks back at the image's size."""
+    oracle = _Oracle(width=4).eval()
+    windows = WindowDetectorPipeline(oracle, {"name": "oracle"})
+    x = torch.rand(3, 3, 64, 64) * 2 - 1
+    assert torch.equal(windows(x), detect_windows(oracle, x))  # at the detector's size: untouched
+    dark_left = torch.ones(2, 3, 32, 48)
+    dark_left[:, 0, :, :24] = -1  # the left half of each image is "window"
+    for size in ((32, 48), (128, 128), (16, 16)):
+        images = torch.nn.functional.interpolate(dark_left, size, mode="nearest")
+        masks = windows(images)
+        assert masks.shape == (2, *size) and masks.dtype == torch.bool
+        assert masks[:, :, : size[1] // 2 - 1].all() and not masks[:, :, size[1] // 2 + 1:].any()
+    probs = windows.probabilities(torch.zeros(1, 3, 100, 80, dtype=torch.uint8))
+    assert probs.shape == (1, 100, 80) and 0 <= probs.min() <= probs.max() <= 1
+
+
 def test_iou_is_pooled_over_pixels_and_the_baseline_is_the_window_share():
     masks = torch.zeros(2, 128, 128, dtype=torch.bool)  # windows on even pixels: exact at half size
     masks[0, 10:30, 20:40] = masks[0, 60:80, 20:40] = masks[1, 50:58, 64:128] = True
@@ -122,28 +142,30 @@ def test_save_and_load_give_the_same_detector_and_a_truthful_card(tmp_path, monk
     folder = save_detector(tmp_path / "ckpt" / "my-detector", detector, report, command="python -m x",
                            hardware_note="shared with other runs")
     assert (folder / DETECTOR_FILE).is_file()
-    card = json.loads((folder / DETECTOR_CARD).read_text())
+    card = json.loads((folder / CARD_FILE).read_text())
     assert card["name"] == "my-detector" and card["task"] == "window-detection"
     assert card["training"]["command"] == "python -m x" and card["training"]["steps"] == 2
     assert card["training"]["hardware"].endswith("shared with other runs")
     assert card["metrics"]["held_out_iou"] == report.metrics["held_out_iou"]
     x = torch.rand(2, 3, 32, 32) * 2 - 1
-    loaded = load_detector(folder)
-    assert not loaded.training and loaded.card["detector"] == {"width": 4, "image_size": 32}
-    assert torch.equal(window_probabilities(loaded, x), window_probabilities(detector, x))
+    loaded = gan_core.load(folder)
+    assert isinstance(loaded, WindowDetectorPipeline) and loaded.card["detector"] == {"width": 4, "image_size": 32}
+    assert not loaded.detector.training
+    assert torch.equal(window_probabilities(loaded.detector, x), window_probabilities(detector, x))
     monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(tmp_path / "ckpt"))
-    assert load_detector("my-detector").path == folder  # by name, where checkpoints are looked up
+    assert gan_core.load("my-detector").path == folder  # by name, where checkpoints are looked up
     assert "my-detector" not in gan_core.list_checkpoints()  # not offered as a generator
-    with pytest.raises(CheckpointError, match="window-detection checkpoint, not a GAN"):
-        gan_core.load("my-detector")
-    with pytest.raises(CheckpointError, match="no window detector"):
-        load_detector(tmp_path / "nowhere")
+    assert gan_core.list_checkpoints(task="window-detection")[0] == "my-detector"
+    with pytest.raises(CheckpointError, match="my-detector is a window-detection checkpoint, not a GAN generator"):
+        gan_core.load("my-detector", task="gan")
+    with pytest.raises(CheckpointError, match="no window-detection checkpoint"):
+        gan_core.load(tmp_path / "nowhere", task="window-detection")
     write_tiny_checkpoint(tmp_path / "ckpt" / "a-gan")
-    with pytest.raises(CheckpointError, match="gan checkpoint, not a window detector"):
-        load_detector("a-gan")
+    with pytest.raises(CheckpointError, match="a-gan is a gan checkpoint, not a window detector"):
+        gan_core.load("a-gan", task="window-detection")
     (folder / DETECTOR_FILE).write_bytes(b"\x80\x04 not safetensors")
     with pytest.raises(CheckpointError):
-        load_detector(folder)
+        gan_core.load(folder)
 
 
 def test_the_detector_command_trains_scores_and_writes_a_card(tmp_path, capsys):
@@ -152,19 +174,19 @@ def test_the_detector_command_trains_scores_and_writes_a_card(tmp_path, capsys):
     assert cli_main(["facades", "detector", "--data", str(tmp_path / "facades"), "--out", str(out),
                      "--steps", "2", "--batch-size", "4", "--width", "4"]) == 0
     assert "held-out window IoU" in capsys.readouterr().out
-    card = json.loads((out / DETECTOR_CARD).read_text())
+    card = json.loads((out / CARD_FILE).read_text())
     assert card["training"]["command"].startswith("python -m gan_core facades detector --data")
     assert card["data"]["train_images"] + card["data"]["held_out_images"] == 24
-    assert "held_out_iou" in card["metrics"] and load_detector(out).image_size == 64
+    assert "held_out_iou" in card["metrics"] and gan_core.load(out).detector.image_size == 64
 
 
-@pytest.mark.skipif(not (SHIPPED / DETECTOR_CARD).is_file() or not (SHARED_DATA / "facades").is_dir(),
+@pytest.mark.skipif(not (SHIPPED / CARD_FILE).is_file() or not (SHARED_DATA / "facades").is_dir(),
                     reason="no shipped window detector, or ../shared/data/facades is absent")
 def test_the_shipped_detector_scores_as_its_card_says_on_the_held_out_facades():
     from gan_core.data.facades import read_facades
 
-    detector = load_detector(SHIPPED)
+    windows = gan_core.load(SHIPPED)
     photos, masks, _ = read_facades(SHARED_DATA / "facades", "held-out")
-    report = iou_report(detector, photos, masks)
-    assert report["iou"] == pytest.approx(detector.card["metrics"]["held_out_iou"], abs=2e-3)
+    report = iou_report(windows.detector, photos, masks)
+    assert report["iou"] == pytest.approx(windows.card["metrics"]["held_out_iou"], abs=2e-3)
     assert report["iou"] > report["all_window_iou"] + 0.2

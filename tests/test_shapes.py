@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from gan_core.cli import main
-from gan_core.data.image_set import DataError, load_images
+from gan_core.core.errors import DataError
+from gan_core.data.image_set import load_images
 from gan_core.data.shapes import SHAPES, make_shapes
 
 from .helpers import make_folder

@@ -12,10 +12,11 @@ import torch
 from PIL import Image
 
 import gan_core
-from gan_core.core.checkpoints import CARD_FILE, STATE_FILE, CheckpointError, read_tensors
 from gan_core.cli import main
+from gan_core.core.checkpoints import CARD_FILE, STATE_FILE, read_tensors
+from gan_core.core.errors import CheckpointError
 from gan_core.evaluation.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
-from gan_core.pipelines.upscaler import list_upscalers, load_upscaler
+from gan_core.pipelines.upscaler import Upscaler
 from gan_core.training.sr import SRTrainConfig, load_vgg19, train_sr, vgg19_features
 
 from .helpers import SHARED_DATA, write_tiny_checkpoint
@@ -67,8 +68,8 @@ def test_mse_run_writes_a_loadable_upscaler(photos, tmp_path):
     assert card["data"]["images"] == 6 and card["data"]["skipped"] == 1
     assert card["training"]["steps"] == 3 and card["training"]["hardware"]
     assert "psnr_val" in card["metrics"]["validation_crops"]
-    up = load_upscaler(out)  # a run folder: its export/
-    assert up.name == "tiny-sr"
+    up = gan_core.load(out)  # a run folder: its export/
+    assert isinstance(up, Upscaler) and up.name == "tiny-sr"
     big = up(Image.fromarray(_photo(9, (20, 12))))
     assert big.size == (80, 48) and big.mode == "RGB"
 
@@ -103,7 +104,7 @@ def test_gan_phase_from_an_mse_run_falls_back_without_vgg_weights(photos, tmp_pa
     assert card["loss"]["adversarial_weight"] == 1e-3
     assert card["training"]["init_from"]["steps"] == 2
     assert card["files"] == {"generator": "generator.safetensors", "discriminator": "discriminator.safetensors"}
-    load_upscaler(out)
+    gan_core.load(out, task="super-resolution")
 
     pixel = tmp_path / "pixel"
     train_sr(cfg(photos, pixel, phase="gan", content_loss="pixel", steps=1))
@@ -149,14 +150,15 @@ def test_sr_checkpoints_are_not_offered_as_generators(photos, tmp_path, monkeypa
         (root / "tiny-sr" / f.name).write_bytes(f.read_bytes())
     monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(root))
     assert "tiny-gan" in gan_core.list_checkpoints() and "tiny-sr" not in gan_core.list_checkpoints()
-    assert "tiny-sr" in list_upscalers() and "tiny-gan" not in list_upscalers()
+    sr = gan_core.list_checkpoints(task="super-resolution")
+    assert "tiny-sr" in sr and "tiny-gan" not in sr
     assert {"tiny-gan", "tiny-sr"} <= set(gan_core.list_checkpoints(task=None))
-    with pytest.raises(CheckpointError, match="load_upscaler"):
-        gan_core.load("tiny-sr")
-    with pytest.raises(CheckpointError, match="not a super-resolution checkpoint .*a GAN generator"):
-        load_upscaler("tiny-gan")
+    with pytest.raises(CheckpointError, match="tiny-sr is a super-resolution checkpoint, not a GAN generator"):
+        gan_core.load("tiny-sr", task="gan")
+    with pytest.raises(CheckpointError, match="tiny-gan is a gan checkpoint, not a super-resolution network"):
+        gan_core.load("tiny-gan", task="super-resolution")
     with pytest.raises(CheckpointError, match="no super-resolution checkpoint 'nope': .*tiny-sr"):
-        load_upscaler("nope")
+        gan_core.load("nope", task="super-resolution")
 
 
 def test_evaluate_sr_prints_the_table_with_the_bicubic_convention(photos, tmp_path, capsys):

@@ -14,12 +14,12 @@ from PIL import Image
 from torch import nn
 
 import gan_core
-from gan_core.core.checkpoints import CARD_FILE, STATE_FILE, CheckpointError, read_tensors
-from gan_core.data.image_set import DataError, ImageTooLargeError
+from gan_core.core.checkpoints import CARD_FILE, STATE_FILE, read_tensors
+from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
 from gan_core.models.siamese import SiameseDiscriminator, TileTranslator
 from gan_core.pipelines.style import (
-    combo, content_loss, generator_loss, join_tiles, list_style_models, load_picture, load_style_transfer,
-    margin_loss, painting_loss, seam_score, split_tiles, translate_resized, translate_tiled,
+    StyleTransfer, combo, content_loss, generator_loss, join_tiles, load_picture, margin_loss, painting_loss,
+    seam_score, split_tiles, translate_resized, translate_tiled,
 )
 from gan_core.training.style import StyleTrainConfig, train_style
 
@@ -210,7 +210,8 @@ def test_training_writes_a_loadable_style_model_and_logs_every_term(domains, tmp
     card = json.loads((tmp_path / "run" / "export" / CARD_FILE).read_text())
     assert card["task"] == "style-transfer" and card["config"]["combo"] is True
     assert card["data"]["A (photos)"]["images"] == 4 and card["data"]["A (photos)"]["skipped"] == 1
-    painter = load_style_transfer(tmp_path / "run")
+    painter = gan_core.load(tmp_path / "run")
+    assert isinstance(painter, StyleTransfer)
     out = painter(Image.fromarray(_picture(5, (50, 40))), working_size=None)
     assert out.size == (50, 40)
     assert painter(Image.fromarray(_picture(5, (50, 40))), working_size=None, method="resized").size == (50, 40)
@@ -220,7 +221,7 @@ def test_training_writes_a_loadable_style_model_and_logs_every_term(domains, tmp
 
 def test_training_changes_the_generator(domains, tmp_path):
     train_style(cfg(domains, tmp_path / "run", steps=3, lr=1e-2))  # a big step: 3 of them must show
-    G = load_style_transfer(tmp_path / "run").generator
+    G = gan_core.load(tmp_path / "run").generator
     x = torch.rand(1, 3, 32, 32) * 1.6 - 0.8
     assert not torch.allclose(G(x), x, atol=1e-3)  # no longer the identity it started as
 
@@ -282,12 +283,12 @@ def test_style_models_are_listed_apart_from_generators(domains, tmp_path, monkey
     for f in (tmp_path / "run" / "export").iterdir():
         (root / "tiny-style" / f.name).write_bytes(f.read_bytes())
     monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(root))
-    assert "tiny-style" in list_style_models()
+    assert "tiny-style" in gan_core.list_checkpoints(task="style-transfer")
     assert "tiny-style" not in gan_core.list_checkpoints()
-    with pytest.raises(CheckpointError, match="style-transfer"):
-        load_style_transfer(tmp_path)  # no card there
-    with pytest.raises(CheckpointError, match="load_style_transfer"):
-        gan_core.load("tiny-style")  # not a generator of noise: the error says what to use
+    with pytest.raises(CheckpointError, match="no style-transfer checkpoint"):
+        gan_core.load(tmp_path, task="style-transfer")  # no card there
+    with pytest.raises(CheckpointError, match="tiny-style is a style-transfer checkpoint, not a GAN generator"):
+        gan_core.load("tiny-style", task="gan")  # not a generator of noise: the error says what it is
 
 
 def test_loss_value_is_f_cosine_based():
@@ -299,12 +300,12 @@ def test_loss_value_is_f_cosine_based():
 
 
 def test_the_shipped_style_model_loads_and_its_card_records_the_seam_ablation():
-    from gan_core.pipelines.generator import REPO_CHECKPOINTS
+    from gan_core.core.hub import REPO_CHECKPOINTS
 
     folder = REPO_CHECKPOINTS / "photo2painting-siamese"
     if not (folder / CARD_FILE).is_file():
         pytest.skip("photo2painting-siamese is not in this checkout")
-    painter = load_style_transfer("photo2painting-siamese")
+    painter = gan_core.load("photo2painting-siamese")
     seams = painter.card["metrics"]["seams"]
     assert painter.card["config"]["combo"] is True and seams["without_combo"]["combo"] is False
     assert seams["seam_score"] < seams["without_combo"]["seam_score"]  # what the combo is for

@@ -159,7 +159,7 @@ def test_a_quarter_width_run_exports_a_checkpoint_that_loads_at_its_width(tmp_pa
 
 
 def test_cards_without_a_width_are_the_paper_network_and_a_bad_width_is_refused(images, tmp_path):
-    from gan_core.core.checkpoints import CheckpointError
+    from gan_core.core.errors import CheckpointError
 
     out = tmp_path / "run"
     train(cfg(images, out, steps=1))

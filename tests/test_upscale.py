@@ -14,9 +14,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
-from gan_core.data.image_set import DataError
-from gan_core.pipelines.tiles import (MAX_INPUT_PIXELS, ImageTooLargeError, bicubic_upscale, memory_estimate,
-                              tile_spans, upscale_image)
+from gan_core.core.errors import DataError, ImageTooLargeError
+from gan_core.pipelines.tiles import MAX_INPUT_PIXELS, bicubic_upscale, memory_estimate, tile_spans, upscale_image
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import gan_core  # noqa: E402
 from gan_core.explore.ablation import ablate_units, collect_features, fit_concept_units  # noqa: E402
 from gan_core.core.images import make_grid  # noqa: E402
-from gan_core.pipelines.detector import detect_windows, load_detector  # noqa: E402
 
 
 def _marked(images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
@@ -44,16 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     pipe = gan_core.load(args.generator)
-    detector = load_detector(args.detector)
+    detector = gan_core.load(args.detector)
     with torch.no_grad():
         z = pipe.latents(args.labelled, seed=0)
-        fit = fit_concept_units(collect_features(pipe.generator, args.layer, z), detect_windows(detector, pipe.decode(z)))
+        fit = fit_concept_units(collect_features(pipe.generator, args.layer, z), detector(pipe.decode(z)))
         shown = pipe.latents(args.n, seed=10_000)
         before = pipe.decode(shown)
         with ablate_units(pipe.generator, args.layer, fit.positive_units):
             after = pipe.decode(shown)
-        rows = [before, after, _marked(before, detect_windows(detector, before)),
-                _marked(after, detect_windows(detector, after))]
+        rows = [before, after, _marked(before, detector(before)),
+                _marked(after, detector(after))]
     sheet = make_grid(torch.cat(rows), nrow=args.n)
     sheet = sheet.resize((sheet.width * args.zoom, sheet.height * args.zoom), Image.Resampling.NEAREST)
     sheet.save(args.out)

@@ -19,10 +19,10 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import gan_core  # noqa: E402
 from gan_core.data.image_set import read_image  # noqa: E402
 from gan_core.evaluation.sr_benchmarks import measure  # noqa: E402
 from gan_core.evaluation.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple  # noqa: E402
-from gan_core.pipelines.upscaler import load_upscaler  # noqa: E402
 
 SCALE = 4
 LABEL_H = 34
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"error: the box {args.box} is not inside the {hr.shape[1]}x{hr.shape[0]} photo")
     panels = [("bicubic", bicubic_upscale(lr, SCALE))]
     for name in args.models:
-        panels.append((name, np.asarray(load_upscaler(name)(Image.fromarray(lr)))))
+        panels.append((name, np.asarray(gan_core.load(name)(Image.fromarray(lr)))))
     tiles = []
     for name, out in panels:
         psnr, ssim = measure(out, hr)

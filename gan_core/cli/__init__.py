@@ -14,9 +14,8 @@ import sys
 from gan_core.cli import (attributes, evaluate, evaluate_sr, facades, forget, info, pack, probe, sample, style,
                           train, train_sr)
 from gan_core.cli.common import PROG
-from gan_core.core.checkpoints import CheckpointError
 from gan_core.core.hardware import limit_torch_threads
-from gan_core.data.image_set import DataError
+from gan_core.core.errors import CheckpointError, DataError
 from gan_core.training.loop import TrainingDiverged
 
 # In the order `--help` lists them.

@@ -59,7 +59,7 @@ def register(commands) -> None:
 
     t = sub.add_parser("train", help="train an attribute classifier on labelled faces",
                        description="Train a small CNN with one output per attribute; write classifier.safetensors "
-                                   "and classifier_card.json into --out.",
+                                   "and model_card.json into --out.",
                        epilog=EPILOG_TRAIN, formatter_class=argparse.RawDescriptionHelpFormatter)
     t.add_argument("--data", action="append", metavar="PATH", required=True,
                    help="image folder or archive (repeatable); UTKFace names and CelebA's list_attr_celeba.txt give labels")
@@ -143,15 +143,16 @@ def _train(args, argv: list[str]) -> int:
     import torch
 
     from gan_core import __version__
-    from gan_core.explore.attributes import CLASSIFIER_CARD, label_counts, save_classifier, train_attribute_classifier, usable_attributes
+    from gan_core.core.checkpoints import CARD_FILE
+    from gan_core.explore.attributes import label_counts, save_classifier, train_attribute_classifier, usable_attributes
     from gan_core.data.image_set import load_images
     from gan_core.core.hardware import describe
 
     _check_positive(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, width=args.width, size=args.size)
     if not args.out and not args.dry_run:
         raise ValueError("--out is required: the folder to write the classifier to (or give --dry-run)")
-    if args.out and not args.dry_run and (Path(args.out) / CLASSIFIER_CARD).exists() and not args.overwrite:
-        raise FileExistsError(f"{Path(args.out) / CLASSIFIER_CARD} exists: give --overwrite to replace it")
+    if args.out and not args.dry_run and (Path(args.out) / CARD_FILE).exists() and not args.overwrite:
+        raise FileExistsError(f"{Path(args.out) / CARD_FILE} exists: give --overwrite to replace it")
     print("loading images...", file=sys.stderr)
     ds = load_images(args.data, args.size, cache_dir=args.cache_dir)
     attributes = args.attributes or usable_attributes(ds.labels, args.min_count)
@@ -195,7 +196,6 @@ def _train(args, argv: list[str]) -> int:
              "utkface": any("utkface" in str(s).lower() for s in args.data)}
     card = {
         "name": args.name or out.name,
-        "kind": "attribute-classifier",
         "description": f"Face attribute classifier at {ds.size}x{ds.size}: a {int(math.log2(ds.size)) - 2}-block CNN "
                        "with one output per attribute (binary logits; age as a normalised regression)",
         "attributes": attributes,
@@ -227,7 +227,7 @@ def _train(args, argv: list[str]) -> int:
                             "commoner class); regression: mean absolute error in label units (years)"},
     }
     save_classifier(out, model, card)
-    print(f"wrote {out / 'classifier.safetensors'} and {out / CLASSIFIER_CARD} "
+    print(f"wrote {out / 'classifier.safetensors'} and {out / CARD_FILE} "
           f"({report['wall_time_s'] / 60:.1f} min)")
     print(json.dumps(report["validation"], indent=1))
     return 0
@@ -237,15 +237,17 @@ def _directions(args, argv: list[str]) -> int:
     import torch
 
     import gan_core
-    from gan_core.explore.attributes import DEFAULT_NORM, NORM_CONVENTION, attribute_directions, directions_folder, load_classifier
+    from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION, GAN
+    from gan_core.explore.attributes import DEFAULT_NORM, NORM_CONVENTION, attribute_directions, directions_folder
     from gan_core.explore.attributes import save_directions
 
     _check_positive(samples=args.samples, fraction=args.fraction, norm=args.norm, check_step=args.check_step)
     if args.check_samples < 0:
         raise ValueError("--check-samples must be 0 or more")
-    pipe = gan_core.load(args.generator)
-    clf = load_classifier(args.classifier)
-    validation = clf.card.get("metrics", {}).get("validation", {})
+    pipe = gan_core.load(args.generator, task=GAN)
+    classifier = gan_core.load(args.classifier, task=ATTRIBUTE_CLASSIFICATION)
+    clf = classifier.classifier
+    validation = classifier.card.get("metrics", {}).get("validation", {})
     if args.attributes:
         unknown = [a for a in args.attributes if a not in clf.names]
         if unknown:
@@ -286,8 +288,8 @@ def _directions(args, argv: list[str]) -> int:
     out = Path(args.out) if args.out else directions_folder(args.generator)
     info = {
         "generator": pipe.name,
-        "classifier": clf.card.get("name", str(clf.path)),
-        "classifier_path": str(clf.path),
+        "classifier": classifier.card.get("name", str(classifier.path)),
+        "classifier_path": str(classifier.path),
         "unit": NORM_CONVENTION.format(norm=norm),
         "norm": norm,
         "ui_range": [-1.0, 1.0],
@@ -313,12 +315,13 @@ def _render(args, argv: list[str]) -> int:
     import torch
 
     import gan_core
+    from gan_core.core.hub import GAN
     from gan_core.explore.attributes import load_directions
     from gan_core.explore.directions import along
     from gan_core.core.images import make_grid
     from gan_core.explore.latents import latents_for_seeds
 
-    pipe = gan_core.load(args.generator)
+    pipe = gan_core.load(args.generator, task=GAN)
     dirs = load_directions(args.directions or args.generator)
     if not dirs:
         raise ValueError(f"no directions for {args.generator}: run `{PROG} directions` first")

@@ -30,11 +30,12 @@ def register(commands) -> None:
 
 def run(args, argv: list[str]) -> int:
     import gan_core
+    from gan_core.core.hub import GAN
     from gan_core.core.checkpoints import CARD_FILE, write_json
     from gan_core.data.image_set import load_images
     from gan_core.evaluation.gan_metrics import evaluate_generator
 
-    pipe = gan_core.load(args.checkpoint)
+    pipe = gan_core.load(args.checkpoint, task=GAN)
     card_data = pipe.card.get("data", {})
     sources = args.data or card_data.get("sources")
     if not sources:

@@ -59,9 +59,10 @@ def run(args, argv: list[str]) -> int:
 
     from gan_core.core.checkpoints import CARD_FILE, write_json
     from gan_core.evaluation.sr_benchmarks import card_record, evaluate, format_table, unique_names
-    from gan_core.pipelines.upscaler import load_upscaler
+    import gan_core
+    from gan_core.core.hub import SUPER_RESOLUTION
 
-    upscalers = [load_upscaler(c, device=args.device) for c in args.checkpoints]
+    upscalers = [gan_core.load(c, device=args.device, task=SUPER_RESOLUTION) for c in args.checkpoints]
     result = evaluate(upscalers, args.sets, data_root=args.data_root, tile=args.tile,
                       log=lambda message: print(message, file=sys.stderr))
     print(format_table(result))

@@ -58,11 +58,11 @@ def run(args, argv: list[str]) -> int:
     import gan_core
     from gan_core.explore.ablation import feature_layers, measure_forgetting
     from gan_core.core.checkpoints import CARD_FILE, read_json, write_json
-    from gan_core.pipelines.detector import detect_windows, load_detector
+    from gan_core.core.hub import GAN, WINDOW_DETECTION
 
     if args.labelled < 2 or args.measured < 1 or args.rounds < 1 or args.controls < 0:
         raise ValueError("--labelled must be 2 or more, --measured and --rounds 1 or more, --controls 0 or more")
-    pipe = gan_core.load(args.generator)
+    pipe = gan_core.load(args.generator, task=GAN)
     layers = feature_layers(pipe.generator, pipe.latents(2, seed=0))
     if not args.layer:
         for name, (c, h, w) in layers:
@@ -71,8 +71,8 @@ def run(args, argv: list[str]) -> int:
     if args.layer not in dict(layers):
         raise ValueError(f"{args.generator} has no layer {args.layer!r}; its layers: "
                          + ", ".join(name for name, _ in layers))
-    detector = load_detector(args.detector)
-    report = measure_forgetting(pipe, args.layer, lambda x: detect_windows(detector, x),
+    detector = gan_core.load(args.detector, task=WINDOW_DETECTION)
+    report = measure_forgetting(pipe, args.layer, detector,
                                 labelled=args.labelled, measured=args.measured, units=args.units,
                                 rounds=args.rounds, controls=args.controls)
     print(f"{'layer':28s} {report.layer} ({len(report.units)} of {report.layer_units} units dropped)")

@@ -58,7 +58,7 @@ def register(commands) -> None:
 
 def run(args, argv: list[str]) -> int:
     from gan_core.core.checkpoints import CARD_FILE, write_json
-    from gan_core.pipelines.generator import open_checkpoint
+    from gan_core.core.hub import open_checkpoint
     from gan_core.evaluation.probe import PROBE_CONFUSION_FILE, confusion_image, run_probe
 
     for name in ("max_train", "max_test", "validation"):
@@ -77,7 +77,7 @@ def run(args, argv: list[str]) -> int:
     if args.dry_run:
         print("dry run ok: nothing written")
         return 0
-    folder, card, _ = open_checkpoint(args.checkpoint)
+    folder, card = open_checkpoint(args.checkpoint)
     record = {**result.to_dict(), "command": command_line(argv)}
     picture = confusion_image(result.trained.confusion, result.class_names,
                               title=f"{result.checkpoint}: test accuracy {100 * result.trained.test_accuracy:.1f} %")

@@ -28,8 +28,9 @@ def register(commands) -> None:
 
 def run(args, argv: list[str]) -> int:
     import gan_core
+    from gan_core.core.hub import GAN
 
-    pipe = gan_core.load(args.checkpoint, device=args.device)
+    pipe = gan_core.load(args.checkpoint, device=args.device, task=GAN)
     if args.num_images < 1 or args.num_images > 4096:
         raise ValueError("--num-images must be between 1 and 4096")
     if args.separate:

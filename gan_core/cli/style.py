@@ -144,11 +144,13 @@ def _seams(args, argv: list[str]) -> int:
 
     from gan_core.core.checkpoints import CARD_FILE, read_json, write_json
     from gan_core.data.sr_pairs import _entries
-    from gan_core.pipelines.style import load_picture, load_style_transfer, seam_score
+    import gan_core
+    from gan_core.core.hub import STYLE_TRANSFER
+    from gan_core.pipelines.style import load_picture, seam_score
 
     entries = _entries([args.photos])[: args.max_images]
     pictures = [load_picture(read(), args.size) for _, read in entries]
-    painters = [load_style_transfer(m) for m in args.models]
+    painters = [gan_core.load(m, task=STYLE_TRANSFER) for m in args.models]
     tile = painters[0].tile
     reference = float(np.mean([seam_score(p, tile) for p in pictures]))
     rows = {"photos (untranslated)": {"seam_score": reference}}
@@ -180,9 +182,10 @@ def _seams(args, argv: list[str]) -> int:
 
 
 def _translate(args, argv: list[str]) -> int:
-    from gan_core.pipelines.style import load_style_transfer
+    import gan_core
+    from gan_core.core.hub import STYLE_TRANSFER
 
-    painter = load_style_transfer(args.model)
+    painter = gan_core.load(args.model, task=STYLE_TRANSFER)
     out = painter(args.photo, working_size=args.size or None, method=args.method)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     out.save(args.out)

@@ -46,7 +46,7 @@ def register(commands) -> None:
     t = commands.add_parser("train-sr", help="train SRResNet / SRGAN x4 super-resolution on photos",
                             description="Train SRResNet on pixel MSE (--phase mse), then SRGAN from it (--phase gan), "
                                         "as Ledig et al. 2017. Writes a run folder that can be resumed and loaded "
-                                        "by the app's Upscale tab and gan_core.pipelines.upscaler.load_upscaler().",
+                                        "by the app's Upscale tab and gan_core.load().",
                             epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = t.add_argument_group("what to train")
     g.add_argument("--phase", choices=["mse", "gan"],

@@ -22,14 +22,12 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
+from gan_core.core.errors import CheckpointError
+
 CARD_FILE = "model_card.json"
 GENERATOR_FILE = "generator.safetensors"
 DISCRIMINATOR_FILE = "discriminator.safetensors"
 STATE_FILE = "state.safetensors"
-
-
-class CheckpointError(ValueError):
-    """A checkpoint is missing, damaged or does not fit its model card."""
 
 
 def atomic_write(path: str | Path, write: Callable[[str], Any]) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from gan_core.core.checkpoints import atomic_write
-from gan_core.data.image_set import DataError
+from gan_core.core.errors import DataError
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 

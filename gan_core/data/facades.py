@@ -35,7 +35,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gan_core.data.image_set import IMAGE_EXTENSIONS, DataError, ImageSet, content_hash, open_image
+from gan_core.core.errors import DataError
+from gan_core.data.image_set import IMAGE_EXTENSIONS, ImageSet, content_hash, open_image
 
 # CMP facade classes and their label colours, in CMP's class order (measured from flat
 # regions of the label maps; checked by eye against photos: windows are the (0, 128, 255)

@@ -38,6 +38,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from gan_core.core.errors import DataError, ImageTooLargeError
+
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 CACHE_VERSION = 3  # 3: tiny images and unsafe archive members are skipped
 CELEBA_ATTR_FILE = "list_attr_celeba.txt"
@@ -68,10 +70,6 @@ FACE_BOXES = {
     "celeba": ((178, 218), (40, 84, 138, 182)),
     "utkface": ((200, 200), (0, 0, 200, 200)),
 }
-
-
-class DataError(ValueError):
-    """The data cannot be used: the message says why and what to do."""
 
 
 @dataclass
@@ -372,14 +370,6 @@ def open_image(source: bytes | str | Path) -> Image.Image:
         background.paste(img.convert("RGBA"), mask=img.convert("RGBA").getchannel("A"))
         img = background
     return img.convert("RGB")
-
-
-class ImageTooLargeError(DataError):
-    """More pixels than allowed; `width` and `height` say how many."""
-
-    def __init__(self, message: str, width: int, height: int):
-        super().__init__(message)
-        self.width, self.height = width, height
 
 
 def read_image(source: bytes | str | Path, max_pixels: int | None = None) -> Image.Image:

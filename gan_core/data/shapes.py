@@ -29,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from gan_core.data.image_set import DataError, ImageSet, content_hash
+from gan_core.core.errors import DataError
+from gan_core.data.image_set import ImageSet, content_hash
 
 SHAPES = ("disc", "square", "triangle", "ring", "cross")
 DEFAULT_N = 2000

@@ -25,7 +25,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gan_core.data.image_set import DataError, _list_archive, _list_folder, open_image
+from gan_core.core.errors import DataError
+from gan_core.data.image_set import _list_archive, _list_folder, open_image
 from gan_core.evaluation.sr_metrics import bicubic_downscale
 
 DECODE_THREADS = 4  # JPEG decoding releases the GIL: a few threads fill two cores

@@ -25,7 +25,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from gan_core.data.image_set import IMAGE_EXTENSIONS, DataError
+from gan_core.core.errors import DataError
+from gan_core.data.image_set import IMAGE_EXTENSIONS
 
 MAX_UPLOAD_BYTES = 200 * 2**20  # what the server accepts as a file
 MAX_UPLOAD_FILES = 20_000  # images per upload: minutes of decoding on a 2-core machine

@@ -414,11 +414,13 @@ def run_probe(checkpoint: str | Path, data: str | Path | Sequence[str | Path], *
     `max_train` / `max_test` keep that many images drawn at random (seeded);
     `validation` of the training images choose the L2 strength from `l2_grid`."""
     from gan_core.data.image_set import load_images
-    from gan_core.pipelines.generator import load_discriminator, open_checkpoint
+    from gan_core.core.hub import GAN, open_checkpoint
+    from gan_core.pipelines.generator import load_discriminator, model_spec
     from gan_core.training.loop import initial_seed
 
     log = log or (lambda message: None)
-    folder, card, spec = open_checkpoint(checkpoint)
+    folder, card = open_checkpoint(checkpoint, GAN)
+    spec = model_spec(folder, card)
     sources = [data] if isinstance(data, (str, Path)) else list(data)
     D = load_discriminator(folder)
     card_data = card.get("data") if isinstance(card.get("data"), dict) else {}

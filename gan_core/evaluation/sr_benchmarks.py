@@ -1,8 +1,8 @@
 """PSNR and SSIM of x4 super-resolution on benchmark sets, next to the SRGAN paper's.
 
     >>> from gan_core.evaluation.sr_benchmarks import evaluate, format_table
-    >>> from gan_core.pipelines.upscaler import load_upscaler
-    >>> result = evaluate([load_upscaler("photo-srresnet-x4")], ["Set5", "BSD68"])   # doctest: +SKIP
+    >>> import gan_core
+    >>> result = evaluate([gan_core.load("photo-srresnet-x4")], ["Set5", "BSD68"])   # doctest: +SKIP
     >>> print(format_table(result))                                                    # doctest: +SKIP
 
 The convention is the SR literature's (and `gan_core.evaluation.sr_metrics`'s): each HR image is
@@ -20,7 +20,8 @@ from typing import Callable
 
 import numpy as np
 
-from gan_core.data.image_set import IMAGE_EXTENSIONS, DataError, open_image
+from gan_core.core.errors import DataError
+from gan_core.data.image_set import IMAGE_EXTENSIONS, open_image
 from gan_core.evaluation.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
 
 SCALE = 4

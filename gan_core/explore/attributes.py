@@ -16,13 +16,13 @@ so do their directions; `conditioned_on` projects the named attributes'
 directions out of the others, so that e.g. glasses do not also age a face.
 
 >>> import torch, gan_core
->>> from gan_core.explore.attributes import load_classifier, load_directions, attribute_direction
+>>> from gan_core.explore.attributes import load_directions, attribute_direction
 >>> from gan_core.explore.directions import along
 >>> pipe = gan_core.load("faces-dcgan64")                                 # doctest: +SKIP
 >>> directions = load_directions("faces-dcgan64")                         # doctest: +SKIP
 >>> smile = directions["Smiling"].direction                               # doctest: +SKIP
 >>> row = pipe(latents=along(pipe.latents(1, seed=3)[0], smile, [-1, 0, 1]))  # doctest: +SKIP
->>> clf = load_classifier("face-attributes")                              # doctest: +SKIP
+>>> clf = gan_core.load("face-attributes").classifier                      # doctest: +SKIP
 >>> d = attribute_direction(pipe, clf, "Eyeglasses", samples=2000,
 ...                         generator=torch.Generator().manual_seed(0))   # doctest: +SKIP
 
@@ -31,8 +31,8 @@ Scale convention: a stored direction has L2 norm `DEFAULT_NORM` (3.0), so that
 deviations of the latent prior along the attribute's axis; a slider over t in
 [-1, 1] then spans a clearly visible change that stays a face.
 
-Files: `classifier.safetensors` + `classifier_card.json` (not `model_card.json`,
-which marks a generator), and a generator's `directions/directions.safetensors`
+Files: `classifier.safetensors` + `model_card.json` (with "task":
+"attribute-classification", so not offered as a generator), and a generator's `directions/directions.safetensors`
 (one (nz,) tensor per attribute) + `directions/directions.json`. No pickles.
 """
 from __future__ import annotations
@@ -46,12 +46,13 @@ from typing import Callable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from gan_core.core.checkpoints import CheckpointError, load_weights, read_json, read_tensors, save_weights, write_json
+from gan_core.core.checkpoints import CARD_FILE, read_json, read_tensors, save_weights, write_json
+from gan_core.core.errors import CheckpointError
+from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION, find_checkpoint
+from gan_core.models.attribute_classifier import AttributeClassifier, AttributeHead
+from gan_core.pipelines.classifier import CLASSIFIER_FILE, score_images
 
-CLASSIFIER_FILE = "classifier.safetensors"
-CLASSIFIER_CARD = "classifier_card.json"
 DIRECTIONS_DIR = "directions"
 DIRECTIONS_FILE = "directions.safetensors"
 DIRECTIONS_CARD = "directions.json"
@@ -66,103 +67,6 @@ MEANINGS = {"gender": "+ female, - male (UTKFace gender label 1 = female)", "age
             "No_Beard": "+ clean-shaven, - beard"}
 
 ScoreFn = Callable[[torch.Tensor], "Mapping[str, torch.Tensor] | torch.Tensor"]
-
-
-# ----------------------------------------------------------------------------- model
-
-
-@dataclass
-class AttributeHead:
-    """One output of the classifier. kind "binary": a logit, label 1 = has it.
-    kind "regression": predicts (value - offset) / scale, so every head's loss
-    is of order one whatever the label's unit (age in years: offset ~ 29, scale ~ 25)."""
-
-    name: str
-    kind: str = "binary"
-    offset: float = 0.0
-    scale: float = 1.0
-
-
-class AttributeClassifier(nn.Module):
-    """A small CNN: stride-2 conv blocks down to 4x4, then one linear output per attribute.
-
-    For 64x64 input and width 32 the trunk is 3 -> 32 -> 64 -> 128 -> 256 maps
-    (64 -> 32 -> 16 -> 8 -> 4 px), about 0.8 M weights. Input: images in [-1, 1].
-    `forward` gives raw outputs (N, heads); `to_label_units` turns them into
-    probabilities (binary heads) and label values (years for age); `score_images`
-    does both for a batch of images of any size.
-    """
-
-    def __init__(self, heads: Sequence[AttributeHead | Mapping], image_size: int = 64, width: int = 32,
-                 dropout: float = 0.3):
-        super().__init__()
-        self.heads = [h if isinstance(h, AttributeHead) else AttributeHead(**h) for h in heads]
-        if not self.heads:
-            raise ValueError("a classifier needs at least one attribute")
-        if image_size < 8 or image_size & (image_size - 1):
-            raise ValueError(f"image_size must be a power of two >= 8, not {image_size}")
-        for h in self.heads:
-            if h.kind not in ("binary", "regression"):
-                raise ValueError(f"attribute {h.name!r}: kind must be binary or regression, not {h.kind!r}")
-        self.image_size, self.width, self.dropout = image_size, width, dropout
-        layers: list[nn.Module] = []
-        c_in, c_out, size = 3, width, image_size
-        while size > 4:
-            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, True)]
-            c_in, c_out, size = c_out, min(c_out * 2, 256), size // 2
-        self.trunk = nn.Sequential(*layers, nn.Flatten(), nn.Dropout(dropout))
-        self.out = nn.Linear(c_in * 16, len(self.heads))
-
-    @property
-    def names(self) -> list[str]:
-        return [h.name for h in self.heads]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.trunk(x))
-
-    def to_label_units(self, raw: torch.Tensor) -> torch.Tensor:
-        """Raw outputs (N, heads) -> probabilities / label values (N, heads)."""
-        cols = [torch.sigmoid(raw[:, j]) if h.kind == "binary" else raw[:, j] * h.scale + h.offset
-                for j, h in enumerate(self.heads)]
-        return torch.stack(cols, 1)
-
-    def config(self) -> dict:
-        return {"image_size": self.image_size, "width": self.width, "dropout": self.dropout,
-                "heads": [asdict(h) for h in self.heads]}
-
-
-def _as_model_input(images: torch.Tensor, size: int) -> torch.Tensor:
-    """uint8 (0..255) or float in [-1, 1] -> float in [-1, 1] at size x size."""
-    x = images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images.float()
-    if x.shape[-1] != size or x.shape[-2] != size:
-        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-    return x
-
-
-@torch.no_grad()
-def score_images(classifier: AttributeClassifier, images: torch.Tensor, *, raw: bool = False,
-                 batch_size: int = 256) -> dict[str, torch.Tensor]:
-    """Score images: {attribute: (N,) tensor}.
-
-    images: (N, 3, H, W), uint8 or float in [-1, 1] (a generator's output), any
-    size (resized to the classifier's). Scores are probabilities for binary
-    attributes and label units (years) for regressions; raw=True gives logits
-    and normalised regression outputs instead (what directions are fitted on:
-    logits do not saturate).
-
-    >>> scores = score_images(load_classifier("face-attributes"), pipe.decode(z))  # doctest: +SKIP
-    >>> scores["Smiling"][:4], scores["age"][:4]                                   # doctest: +SKIP
-    """
-    was_training = classifier.training
-    classifier.eval()
-    device = next(classifier.parameters()).device
-    outs = []
-    for chunk in images.split(batch_size):
-        out = classifier(_as_model_input(chunk.to(device), classifier.image_size)).float()
-        outs.append((out if raw else classifier.to_label_units(out)).cpu())
-    classifier.train(was_training)
-    out = torch.cat(outs) if outs else torch.empty(0, len(classifier.heads))
-    return {name: out[:, j].clone() for j, name in enumerate(classifier.names)}
 
 
 # ----------------------------------------------------------------------------- labels and losses
@@ -422,45 +326,14 @@ def _mean_auc(val: dict) -> float | None:
 
 
 def save_classifier(folder: str | Path, model: AttributeClassifier, card: dict) -> Path:
-    """Write `classifier.safetensors` and `classifier_card.json` (the card plus
-    the architecture under "classifier", which `load_classifier` rebuilds)."""
+    """Write `classifier.safetensors` and `model_card.json` (the card with its task,
+    plus the architecture under "classifier", which `gan_core.load` rebuilds)."""
     folder = Path(folder)
-    card = {**card, "classifier": model.config(),
+    card = {**card, "task": ATTRIBUTE_CLASSIFICATION, "classifier": model.config(),
             "files": {**card.get("files", {}), "weights": CLASSIFIER_FILE}}
     save_weights(folder / CLASSIFIER_FILE, model)
-    write_json(folder / CLASSIFIER_CARD, card)
+    write_json(folder / CARD_FILE, card)
     return folder
-
-
-def resolve_classifier(name_or_path: str | Path) -> Path:
-    """The folder of a classifier: a folder or file inside it, or a name looked up
-    where checkpoints are ($GAN_CORE_CHECKPOINTS, then the repository's checkpoints/)."""
-    from gan_core.pipelines.generator import find_card_folder
-
-    folder = find_card_folder(name_or_path, CLASSIFIER_CARD)
-    if folder is not None:
-        return folder
-    raise CheckpointError(f"no attribute classifier {str(name_or_path)!r}: give a folder with {CLASSIFIER_CARD} "
-                          "(train one with `python -m gan_core.cli.attributes train`)")
-
-
-def load_classifier(name_or_path: str | Path, device: torch.device | str = "cpu") -> AttributeClassifier:
-    """Load a classifier saved by `save_classifier`, in eval mode; its card is `model.card`.
-
-    >>> clf = load_classifier("face-attributes")   # doctest: +SKIP
-    >>> clf.names[:3]                               # doctest: +SKIP
-    """
-    folder = resolve_classifier(name_or_path)
-    card = read_json(folder / CLASSIFIER_CARD)
-    try:
-        cfg = card["classifier"]
-        model = AttributeClassifier(cfg["heads"], image_size=cfg["image_size"], width=cfg["width"],
-                                    dropout=cfg.get("dropout", 0.0))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{folder / CLASSIFIER_CARD} does not describe a classifier: {exc}") from None
-    load_weights(model, folder / card.get("files", {}).get("weights", CLASSIFIER_FILE))
-    model.card, model.path = card, folder
-    return model.to(device).eval()
 
 
 # ----------------------------------------------------------------------------- directions
@@ -718,12 +591,10 @@ def direction_consistency(pipe, classifier: AttributeClassifier | ScoreFn, attri
 def directions_folder(checkpoint_name_or_path: str | Path) -> Path:
     """Where a generator's directions live: `<checkpoint>/directions/`, or the
     given folder itself when it holds directions.json."""
-    from gan_core.pipelines.generator import resolve_checkpoint
-
     p = Path(checkpoint_name_or_path).expanduser()
     if (p / DIRECTIONS_CARD).is_file():
         return p
-    return resolve_checkpoint(checkpoint_name_or_path) / DIRECTIONS_DIR
+    return find_checkpoint(checkpoint_name_or_path) / DIRECTIONS_DIR
 
 
 def save_directions(folder: str | Path, directions: Mapping[str, AttributeDirection], info: dict) -> Path:

@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gan_core.core.checkpoints import CheckpointError, read_json
-from gan_core.pipelines.generator import resolve_checkpoint
+from gan_core.core.checkpoints import read_json
+from gan_core.core.errors import CheckpointError
+from gan_core.core.hub import find_checkpoint
 
 PRESETS_FILE = "explore.json"
 
@@ -55,7 +56,7 @@ def _seeds(value, where: str) -> tuple[int, ...]:
 
 def load_presets(name_or_path: str | Path) -> Presets:
     """The checkpoint's presets; empty Presets when it ships none."""
-    folder = resolve_checkpoint(name_or_path)
+    folder = find_checkpoint(name_or_path)
     path = folder / PRESETS_FILE
     if not path.is_file():
         return Presets()

@@ -1,10 +1,11 @@
-"""A window detector for facades: which pixels of a 64x64 facade are window.
+"""Window detection for facades: which pixels of a facade are window.
 
 The DCGAN paper (section 6.1) makes a generator "forget to draw windows" by
 dropping the feature maps that fire on windows; to see that it worked, something
-must tell where a generated facade has windows. `WindowDetector` is a tiny U-Net
-trained on the CMP facades' label maps (gan_core.data.facades): random square crops of
-the train split's photos, resized to 64 px, against their window masks.
+must tell where a generated facade has windows. `WindowDetector`
+(gan_core.models.window_detector) is a tiny U-Net trained on the CMP facades' label
+maps (gan_core.data.facades): random square crops of the train split's photos,
+resized to 64 px, against their window masks.
 
 It is scored on the held-out facades (facades.is_held_out), each photo resized
 whole to 64x64 by area averaging and its mask by the same averaging thresholded
@@ -13,11 +14,10 @@ pixels together, beside the IoU of calling every pixel a window (the trivial
 baseline, equal to the share of window pixels).
 
 >>> import gan_core
->>> from gan_core.pipelines.detector import load_detector, detect_windows
 >>> pipe = gan_core.load("facades-dcgan64")                          # doctest: +SKIP
->>> detector = load_detector("window-detector")                     # doctest: +SKIP
+>>> windows = gan_core.load("window-detector")                      # a WindowDetectorPipeline; doctest: +SKIP
 >>> images = pipe.decode(pipe.latents(16, seed=0))                  # (16, 3, 64, 64) in [-1, 1]  # doctest: +SKIP
->>> masks = detect_windows(detector, images)                        # (16, 64, 64) bool  # doctest: +SKIP
+>>> masks = windows(images)                          # (16, 64, 64) bool, at any image size  # doctest: +SKIP
 
 Training from the command line (31 minutes on a 2-core CPU shared with other training runs):
 
@@ -26,7 +26,8 @@ Training from the command line (31 minutes on a 2-core CPU shared with other tra
 
 Files: `detector.safetensors` + `model_card.json` with `"task": "window-detection"`:
 detectors live beside the generators (`checkpoints/`, $GAN_CORE_CHECKPOINTS), and
-the task keeps `gan_core.list_checkpoints()` (generators only) from offering them.
+the task keeps `gan_core.list_checkpoints()` (generators only) from offering them
+and makes `gan_core.load` give a WindowDetectorPipeline.
 No pickles.
 """
 from __future__ import annotations
@@ -38,70 +39,21 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from gan_core import __version__
-from gan_core.core.checkpoints import CARD_FILE, CheckpointError, load_weights, read_json, save_weights, write_json
+from gan_core.core.checkpoints import CARD_FILE, load_weights, save_weights, write_json
+from gan_core.core.errors import CheckpointError
+from gan_core.core.hub import WINDOW_DETECTION, weights_file
+from gan_core.core.version import __version__
 from gan_core.data.facades import CROP_SIDE, HELD_OUT_EVERY, crop_resize, read_facades, resize_facades
+from gan_core.models.window_detector import DETECTOR_SIZE, WindowDetector
 
 DETECTOR_FILE = "detector.safetensors"
-DETECTOR_CARD = CARD_FILE
-TASK = "window-detection"  # the card's "task": not a GAN (see gan_core.pipelines.generator.card_task)
-DETECTOR_SIZE = 64  # the generators it judges draw 64x64 facades
 THRESHOLD = 0.5  # a pixel is window where the detector's probability exceeds this
 DICE_WEIGHT = 1.0  # loss = BCE + DICE_WEIGHT * soft Dice: Dice pulls towards IoU, which BCE alone does not
 # Photometric jitter in [-1, 1] units: generated facades are not coloured or lit
 # exactly as the photos, and a detector that keys on exact tones would miss that.
 BRIGHTNESS_JITTER = 0.1
 CONTRAST_JITTER = (0.8, 1.2)
-
-
-def _conv(c_in: int, c_out: int) -> list[nn.Module]:
-    """A 3x3 convolution with BatchNorm and ReLU; the size is kept."""
-    return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
-
-
-class WindowDetector(nn.Module):
-    """A three-level U-Net: RGB in [-1, 1] (N, 3, S, S) -> window logits (N, S, S).
-
-    For S = 64 and width w = 16 (about 0.1 M weights, 72 M multiply-adds an image):
-        enc1  conv 3 -> 16                    (N, 16, 64, 64)
-        enc2  pool, 2 convs 16 -> 32          (N, 32, 32, 32)
-        enc3  pool, 2 convs 32 -> 64          (N, 64, 16, 16)   each pixel sees about 40 px
-        dec2  up 64 -> 32, cat enc2, conv 64 -> 32   (N, 32, 32, 32)
-        dec1  up 32 -> 16, cat enc1, conv 32 -> 16   (N, 16, 64, 64)
-        head  1x1 16 -> 1                      (N, 64, 64) logits
-    S must be a multiple of 4. Windows are a few pixels to a quarter of the image
-    across, so three levels see a whole window and the wall around it, and the skips
-    keep its edges sharp. One convolution, not two, at the full size: that is where
-    a CPU spends its time, and a window's edge needs no deep features.
-    """
-
-    def __init__(self, width: int = 16, image_size: int = DETECTOR_SIZE):
-        super().__init__()
-        if width < 1 or image_size < 8 or image_size % 4:
-            raise ValueError(f"width must be >= 1 and image_size a multiple of 4 (>= 8), not {width}, {image_size}")
-        self.width, self.image_size = width, image_size
-        w = width
-        self.enc1 = nn.Sequential(*_conv(3, w))
-        self.enc2 = nn.Sequential(*_conv(w, 2 * w), *_conv(2 * w, 2 * w))
-        self.enc3 = nn.Sequential(*_conv(2 * w, 4 * w), *_conv(4 * w, 4 * w))
-        self.up3 = nn.ConvTranspose2d(4 * w, 2 * w, 2, stride=2)
-        self.dec2 = nn.Sequential(*_conv(4 * w, 2 * w))
-        self.up2 = nn.ConvTranspose2d(2 * w, w, 2, stride=2)
-        self.dec1 = nn.Sequential(*_conv(2 * w, w))
-        self.head = nn.Conv2d(w, 1, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        e1 = self.enc1(x)                                          # (N, w, S, S)
-        e2 = self.enc2(F.max_pool2d(e1, 2))                        # (N, 2w, S/2, S/2)
-        e3 = self.enc3(F.max_pool2d(e2, 2))                        # (N, 4w, S/4, S/4)
-        d2 = self.dec2(torch.cat([self.up3(e3), e2], 1))           # (N, 2w, S/2, S/2)
-        d1 = self.dec1(torch.cat([self.up2(d2), e1], 1))           # (N, w, S, S)
-        return self.head(d1)[:, 0]                                 # (N, S, S)
-
-    def config(self) -> dict:
-        return {"width": self.width, "image_size": self.image_size}
 
 
 def _as_input(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -130,8 +82,8 @@ def window_probabilities(detector: WindowDetector, images: torch.Tensor, batch_s
 
 
 def detect_windows(detector: WindowDetector, images: torch.Tensor, threshold: float = THRESHOLD) -> torch.Tensor:
-    """Window masks, bool (N, 64, 64), of images (N, 3, 64, 64) in [-1, 1] (or uint8;
-    other sizes are resized to the detector's)."""
+    """Window masks, bool (N, S, S) at the detector's size S, of images (N, 3, H, W) in
+    [-1, 1] (or uint8) resized to it. WindowDetectorPipeline gives them at the images' size."""
     return window_probabilities(detector, images) > threshold
 
 
@@ -139,6 +91,52 @@ def window_fraction(detector: WindowDetector, images: torch.Tensor) -> torch.Ten
     """Share of each image's pixels called window, float (N,): how much window a
     generated facade has (what drops when a generator forgets to draw them)."""
     return detect_windows(detector, images).flatten(1).float().mean(1)
+
+
+class WindowDetectorPipeline:
+    """A trained window detector, ready to label facades of any size: `masks = windows(images)`.
+
+    Images go in at their size and masks come back at it: the images are resized to
+    the detector's input as it was scored (area averaging down, bilinear up), and its
+    probabilities back to the images' size the same way before the threshold. So a
+    generator of any size is labelled the same way by the app and the command line.
+    Attributes: `detector` (the WindowDetector, in eval mode), `card` (dict), `path`, `device`."""
+
+    def __init__(self, detector: WindowDetector, card: dict, path: Path | None = None,
+                 device: torch.device | str = "cpu"):
+        self.detector = detector.to(device).eval()
+        self.card = card
+        self.path = path
+        self.device = torch.device(device)
+
+    @property
+    def name(self) -> str:
+        return self.card.get("name") or (self.path.name if self.path else "window-detector")
+
+    def probabilities(self, images: torch.Tensor) -> torch.Tensor:
+        """Probability of window per pixel, float (N, H, W) on the CPU, of images
+        (N, 3, H, W) uint8 or float in [-1, 1] (a generator's output)."""
+        probs = window_probabilities(self.detector, images)
+        size = tuple(images.shape[-2:])
+        if probs.shape[-2:] == size:
+            return probs
+        mode = "area" if max(size) <= probs.shape[-1] else "bilinear"
+        return F.interpolate(probs[:, None], size, mode=mode,
+                             **({} if mode == "area" else {"align_corners": False}))[:, 0]
+
+    def __call__(self, images: torch.Tensor, threshold: float = THRESHOLD) -> torch.Tensor:
+        """Window masks, bool (N, H, W), of images (N, 3, H, W) (see `probabilities`)."""
+        return self.probabilities(images) > threshold
+
+    @classmethod
+    def from_pretrained(cls, folder: Path, card: dict, device: torch.device | str = "cpu") -> WindowDetectorPipeline:
+        """The pipeline of a window-detection checkpoint's folder and card (see gan_core.load)."""
+        try:
+            detector = WindowDetector(**card["detector"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{folder / CARD_FILE} does not describe a window detector: {exc}") from None
+        load_weights(detector, weights_file(folder, card, "weights", DETECTOR_FILE))
+        return cls(detector, card, folder, device)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -310,9 +308,9 @@ def train_window_detector(data: str | Path | tuple[torch.Tensor, torch.Tensor], 
 def save_detector(folder: str | Path, detector: WindowDetector, report: DetectorReport, *,
                   name: str | None = None, command: str | None = None, hardware: str | None = None,
                   hardware_note: str | None = None) -> Path:
-    """Write `detector.safetensors` and `detector_card.json`: data, command, steps, wall
+    """Write `detector.safetensors` and `model_card.json`: data, command, steps, wall
     time, hardware and held-out IoU, plus the architecture under "detector", which
-    `load_detector` rebuilds."""
+    `gan_core.load` rebuilds."""
     from gan_core.core.hardware import describe
 
     folder = Path(folder)
@@ -322,7 +320,7 @@ def save_detector(folder: str | Path, detector: WindowDetector, report: Detector
         hardware = f"{hardware}, {hardware_note}"
     card = {
         "name": name or folder.name,
-        "task": TASK,
+        "task": WINDOW_DETECTION,
         "description": f"Window detector for {detector.image_size}x{detector.image_size} facades: a three-level "
                        f"U-Net (width {detector.width}) giving a window logit per pixel",
         "intended_use": "finding the windows in generated facades (DCGAN paper section 6.1: does a generator "
@@ -336,34 +334,5 @@ def save_detector(folder: str | Path, detector: WindowDetector, report: Detector
         "files": {"weights": DETECTOR_FILE},
     }
     save_weights(folder / DETECTOR_FILE, detector)
-    write_json(folder / DETECTOR_CARD, card)
+    write_json(folder / CARD_FILE, card)
     return folder
-
-
-def resolve_detector(name_or_path: str | Path) -> Path:
-    """The folder of a detector: a folder or a file inside it, or a name looked up where
-    checkpoints are ($GAN_CORE_CHECKPOINTS, then the repository's checkpoints/)."""
-    from gan_core.pipelines.generator import find_card_folder
-
-    folder = find_card_folder(name_or_path, DETECTOR_CARD)
-    if folder is None:
-        raise CheckpointError(f"no window detector {str(name_or_path)!r}: give a folder with {DETECTOR_CARD} "
-                              "(train one with `python -m gan_core facades detector`)")
-    return folder
-
-
-def load_detector(name_or_path: str | Path = "window-detector", device: torch.device | str = "cpu"
-                  ) -> WindowDetector:
-    """Load a detector saved by `save_detector`, in eval mode; its card is `detector.card`."""
-    folder = resolve_detector(name_or_path)
-    card = read_json(folder / DETECTOR_CARD)
-    task = card.get("task", "gan") if isinstance(card, dict) else "gan"
-    if task != TASK:
-        raise CheckpointError(f"{folder} is a {task} checkpoint, not a window detector")
-    try:
-        model = WindowDetector(**card["detector"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{folder / DETECTOR_CARD} does not describe a window detector: {exc}") from None
-    load_weights(model, folder / card.get("files", {}).get("weights", DETECTOR_FILE))
-    model.card, model.path = card, folder
-    return model.to(device).eval()

@@ -10,94 +10,17 @@ are always drawn on the CPU and only then moved to the model's device.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 from PIL import Image
 from torch import nn
 
-from gan_core.core.checkpoints import CARD_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, CheckpointError, load_weights, read_json
+from gan_core.core.checkpoints import CARD_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, load_weights
+from gan_core.core.errors import CheckpointError
+from gan_core.core.hub import GAN, open_checkpoint, weights_file
 from gan_core.core.images import make_grid, to_pil
 from gan_core.models import ModelSpec, get_model
-
-REPO_CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
-
-
-def checkpoint_dirs() -> list[Path]:
-    """Where named checkpoints are looked up: $GAN_CORE_CHECKPOINTS (os.pathsep
-    separated), then the repository's `checkpoints/`."""
-    extra = [Path(p) for p in os.environ.get("GAN_CORE_CHECKPOINTS", "").split(os.pathsep) if p]
-    return extra + [REPO_CHECKPOINTS]
-
-
-def list_checkpoints(task: str | None = "gan") -> list[str]:
-    """Names of the loadable checkpoints (folders holding a model card) of one task:
-    "gan" (generators, the default: what gan_core.load() reads), "super-resolution"
-    (what gan_core.pipelines.upscaler.load_upscaler() reads), or None for all of them.
-
-    A card's task is its "task" field; cards without one are GANs. A card that cannot
-    be read counts as a GAN, so that loading it gives its error."""
-    names = []
-    for root in checkpoint_dirs():
-        if root.is_dir():
-            names += [p.name for p in sorted(root.iterdir()) if (p / CARD_FILE).is_file() and p.name not in names
-                      and (task is None or card_task(p / CARD_FILE) == task)]
-    return names
-
-
-def card_task(card_file: Path) -> str:
-    """The "task" a model card names ("gan" when it names none or cannot be read)."""
-    try:
-        card = read_json(card_file)
-    except CheckpointError:
-        return "gan"
-    task = card.get("task", "gan") if isinstance(card, dict) else "gan"
-    return task if isinstance(task, str) else "gan"
-
-
-def resolve_checkpoint(name_or_path: str | Path) -> Path:
-    """A checkpoint folder from a shipped name, a folder, or a file inside one."""
-    folder = find_card_folder(name_or_path, CARD_FILE)
-    if folder is None:
-        known = ", ".join(list_checkpoints()) or "none"
-        raise CheckpointError(f"no checkpoint {str(name_or_path)!r}: give a shipped name ({known}) "
-                              f"or a folder with {CARD_FILE}")
-    return folder
-
-
-def open_task_checkpoint(name_or_path: str | Path, task: str) -> tuple[Path, dict]:
-    """(folder, model card) of a checkpoint of `task` ("super-resolution", "style-transfer"):
-    a shipped name, a folder with a model card, or a training run's folder (its export/).
-    Raises CheckpointError, naming the checkpoints of that task, when there is none or the
-    card names another task."""
-    folder = find_card_folder(name_or_path, CARD_FILE)
-    if folder is None:
-        known = ", ".join(list_checkpoints(task=task)) or "none shipped"
-        raise CheckpointError(f"no {task} checkpoint {str(name_or_path)!r}: give a shipped name "
-                              f"({known}) or a folder with {CARD_FILE}")
-    card = read_json(folder / CARD_FILE)
-    if not isinstance(card, dict) or card.get("task") != task:
-        other = card.get("task") if isinstance(card, dict) else None
-        what = f"its card says \"task\": \"{other}\"" if other else "its card has no \"task\": a GAN generator?"
-        raise CheckpointError(f"{folder / CARD_FILE} is not a {task} checkpoint ({what})")
-    return folder, card
-
-
-def find_card_folder(name_or_path: str | Path, card: str = CARD_FILE) -> Path | None:
-    """Where `card` is for a name or path (see resolve_checkpoint), or None."""
-    p = Path(name_or_path).expanduser()
-    if p.is_file():
-        p = p.parent
-    if (p / card).is_file():
-        return p
-    if p.is_dir() and (p / "export" / card).is_file():  # a training run's folder
-        return p / "export"
-    if len(p.parts) == 1:
-        for root in checkpoint_dirs():
-            if (root / str(name_or_path) / card).is_file():
-                return root / str(name_or_path)
-    return None
 
 
 class GeneratorPipeline:
@@ -141,51 +64,25 @@ class GeneratorPipeline:
              generator: torch.Generator | None = None) -> Image.Image:
         return make_grid(self.decode(self.latents(num_images, seed=seed, generator=generator)), nrow=nrow)
 
-
-def load(name_or_path: str | Path, device: torch.device | str = "cpu") -> GeneratorPipeline:
-    """Load a shipped checkpoint by name (`faces-dcgan64`) or from a folder.
-
-    Only safetensors and JSON are read: loading never unpickles code."""
-    folder, card, spec = open_checkpoint(name_or_path)
-    G = spec.build_generator()
-    load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
-    return GeneratorPipeline(G, spec, card, device, folder)
+    @classmethod
+    def from_pretrained(cls, folder: Path, card: dict, device: torch.device | str = "cpu") -> GeneratorPipeline:
+        """The pipeline of a GAN checkpoint's folder and card (see gan_core.load)."""
+        spec = model_spec(folder, card)
+        G = spec.build_generator()
+        load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
+        return cls(G, spec, card, device, folder)
 
 
 def load_discriminator(name_or_path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
-    folder, card, spec = open_checkpoint(name_or_path)
-    D = spec.build_discriminator()
+    """The discriminator of a GAN checkpoint, in eval mode (CheckpointError when it has none)."""
+    folder, card = open_checkpoint(name_or_path, GAN)
+    D = model_spec(folder, card).build_discriminator()
     load_weights(D, weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE))
     return D.to(device).eval()
 
 
-def open_checkpoint(name_or_path: str | Path) -> tuple[Path, dict, ModelSpec]:
-    """(folder, model card, ModelSpec) of a checkpoint, without loading weights."""
-    folder = resolve_checkpoint(name_or_path)
-    card = read_json(folder / CARD_FILE)
-    if not isinstance(card, dict):
-        raise CheckpointError(f"{folder / CARD_FILE} must hold a JSON object (with \"model\" and \"files\"), "
-                              f"not a {type(card).__name__}")
-    return folder, card, _spec_from_card(card, folder)
-
-
-def weights_file(folder: Path, card: dict, key: str, default: str) -> Path:
-    """The weights file the card names for `key`: a plain file name inside the
-    checkpoint folder (a card cannot point elsewhere)."""
-    files = card.get("files", {})
-    name = files.get(key, default) if isinstance(files, dict) else None
-    if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
-        raise CheckpointError(f"{folder / CARD_FILE}: files.{key} must be a file name inside the checkpoint "
-                              f"folder, not {name!r}")
-    return folder / name
-
-
-def _spec_from_card(card: dict, folder: Path) -> ModelSpec:
-    if card.get("task", "gan") != "gan":
-        raise CheckpointError(f"{folder} is a {card['task']} checkpoint, not a GAN generator"
-                              + {"super-resolution": ": load it with gan_core.pipelines.upscaler.load_upscaler",
-                                 "style-transfer": ": load it with gan_core.pipelines.style.load_style_transfer",
-                                 }.get(card["task"], ""))
+def model_spec(folder: Path, card: dict) -> ModelSpec:
+    """The ModelSpec a GAN's card names, at the width its nets were trained at."""
     if not isinstance(card.get("model"), str):
         raise CheckpointError(f"{folder / CARD_FILE} names no model: it needs \"model\": one of the names "
                               "that `python -m gan_core info` lists")

@@ -28,8 +28,8 @@ translates it whole and enlarges the result: no seams, but little detail.
 `seam_score` measures what the combo is for: the mean gradient across tile borders
 divided by the mean gradient inside tiles (1.0: no visible grid).
 
->>> from gan_core.pipelines.style import load_style_transfer
->>> painter = load_style_transfer("photo2painting-siamese")          # doctest: +SKIP
+>>> import gan_core
+>>> painter = gan_core.load("photo2painting-siamese")                # a StyleTransfer; doctest: +SKIP
 >>> painting = painter("photo.jpg", working_size=1024)               # doctest: +SKIP
 >>> painting.save("painting.png")                                     # doctest: +SKIP
 """
@@ -45,12 +45,12 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from gan_core.core.checkpoints import GENERATOR_FILE, CheckpointError, load_weights
-from gan_core.data.image_set import ImageTooLargeError, read_image
+from gan_core.core.checkpoints import GENERATOR_FILE, load_weights
+from gan_core.core.errors import CheckpointError, ImageTooLargeError
+from gan_core.core.hub import weights_file
+from gan_core.data.image_set import read_image
 from gan_core.models.siamese import G_WIDTH, TILE, TileTranslator
-from gan_core.pipelines.generator import list_checkpoints, open_task_checkpoint, weights_file
 
-TASK = "style-transfer"
 MARGIN = 1.0  # m: how far from the origin D must push translated photos
 MAX_WORKING_SIZE = 4096  # the longest side a picture is translated at
 MAX_SOURCE_PIXELS = 64_000_000  # what is decoded at all (then resized to the working size)
@@ -235,17 +235,6 @@ def translate_resized(G: nn.Module, image: Image.Image, size: int = BASELINE_SIZ
 # ----------------------------------------------------------------------------- the pipeline
 
 
-def list_style_models() -> list[str]:
-    """Names of the shipped (and $GAN_CORE_CHECKPOINTS) style-transfer checkpoints."""
-    return list_checkpoints(task=TASK)
-
-
-def open_style_checkpoint(name_or_path: str | Path) -> tuple[Path, dict]:
-    """(folder, model card) of a style-transfer checkpoint: a shipped name, a folder
-    with a model card, or a training run's folder (its export/)."""
-    return open_task_checkpoint(name_or_path, TASK)
-
-
 @dataclass
 class StyleTransfer:
     """A trained tile translator, ready to turn photos into paintings.
@@ -278,6 +267,13 @@ class StyleTransfer:
             return translate_resized(self.generator, picture, device=self.device)
         raise ValueError(f"method must be 'tiles' or 'resized', not {method!r}")
 
+    @classmethod
+    def from_pretrained(cls, folder: Path, card: dict, device: torch.device | str = "cpu") -> StyleTransfer:
+        """The painter of a style-transfer checkpoint's folder and card (see gan_core.load)."""
+        G = build_translator(card)
+        load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
+        return cls(G, card, folder, device)
+
 
 def build_translator(card: dict) -> TileTranslator:
     config = card.get("config") if isinstance(card.get("config"), dict) else {}
@@ -286,16 +282,6 @@ def build_translator(card: dict) -> TileTranslator:
     return TileTranslator(int(config.get("g_width", G_WIDTH)), int(config.get("g_blocks", 3)))
 
 
-def load_style_transfer(name_or_path: str | Path, device: torch.device | str = "cpu") -> StyleTransfer:
-    """Load a style-transfer checkpoint by name (`photo2painting-siamese`) or folder.
-    Only safetensors and JSON are read: loading never unpickles code."""
-    folder, card = open_style_checkpoint(name_or_path)
-    G = build_translator(card)
-    load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
-    return StyleTransfer(G, card, folder, device)
-
-
 __all__ = ["combo", "split_tiles", "join_tiles", "painting_loss", "margin_loss", "generator_loss", "content_loss",
            "seam_score", "translate_tiled", "translate_resized", "load_picture", "fit_working_size",
-           "StyleTransfer", "load_style_transfer", "list_style_models", "open_style_checkpoint", "build_translator",
-           "TASK", "MARGIN", "MAX_WORKING_SIZE"]
+           "StyleTransfer", "build_translator", "MARGIN", "MAX_WORKING_SIZE"]

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gan_core.data.image_set import ImageTooLargeError, read_image, upright_8bit
+from gan_core.core.errors import ImageTooLargeError
+from gan_core.data.image_set import read_image, upright_8bit
 
 # Inputs over 4096 x 4096 (16.8 MP) are refused: at x4 that is a 268 MP, 805 MB
 # result, past what a viewer, a browser or a PNG encoder handles comfortably.

@@ -32,7 +32,8 @@ from typing import Callable
 from PIL import Image
 
 from gan_core.core.checkpoints import CARD_FILE, STATE_FILE
-from gan_core.data.image_set import DataError, ImageSet
+from gan_core.core.errors import DataError
+from gan_core.data.image_set import ImageSet
 from gan_core.training.loop import TrainConfig, TrainingDiverged, train
 
 log = logging.getLogger(__name__)

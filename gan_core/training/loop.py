@@ -331,7 +331,7 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
 def _init_record(checkpoint: str | None) -> dict | None:
     if not checkpoint:
         return None
-    from gan_core.pipelines.generator import open_checkpoint
+    from gan_core.core.hub import open_checkpoint
 
     training = open_checkpoint(checkpoint)[1].get("training", {})
     return {"checkpoint": str(checkpoint), "steps": training.get("steps"), "wall_time_s": training.get("wall_time_s"),
@@ -354,9 +354,11 @@ def _init_from(checkpoint: str, spec: ModelSpec, G, D) -> None:
     """Load an exported checkpoint's weights into fresh nets (fine-tuning, or going on
     from a shipped model when its training state is gone)."""
     from gan_core.core.checkpoints import load_weights
-    from gan_core.pipelines.generator import open_checkpoint, weights_file
+    from gan_core.core.hub import GAN, open_checkpoint, weights_file
+    from gan_core.pipelines.generator import model_spec
 
-    folder, card, saved = open_checkpoint(checkpoint)
+    folder, card = open_checkpoint(checkpoint, GAN)
+    saved = model_spec(folder, card)
     if saved.name != spec.name:
         raise ValueError(f"--init-from {checkpoint} is a {saved.name}, not a {spec.name}")
     if saved.width != spec.width:

@@ -19,9 +19,9 @@ from safetensors.torch import save_file
 from torch import nn
 
 from gan_core.core.checkpoints import (
-    CARD_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_FILE, CheckpointError, _cpu_state, _flatten_optimizer,
-    _unflatten_optimizer, atomic_write, read_tensors, save_weights, write_json,
-)
+    CARD_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_FILE, _cpu_state, _flatten_optimizer, _unflatten_optimizer,
+    atomic_write, read_tensors, save_weights, write_json)
+from gan_core.core.errors import CheckpointError
 
 
 def save_state(path: str | Path, nets: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],

@@ -24,7 +24,7 @@ A run folder holds (as gan_core.training.loop's):
     samples/step_XXXXXX.png fixed validation crops, one row each: LR (nearest) | bicubic | SR | HR
     state.safetensors       nets, optimisers, RNG, step: --resume continues exactly
     export/                 generator.safetensors (+ discriminator.safetensors for `gan`) and
-                            model_card.json, what gan_core.pipelines.upscaler.load_upscaler() reads
+                            model_card.json, what gan_core.load() reads
 
 Callbacks: progress_fn(step, metrics, samples) every `log_every` steps (samples is a
 PIL image on sample steps, else None); abort_fn() -> bool, polled every step: True
@@ -50,10 +50,10 @@ from torch import nn
 from gan_core import __version__
 from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_FILE, read_tensors, write_json
 from gan_core.core.hardware import describe, pick_device
+from gan_core.core.hub import SUPER_RESOLUTION, open_checkpoint, weights_file
 from gan_core.models.srgan import SR_BLOCKS, SR_CHANNELS, SRDiscriminator, SRResNet
 from gan_core.data.sr_pairs import SRPatches, to_uint8
 from gan_core.evaluation.sr_metrics import psnr_y
-from gan_core.pipelines.upscaler import TASK, open_sr_checkpoint  # SR cards carry "task": TASK (GAN cards carry none)
 from gan_core.training.run import RunWriter, load_state, save_state  # noqa: F401 - save_state: part of this API
 from gan_core.training.loop import TrainingDiverged, TrainResult, _remove_partial_writes
 
@@ -397,9 +397,8 @@ def _init_from(checkpoint: str, G: nn.Module, D: nn.Module | None) -> dict:
     """Load an SR checkpoint's generator (and discriminator, when both have one) into
     fresh nets; returns what the card records about it."""
     from gan_core.core.checkpoints import load_weights
-    from gan_core.pipelines.generator import weights_file
 
-    folder, card = open_sr_checkpoint(checkpoint)
+    folder, card = open_checkpoint(checkpoint, SUPER_RESOLUTION)
     load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
     loaded_d = False
     if D is not None and isinstance(card.get("files"), dict) and "discriminator" in card["files"]:
@@ -466,7 +465,7 @@ class _SRRun(RunWriter):
         files = {"generator": GENERATOR_FILE, **({"discriminator": DISCRIMINATOR_FILE} if gan else {})}
         return {
             "name": c.name or self.out.name,
-            "task": TASK,
+            "task": SUPER_RESOLUTION,
             "model": "srresnet",
             "scale": c.scale,
             "description": (f"SRGAN x{c.scale}: SRResNet trained against a discriminator (perceptual)" if gan else
@@ -502,4 +501,4 @@ class _SRRun(RunWriter):
 
 
 __all__ = ["SRTrainConfig", "train_sr", "load_vgg19", "vgg19_features", "VGGLoss", "resolve_content_loss",
-           "save_state", "load_state", "TASK", "PHASES"]
+           "save_state", "load_state", "PHASES"]

@@ -38,11 +38,12 @@ from PIL import Image
 from gan_core import __version__
 from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_FILE, write_json
 from gan_core.core.hardware import describe, pick_device
+from gan_core.core.hub import STYLE_TRANSFER
 from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE, SiameseDiscriminator, TileTranslator
 from gan_core.training.run import RunWriter, load_state
 from gan_core.data.sr_pairs import SRPatches, to_tensor, to_uint8
 from gan_core.pipelines.style import (
-    MARGIN, TASK, combo, content_loss, generator_loss, margin_loss, painting_loss, seam_score, translate_tiled,
+    MARGIN, combo, content_loss, generator_loss, margin_loss, painting_loss, seam_score, translate_tiled,
 )
 from gan_core.training.loop import TrainingDiverged, TrainResult, _remove_partial_writes
 
@@ -292,7 +293,7 @@ class _StyleRun(RunWriter):
 
         return {
             "name": c.name or self.out.name,
-            "task": TASK,
+            "task": STYLE_TRANSFER,
             "model": "siamese-tile-translator",
             "description": (f"Photos to paintings, translated {s}x{s} tile by tile; trained "
                             + ("through the combo (four tiles translated apart, reassembled, judged together)"

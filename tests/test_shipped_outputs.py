@@ -1,0 +1,81 @@
+"""Every shipped checkpoint gives the same small outputs, bit for bit, as before the
+package was reorganised: sample grids, upscales, a translation, detector and classifier
+scores. The hashes were taken from the code as it stood before the move (one torch
+thread; two give the same bytes on this CPU)."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import gan_core
+from gan_core.pipelines.classifier import score_images
+from gan_core.pipelines.detector import window_probabilities
+
+PINNED = {
+    "cifar10-dcgan32": "9b758b3e529e2bac",
+    "cifar10-frogs-keras32": "b825c2c0cbaca6ef",
+    "facades-dcgan64": "210db4411676e509",
+    "faces-dcgan64": "36696faeade6a4fe",
+    "photo-srresnet-x4": "f69b48f802d5e788",
+    "photo-srgan-x4": "1a7653965b862852",
+    "faces-srgan-x4": "ede3e9c72f1d58ab",
+    "photo2painting-siamese": "af34be77a89723cd",
+    "window-detector": "5fdf492c822190b7",
+    "face-attributes": "7593ce4a96fdbda0",
+}
+
+
+def _hash(a: np.ndarray) -> str:
+    a = np.ascontiguousarray(a)
+    return hashlib.sha256(a.tobytes() + str(a.shape).encode() + str(a.dtype).encode()).hexdigest()[:16]
+
+
+def _picture(w: int = 24, h: int = 20, seed: int = 0) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w]
+    arr = np.stack([x * 255 // w, y * 255 // h, (x * y) % 256], -1).astype(np.uint8)
+    arr[4:10, 5:12] = rng.integers(0, 255, 3)
+    return Image.fromarray(arr)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _samples(name: str, n: int) -> torch.Tensor:
+    pipe = gan_core.load(name)
+    return pipe.decode(pipe.latents(n, seed=0))
+
+
+@pytest.mark.parametrize("name", ["cifar10-dcgan32", "cifar10-frogs-keras32", "facades-dcgan64", "faces-dcgan64"])
+def test_generator_grid(name):
+    assert _hash(np.asarray(gan_core.load(name).grid(4, seed=0))) == PINNED[name]
+
+
+@pytest.mark.parametrize("name", ["photo-srresnet-x4", "photo-srgan-x4", "faces-srgan-x4"])
+def test_upscale(name):
+    assert _hash(np.asarray(gan_core.load(name)(_picture()))) == PINNED[name]
+
+
+def test_style_translation():
+    painting = gan_core.load("photo2painting-siamese")(_picture(80, 72), working_size=None)
+    assert _hash(np.asarray(painting)) == PINNED["photo2painting-siamese"]
+
+
+def test_window_detector():
+    probs = window_probabilities(gan_core.load("window-detector").detector, _samples("facades-dcgan64", 2))
+    assert _hash((probs.numpy() * 255).round().astype(np.uint8)) == PINNED["window-detector"]
+
+
+def test_face_attributes():
+    scores = score_images(gan_core.load("face-attributes").classifier, _samples("faces-dcgan64", 2))
+    table = np.array([[float(v) for v in scores[k]] for k in sorted(scores)])
+    assert _hash(np.round(table, 3).astype(np.float32)) == PINNED["face-attributes"]
