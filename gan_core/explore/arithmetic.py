@@ -27,3 +27,14 @@ def variations(z: torch.Tensor, n: int, spread: float = 0.25, generator: torch.G
     paper's figure 7 shows eight), so one can see the result is a region, not a point."""
     noise = (torch.rand((n, *z.shape), generator=generator) * 2 - 1) * spread
     return z.unsqueeze(0) + noise
+
+
+def arithmetic_grid_latents(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, spread: float = 0.25,
+                            generator: torch.Generator | None = None) -> torch.Tensor:
+    """The nine latents of the paper's figure 7 grid for A - B + C, (9, nz) in row-major order:
+    the result in the middle (index 4), eight `variations` of it around.
+
+    `a`, `b`, `c`: (k, nz) exemplars of each concept (k may differ)."""
+    result = vector_arithmetic([(+1, a), (-1, b), (+1, c)])
+    neighbours = variations(result, 8, spread, generator=generator)
+    return torch.cat([neighbours[:4], result.view(1, -1), neighbours[4:]])
