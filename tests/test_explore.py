@@ -12,8 +12,9 @@ import torch
 
 import gan_core
 from demo import explore
-from demo.generate import default_model
+from demo.common import default_model, load_pipeline
 from demo.view_state import (ExploreView, FaceListError, decode_latent, encode_latent, parse_faces, toggle_face)
+from gan_core.explore.arithmetic import arithmetic_grid_latents
 from gan_core.explore.latents import latents_for_seeds
 
 from .helpers import TINY_CHECKPOINT
@@ -22,8 +23,6 @@ from .helpers import TINY_CHECKPOINT
 @pytest.fixture(autouse=True)
 def fresh_caches():
     # Checkpoints differ per test (a new tmp folder each time): never reuse a loaded one.
-    from demo.generate import load_pipeline
-
     for cached in (load_pipeline, explore.presets_for, explore.pose_direction_for, explore.attribute_directions_for):
         cached.cache_clear()
     explore._ROW_CACHE.clear()
@@ -143,6 +142,19 @@ def test_arithmetic_result_matches_the_hand_computation(tiny_checkpoint_dir):
     np.testing.assert_array_equal(middle, want_image)
     assert terms.size == (3 * 34 + 2, 4 * 34 + 2)  # three columns; three exemplar rows + the means
     assert (np.asarray(terms)[2 + 2 * 34:2 + 2 * 34 + 32, 2 + 68:2 + 68 + 32] == 255).all()  # C has one: blank
+
+
+def test_the_arithmetic_grid_is_the_result_amid_eight_noisy_neighbours():
+    g = torch.Generator().manual_seed(0)
+    a, b, c = torch.randn(3, 10, generator=g), torch.randn(2, 10, generator=g), torch.randn(1, 10, generator=g)
+    grid = arithmetic_grid_latents(a, b, c, 0.25, generator=torch.Generator().manual_seed(5))
+    result = a.mean(0) - b.mean(0) + c[0]
+    assert grid.shape == (9, 10)
+    torch.testing.assert_close(grid[4], result)
+    offsets = torch.cat([grid[:4], grid[5:]]) - result
+    assert offsets.abs().max() <= 0.25 and offsets.abs().max() > 0.2  # uniform in [-0.25, 0.25]
+    assert len({tuple(row.tolist()) for row in offsets}) == 8  # eight different neighbours
+    assert torch.equal(grid, arithmetic_grid_latents(a, b, c, 0.25, generator=torch.Generator().manual_seed(5)))
 
 
 def test_arithmetic_neighbours_depend_on_the_noise_seed(tiny_checkpoint_dir):
