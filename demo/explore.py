@@ -23,7 +23,7 @@ import torch
 from PIL import Image
 
 import gan_core
-from gan_core.explore.arithmetic import arithmetic_grid_latents, concept_mean
+from gan_core.explore.arithmetic import arithmetic_grid_latents, term_columns
 from gan_core.core.checkpoints import CheckpointError
 from gan_core.explore.directions import along, turn_vector
 from gan_core.core.images import make_grid, to_pil
@@ -337,14 +337,8 @@ def render_arithmetic(model_name: str, a: str, b: str, c: str, noise: int,
     terms = [faces_to_latents(pipe, text, label, photo) for text, label in ((a, "A"), (b, "B"), (c, "C"))]
     noise = check_seed(noise, "noise seed")
     grid_latents = arithmetic_grid_latents(*terms, VARIATION_SPREAD, generator=torch.Generator().manual_seed(noise))
-    depth = max(t.shape[0] for t in terms)
-    columns = []
-    for term in terms:  # exemplars, blank padding, then the mean at the bottom
-        columns.append(torch.cat([term, torch.full((depth - term.shape[0], pipe.spec.nz), float("nan")),
-                                  concept_mean(term).view(1, -1)]))
-    latents = torch.stack(columns, 1).reshape(-1, pipe.spec.nz)  # row-major: exemplar rows, then means
-    blank = torch.isnan(latents[:, 0])
-    images = pipe.decode(torch.cat([latents.nan_to_num(0.0), grid_latents]))
+    latents, blank = term_columns(terms)
+    images = pipe.decode(torch.cat([latents, grid_latents]))
     term_images, grid_images = images[:latents.shape[0]], images[latents.shape[0]:]
     term_images = torch.where(blank.view(-1, 1, 1, 1), 1.0, term_images)  # white: no exemplar there
     return make_grid(term_images, nrow=3), make_grid(grid_images, nrow=3)

@@ -38,3 +38,18 @@ def arithmetic_grid_latents(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, s
     result = vector_arithmetic([(+1, a), (-1, b), (+1, c)])
     neighbours = variations(result, 8, spread, generator=generator)
     return torch.cat([neighbours[:4], result.view(1, -1), neighbours[4:]])
+
+
+def term_columns(terms: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The latents of a figure of the terms: one column per term, its exemplars from the
+    top, blank cells down to the deepest term's depth, its mean at the bottom.
+
+    Returns (latents (rows * len(terms), nz) in row-major order, zeros in the blank cells;
+    blank, bool (rows * len(terms),))."""
+    depth = max(t.shape[0] for t in terms)
+    columns, blanks = [], []
+    for term in terms:
+        gap = depth - term.shape[0]
+        columns.append(torch.cat([term, term.new_zeros(gap, term.shape[1]), concept_mean(term).view(1, -1)]))
+        blanks.append(torch.tensor([False] * term.shape[0] + [True] * gap + [False]))
+    return torch.stack(columns, 1).flatten(0, 1), torch.stack(blanks, 1).flatten()
