@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     width, height = photo.width - photo.width % SCALE, photo.height - photo.height % SCALE  # as scored
     if x < 0 or y < 0 or w < 8 or h < 8 or x + w > width or y + h > height:
         raise SystemExit(f"error: the box {args.box} is not inside the {width}x{height} photo")
-    scored = [score_photo(load_upscaler(name), photo) for name in args.models] or [score_photo(None, photo)]
+    scored = [score_photo(load_upscaler(name), photo) for name in args.models]
     panels = [("bicubic", scored[0].bicubic, scored[0].bicubic_score)]
     panels += [(name, result.output, result.score) for name, result in zip(args.models, scored)]
     tiles = [(f"{name}\n{psnr:.2f} dB / {ssim:.3f}", np.asarray(out)) for name, out, (psnr, ssim) in panels]
