@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     from demo import explore
-    from demo.generate import load_pipeline
+    from demo.common import load_pipeline
+    from demo.files import serve_files
 
     name, described = _model_name(args.model)
     pipe = load_pipeline(name)
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
     from gradio.processing_utils import save_file_to_cache
 
     cache_dir = tempfile.mkdtemp()
-    served = explore.serve_files(explore.render_turn)
+    served = serve_files(explore.render_turn)
 
     def handler():
         return explore.render_turn(name, subject, left, right, "picks", 0.4)

@@ -25,17 +25,17 @@ from PIL import Image
 import gan_core
 from gan_core.core.errors import CheckpointError
 from gan_core.core.hub import GAN
+from gan_core.explore.arithmetic import arithmetic_grid_latents, term_columns
 from gan_core.core.images import make_grid, to_pil
-from gan_core.explore.arithmetic import concept_mean, variations, vector_arithmetic
 from gan_core.explore.directions import along, turn_vector
 from gan_core.explore.latents import latent_at, latent_walk, latents_for_seeds
 from gan_core.explore.presets import Presets, load_presets
 
 from . import trained
-from .files import ROOT, png_file, write_file
-from .generate import _check_model, _input_error, default_model, model_location
+from .common import MAX_SEED, check_generator, check_seed, default_model, input_error, model_location
+from .files import ROOT, serve_files, write_file
 from .gpu import best_device, gpu
-from .view_state import (MAX_SEED, PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS, ExploreView,
+from .view_state import (PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS, ExploreView,
                          FaceListError, decode_latent, encode_latent, format_faces, parse_faces, toggle_face)
 
 GALLERY_SIZE = 32  # page p shows seeds 32p .. 32p + 31
@@ -108,7 +108,7 @@ def pose_direction_for(model_name: str) -> torch.Tensor:
     """The data-driven turn direction: seconds of sampling, so once per model and process."""
     from gan_core.explore.pose import pose_direction
 
-    return pose_direction(_check_model(model_name), generator=torch.Generator().manual_seed(0))
+    return pose_direction(check_generator(model_name), generator=torch.Generator().manual_seed(0))
 
 
 @functools.lru_cache(maxsize=8)
@@ -130,7 +130,7 @@ def _photo_latent(photo: str | None, nz: int) -> torch.Tensor | None:
     try:
         return decode_latent(photo, nz)
     except ValueError as exc:
-        raise _input_error(f"Your photo: {exc}. Project the photo again.") from None
+        raise input_error(f"Your photo: {exc}. Project the photo again.") from None
 
 
 def faces_to_latents(pipe, text: str | None, label: str, photo: str | None = None, minimum: int = 1) -> torch.Tensor:
@@ -138,13 +138,13 @@ def faces_to_latents(pipe, text: str | None, label: str, photo: str | None = Non
     try:
         faces = parse_faces(text, label, minimum=minimum)
     except FaceListError as exc:
-        raise _input_error(str(exc)) from None
+        raise input_error(str(exc)) from None
     rows = []
     for face in faces:
         if face == PHOTO:
             z = _photo_latent(photo, pipe.spec.nz)
             if z is None:
-                raise _input_error(f"{label}: there is no projected photo yet; upload one in the 'Your photo' tab.")
+                raise input_error(f"{label}: there is no projected photo yet; upload one in the 'Your photo' tab.")
             rows.append(z.view(1, -1))
         else:
             rows.append(latents_for_seeds(pipe.spec, [face]))
@@ -154,7 +154,7 @@ def faces_to_latents(pipe, text: str | None, label: str, photo: str | None = Non
 def _subject_latent(pipe, subject: str | None, photo: str | None) -> torch.Tensor:
     z = faces_to_latents(pipe, subject, "Subject", photo)
     if z.shape[0] != 1:
-        raise _input_error("Subject: give one face (a seed or 'photo').")
+        raise input_error("Subject: give one face (a seed or 'photo').")
     return z[0]
 
 
@@ -184,17 +184,6 @@ def _decode_cached(pipe, latents: torch.Tensor) -> torch.Tensor:
     return images
 
 
-# ----------------------------------------------------------------------------- serving images
-
-def serve_files(fn):
-    """The event handler for `fn`: its images become PNG files (see demo/files.py)."""
-    @functools.wraps(fn)
-    def handler(*args, **kwargs):
-        out = fn(*args, **kwargs)
-        return tuple(png_file(x) if isinstance(x, Image.Image) else x for x in out)
-    return handler
-
-
 # ----------------------------------------------------------------------------- gallery
 
 
@@ -207,14 +196,14 @@ def _check_page(page) -> int:
     try:
         page = int(page)
     except (TypeError, ValueError):
-        raise _input_error("The gallery page must be a whole number.") from None
+        raise input_error("The gallery page must be a whole number.") from None
     if not 0 <= page <= MAX_SEED // GALLERY_SIZE:
-        raise _input_error(f"The gallery page must be between 0 and {MAX_SEED // GALLERY_SIZE}.")
+        raise input_error(f"The gallery page must be between 0 and {MAX_SEED // GALLERY_SIZE}.")
     return page
 
 
 def render_gallery(model_name: str, page: int) -> list[tuple[Image.Image, str]]:
-    pipe = _check_model(model_name)
+    pipe = check_generator(model_name)
     seeds = gallery_seeds(page)
     return list(zip(to_pil(pipe.decode(latents_for_seeds(pipe.spec, seeds))), map(str, seeds)))
 
@@ -234,7 +223,7 @@ def pick_from_gallery(evt: gr.SelectData, page, target: str, subject, walk, left
 def render_walk(model_name: str, waypoints: str, method: str, t: float, frames: int,
                 photo: str = "") -> tuple[Image.Image, Image.Image]:
     """(the image at t along the path, a row of `frames` images from start to end)."""
-    pipe = _check_model(model_name)
+    pipe = check_generator(model_name)
     _check_method(method)
     frames = _check_frames(frames)
     z = faces_to_latents(pipe, waypoints, "Walk waypoints", photo, minimum=2)
@@ -247,13 +236,13 @@ def _check_walk_t(t) -> float:
     except (TypeError, ValueError):
         t = -1.0
     if not 0.0 <= t <= 1.0:
-        raise _input_error("t along the path runs from 0 to 1.")
+        raise input_error("t along the path runs from 0 to 1.")
     return t
 
 
 def _check_method(method) -> None:
     if method not in WALK_METHODS:
-        raise _input_error(f"Interpolation must be one of {', '.join(WALK_METHODS)}.")
+        raise input_error(f"Interpolation must be one of {', '.join(WALK_METHODS)}.")
 
 
 def _check_frames(frames) -> int:
@@ -263,7 +252,7 @@ def _check_frames(frames) -> int:
     except (TypeError, ValueError):
         frames = -1
     if not lo <= frames <= hi:
-        raise _input_error(f"Frames must be a whole number from {lo} to {hi}.")
+        raise input_error(f"Frames must be a whole number from {lo} to {hi}.")
     return frames
 
 
@@ -272,20 +261,20 @@ def make_walk_animation(model_name: str, waypoints: str, method: str, frames: in
     """An animated GIF or WebP of the walk, there and back; returns its path."""
     from gan_core.explore.animation import save_animation
 
-    pipe = _check_model(model_name)
+    pipe = check_generator(model_name)
     _check_method(method)
     fmt = str(fmt).lower()
     if fmt not in ("gif", "webp"):
-        raise _input_error("The animation format must be GIF or WebP.")
+        raise input_error("The animation format must be GIF or WebP.")
     try:
         frames = int(frames)
         fps = float(fps)
     except (TypeError, ValueError):
-        raise _input_error("Frames and frames per second must be numbers.") from None
+        raise input_error("Frames and frames per second must be numbers.") from None
     if not 2 <= frames <= 120:
-        raise _input_error("An animation has from 2 to 120 frames.")
+        raise input_error("An animation has from 2 to 120 frames.")
     if not 1 <= fps <= 50:
-        raise _input_error("Frames per second must be between 1 and 50.")
+        raise input_error("Frames per second must be between 1 and 50.")
     z = faces_to_latents(pipe, waypoints, "Walk waypoints", photo, minimum=2)
     images = pipe.decode(latent_walk(z, frames, method))
     key = hashlib.sha1(f"{model_name}|{waypoints}|{method}|{frames}|{fps}|{photo}".encode()).hexdigest()[:12]
@@ -297,9 +286,9 @@ def make_walk_animation(model_name: str, waypoints: str, method: str, frames: in
 
 
 def turn_direction(model_name: str, left: str, right: str, source: str, photo: str = "") -> torch.Tensor:
-    pipe = _check_model(model_name)
+    pipe = check_generator(model_name)
     if source not in TURN_SOURCES:
-        raise _input_error(f"The turn vector comes from {' or '.join(TURN_SOURCES)}, not {source!r}.")
+        raise input_error(f"The turn vector comes from {' or '.join(TURN_SOURCES)}, not {source!r}.")
     if source == "pose":
         return pose_direction_for(model_name)
     z_left = faces_to_latents(pipe, left, "Looking left", photo)
@@ -311,7 +300,7 @@ def render_turn(model_name: str, subject: str, left: str, right: str, source: st
                 photo: str = "") -> tuple[Image.Image, Image.Image]:
     """(subject + t x turn, a row of subject + t x turn for t from -1 to +1);
     (None, None) while no faces are picked yet: an empty list is not a mistake."""
-    pipe = _check_model(model_name)
+    pipe = check_generator(model_name)
     if source == "picks" and not ((left or "").strip() and (right or "").strip()):
         return None, None
     z = _subject_latent(pipe, subject, photo)
@@ -323,9 +312,9 @@ def _check_t(t) -> float:
     try:
         t = float(t)
     except (TypeError, ValueError):
-        raise _input_error("The slider value must be a number.") from None
+        raise input_error("The slider value must be a number.") from None
     if not -SLIDER_RANGE <= t <= SLIDER_RANGE:
-        raise _input_error(f"The slider runs from {-SLIDER_RANGE:g} to {SLIDER_RANGE:g}.")
+        raise input_error(f"The slider runs from {-SLIDER_RANGE:g} to {SLIDER_RANGE:g}.")
     return t
 
 
@@ -343,42 +332,24 @@ def render_arithmetic(model_name: str, a: str, b: str, c: str, noise: int,
                       photo: str = "") -> tuple[Image.Image, Image.Image]:
     """(the terms: one column per A, B, C with its exemplars above their mean,
     a 3x3 grid with A - B + C in the middle and eight noisy neighbours around it)."""
-    pipe = _check_model(model_name)
+    pipe = check_generator(model_name)
     if not all((text or "").strip() for text in (a, b, c)):
         return None, None  # still being filled in
     terms = [faces_to_latents(pipe, text, label, photo) for text, label in ((a, "A"), (b, "B"), (c, "C"))]
-    result = vector_arithmetic([(+1, terms[0]), (-1, terms[1]), (+1, terms[2])])
-    noise = _check_noise_seed(noise)
-    neighbours = variations(result, 8, VARIATION_SPREAD, generator=torch.Generator().manual_seed(noise))
-    grid_latents = torch.cat([neighbours[:4], result.view(1, -1), neighbours[4:]])
-    depth = max(t.shape[0] for t in terms)
-    columns = []
-    for term in terms:  # exemplars, blank padding, then the mean at the bottom
-        columns.append(torch.cat([term, torch.full((depth - term.shape[0], pipe.spec.nz), float("nan")),
-                                  concept_mean(term).view(1, -1)]))
-    latents = torch.stack(columns, 1).reshape(-1, pipe.spec.nz)  # row-major: exemplar rows, then means
-    blank = torch.isnan(latents[:, 0])
-    images = pipe.decode(torch.cat([latents.nan_to_num(0.0), grid_latents]))
+    noise = check_seed(noise, "noise seed")
+    grid_latents = arithmetic_grid_latents(*terms, VARIATION_SPREAD, generator=torch.Generator().manual_seed(noise))
+    latents, blank = term_columns(terms)
+    images = pipe.decode(torch.cat([latents, grid_latents]))
     term_images, grid_images = images[:latents.shape[0]], images[latents.shape[0]:]
     term_images = torch.where(blank.view(-1, 1, 1, 1), 1.0, term_images)  # white: no exemplar there
     return make_grid(term_images, nrow=3), make_grid(grid_images, nrow=3)
-
-
-def _check_noise_seed(noise) -> int:
-    try:
-        noise = int(noise)
-    except (TypeError, ValueError):
-        raise _input_error("The noise seed must be a whole number.") from None
-    if not 0 <= noise <= MAX_SEED:
-        raise _input_error(f"The noise seed must be between 0 and {MAX_SEED}.")
-    return noise
 
 
 def arithmetic_preset(model_name: str, name: str) -> tuple[str, str, str, str]:
     """(A, B, C, note) of a shipped preset."""
     preset = presets_for(model_name).arithmetic_by_name(name)
     if preset is None:
-        raise _input_error(f"No preset {name!r} for {model_name}.")
+        raise input_error(f"No preset {name!r} for {model_name}.")
     return format_faces(list(preset.a)), format_faces(list(preset.b)), format_faces(list(preset.c)), preset.note
 
 
@@ -391,12 +362,12 @@ def attribute_choices(model_name: str) -> list[str]:
 
 def render_attribute(model_name: str, subject: str, attribute: str, t: float,
                      photo: str = "") -> tuple[Image.Image, Image.Image]:
-    pipe = _check_model(model_name)
+    pipe = check_generator(model_name)
     directions = attribute_directions_for(model_name)
     if not directions:
         return None, None  # the report under the dropdown says why
     if attribute not in directions:
-        raise _input_error(f"Choose an attribute: {', '.join(sorted(directions))}.")
+        raise input_error(f"Choose an attribute: {', '.join(sorted(directions))}.")
     z = _subject_latent(pipe, subject, photo)
     direction = directions[attribute].direction
     return _row(pipe, along(z, direction, ROW_TS), along(z, direction, [_check_t(t)])[0])
@@ -449,20 +420,20 @@ def project_photo(model_name: str, image: str | Path | Image.Image | None, resta
     from gan_core.data.image_set import open_image
     from gan_core.explore.projection import project_image
 
-    pipe = _check_model(model_name)
+    pipe = check_generator(model_name)
     if image is None:
-        raise _input_error("Upload a photo first.")
+        raise input_error("Upload a photo first.")
     if not isinstance(image, Image.Image):
         try:
             image = open_image(image)
         except DataError as exc:
-            raise _input_error(f"This file cannot be used as a photo: {exc}") from None
+            raise input_error(f"This file cannot be used as a photo: {exc}") from None
     try:
         restarts, steps = int(restarts), int(steps)
     except (TypeError, ValueError):
-        raise _input_error("Restarts and steps must be whole numbers.") from None
+        raise input_error("Restarts and steps must be whole numbers.") from None
     if not 1 <= restarts <= 16 or not 10 <= steps <= 1000:
-        raise _input_error("Restarts go from 1 to 16 and steps from 10 to 1000.")
+        raise input_error("Restarts go from 1 to 16 and steps from 10 to 1000.")
     device = best_device()
     if device != "cpu":  # hundreds of steps: worth a GPU when a Space lends one
         pipe = gan_core.load(model_location(model_name), device=device, task=GAN)

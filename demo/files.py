@@ -7,6 +7,7 @@ at most once an hour, so a long-running server does not fill its disk.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -57,6 +58,15 @@ def named_png(image: Image.Image, upload, folder: str, suffix: str) -> str:
     stem = Path(upload).stem if isinstance(upload, (str, Path)) else "photo"
     stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:60] or "photo"
     return write_file(data, ROOT / folder / hashlib.sha1(data).hexdigest()[:16] / f"{stem}-{suffix}.png")
+
+
+def serve_files(fn):
+    """The event handler for `fn`: the PIL images it returns become PNG files."""
+    @functools.wraps(fn)
+    def handler(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        return tuple(png_file(x) if isinstance(x, Image.Image) else x for x in out)
+    return handler
 
 
 def _prune_now_and_then() -> None:

@@ -23,8 +23,8 @@ from gan_core.explore.ablation import ablate_units, change_outside, collect_feat
 from gan_core.core.hub import WINDOW_DETECTION
 from gan_core.core.images import make_grid
 
-from .explore import serve_files
-from .generate import _check_model, _check_seed, _input_error, default_model
+from .common import check_generator, check_seed, default_model, input_error
+from .files import serve_files
 
 GRID = 4  # the labelling canvas: GRID x GRID samples
 CANVAS = 512  # px: each sample is drawn at CANVAS / GRID px, big enough to brush on
@@ -49,28 +49,24 @@ and what else it forgets on the way. Nothing is retrained: the weights are untou
 # ----------------------------------------------------------------------------- handlers
 
 
-def _layers(model_name: str) -> list[tuple[str, tuple[int, int, int]]]:
-    pipe = _check_model(model_name)
-    return feature_layers(pipe.generator, pipe.latents(2, seed=0))
-
-
 @functools.lru_cache(maxsize=8)
-def _layers_cached(model_name: str):
-    return _layers(model_name)
+def _layers(model_name: str) -> list[tuple[str, tuple[int, int, int]]]:
+    pipe = check_generator(model_name)
+    return feature_layers(pipe.generator, pipe.latents(2, seed=0))
 
 
 def layer_choices(model_name: str) -> gr.Dropdown:
     """The layers to fit, named with their shapes; the second-last by default (the paper
     used one of the generator's last layers)."""
-    layers = _layers_cached(model_name)
+    layers = _layers(model_name)
     choices = [(f"{name}: {c} maps of {h}x{w}", name) for name, (c, h, w) in layers]
     return gr.Dropdown(choices=choices, value=layers[-2][0] if len(layers) > 1 else layers[0][0])
 
 
 def _check_layer(model_name: str, layer: str) -> tuple[int, int, int]:
-    shapes = dict(_layers_cached(model_name))
+    shapes = dict(_layers(model_name))
     if layer not in shapes:
-        raise _input_error(f"Choose a layer of {model_name}: one of {', '.join(shapes)}.")
+        raise input_error(f"Choose a layer of {model_name}: one of {', '.join(shapes)}.")
     return shapes[layer]
 
 
@@ -82,8 +78,8 @@ def _tiles(images: torch.Tensor) -> Image.Image:
 
 def label_canvas(model_name: str, seed) -> dict:
     """Handler of "New samples": the samples to brush on, with no marks."""
-    pipe = _check_model(model_name)
-    seed = _check_seed(seed)
+    pipe = check_generator(model_name)
+    seed = check_seed(seed)
     return {"background": _tiles(pipe.decode(pipe.latents(GRID * GRID, seed=seed))), "layers": [], "composite": None}
 
 
@@ -116,14 +112,14 @@ def _detector(name: str):
 def detect(detector_name: str, images: torch.Tensor) -> torch.Tensor:
     """A detector's masks (N, H, W) for images (N, 3, H, W) in [-1, 1] of any size."""
     if detector_name not in available_detectors():
-        raise _input_error("No detector is available for this: brush over the concept instead.")
+        raise input_error("No detector is available for this: brush over the concept instead.")
     return _detector(detector_name)(images).float()
 
 
 def auto_label(model_name: str, seed, detector_name: str) -> dict:
     """Handler of "Auto-label": the detector's marks over the labelling grid."""
-    pipe = _check_model(model_name)
-    seed = _check_seed(seed)
+    pipe = check_generator(model_name)
+    seed = check_seed(seed)
     images = pipe.decode(pipe.latents(GRID * GRID, seed=seed))
     masks = detect(detector_name, images)
     overlay = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
@@ -138,8 +134,8 @@ def fit_units(model_name: str, layer: str, seed, editor: dict | None, source: st
 
     source "brush": the marks on the GRID x GRID canvas; "detector": AUTO_SAMPLES samples
     from `seed` on, labelled by the detector."""
-    pipe = _check_model(model_name)
-    seed = _check_seed(seed)
+    pipe = check_generator(model_name)
+    seed = check_seed(seed)
     c, h, w = _check_layer(model_name, layer)
     size = pipe.spec.image_size
     if source == "detector":
@@ -151,14 +147,14 @@ def fit_units(model_name: str, layer: str, seed, editor: dict | None, source: st
         masks = masks_from_canvas(editor, size)
         how = f"the {GRID * GRID} samples you marked"
     if masks.sum() == 0:
-        raise _input_error("Nothing is marked: brush over the concept on some samples (or auto-label), then fit.")
+        raise input_error("Nothing is marked: brush over the concept on some samples (or auto-label), then fit.")
     if masks.mean() > 0.9:
-        raise _input_error("Almost everything is marked: brush over the concept only, so the fit can tell it "
+        raise input_error("Almost everything is marked: brush over the concept only, so the fit can tell it "
                            "from the rest.")
     try:
         fit = fit_concept_units(collect_features(pipe.generator, layer, latents), masks)
     except ValueError as exc:
-        raise _input_error(str(exc)) from None
+        raise input_error(str(exc)) from None
     n_pos = len(fit.positive_units)
     summary = (f"**{n_pos} of {c} units** of `{layer}` have a positive weight (they predict the concept), "
                f"fitted on {how}; the fit tells concept from not-concept with a balanced accuracy of "
@@ -174,16 +170,16 @@ def fit_units(model_name: str, layer: str, seed, editor: dict | None, source: st
 
 def render_ablation(model_name: str, fit: dict | None, n_drop, seed, detector_name: str | None = None):
     """Handler of the drop slider: (row before, row after, numbers)."""
-    pipe = _check_model(model_name)
-    seed = _check_seed(seed)
+    pipe = check_generator(model_name)
+    seed = check_seed(seed)
     if not fit or fit.get("model") != model_name:
-        raise _input_error("Fit first: mark the concept and press Fit.")
+        raise input_error("Fit first: mark the concept and press Fit.")
     try:
         n_drop = int(n_drop)
     except (TypeError, ValueError):
-        raise _input_error("The number of units to drop must be a whole number.") from None
+        raise input_error("The number of units to drop must be a whole number.") from None
     if not 0 <= n_drop <= len(fit["ranking"]):
-        raise _input_error(f"Drop between 0 and {len(fit['ranking'])} units.")
+        raise input_error(f"Drop between 0 and {len(fit['ranking'])} units.")
     units = fit["ranking"][:n_drop]
     latents = pipe.latents(SHOW, seed=seed + SHOW_OFFSET)
     before = pipe.decode(latents)

@@ -5,8 +5,6 @@ The event handlers are plain functions so tests can call them directly.
 """
 from __future__ import annotations
 
-import functools
-import math
 import random
 
 import gradio as gr
@@ -14,15 +12,14 @@ from PIL import Image
 
 import gan_core
 from gan_core.core.errors import CheckpointError
-from gan_core.core.hub import GAN, REPO_CHECKPOINTS
 
 from . import trained
+from .common import (MAX_SEED, check_generator, check_generator_name, check_seed, default_model, duration, input_error,
+                     load_pipeline)
 from .files import png_file
 
 GRID_SIZES = [1, 4, 9, 16, 36, 64]
 DEFAULT_GRID_SIZE = 16
-# torch accepts 64-bit seeds; 32 bits are plenty and survive JSON/JavaScript intact.
-MAX_SEED = 2**32 - 1
 
 NO_MODELS_MESSAGE = (
     "**No trained model is available yet.** Train one with `python -m gan_core train ...` "
@@ -31,82 +28,20 @@ NO_MODELS_MESSAGE = (
 )
 
 
-def _input_error(message: str) -> gr.Error:
-    # A user's typo is not a server fault: show it, but keep the traceback out of the log.
-    return gr.Error(message, print_exception=False)
-
-
-# The shipped model the tabs open on: the face generator the Explore tab's presets are for.
-PREFERRED_MODEL = "faces-dcgan64"
-
-
-def default_model(models: list[str], preferred: str = PREFERRED_MODEL) -> str | None:
-    """The model a tab opens on: the operator's first (from $GAN_CORE_CHECKPOINTS, listed
-    first), else `preferred` when shipped, else the first."""
-    if not models:
-        return None
-    if not (REPO_CHECKPOINTS / models[0]).is_dir():
-        return models[0]
-    return preferred if preferred in models else models[0]
-
-
-def model_location(name: str):
-    """What gan_core.load takes for a model name: a shipped name, or the folder of a
-    model trained in the Train tab (a snapshot that never changes under its name)."""
-    return trained.path(name) if trained.is_trained(name) else name
-
-
-@functools.lru_cache(maxsize=8)
-def load_pipeline(name: str) -> gan_core.GeneratorPipeline:
-    """Each model is read from disk once per process."""
-    return gan_core.load(model_location(name), task=GAN)
-
-
-def _check_model_name(model_name: str | None) -> str:
-    if trained.is_trained(model_name):
-        return model_name
-    available = gan_core.list_checkpoints()
-    if not available:
-        raise _input_error("No trained model is available: add a checkpoint first (see the note in the Generate tab).")
-    if not model_name:
-        raise _input_error("Choose a model first.")
-    if model_name not in available:
-        raise _input_error(f"Unknown model {model_name!r}; available: {', '.join(available)}.")
-    return model_name
-
-
-def _check_model(model_name: str | None) -> gan_core.GeneratorPipeline:
-    _check_model_name(model_name)
-    try:
-        return load_pipeline(model_name)
-    except CheckpointError as exc:
-        raise gr.Error(f"Model {model_name!r} could not be loaded: {exc}") from None
-
-
-def _check_seed(seed) -> int:
-    if seed is None or seed == "":
-        raise _input_error(f"Enter a seed: a whole number from 0 to {MAX_SEED}.")
-    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or not math.isfinite(seed) or seed != int(seed):
-        raise _input_error(f"The seed must be a whole number, not {seed!r}.")
-    if not 0 <= int(seed) <= MAX_SEED:
-        raise _input_error(f"The seed must be between 0 and {MAX_SEED}, not {int(seed)}.")
-    return int(seed)
-
-
 def _check_grid_size(grid_size) -> int:
     try:
         size = int(grid_size)
     except (TypeError, ValueError):
         size = None
     if size not in GRID_SIZES:
-        raise _input_error(f"The grid size must be one of {', '.join(map(str, GRID_SIZES))}, not {grid_size!r}.")
+        raise input_error(f"The grid size must be one of {', '.join(map(str, GRID_SIZES))}, not {grid_size!r}.")
     return size
 
 
 def validate_inputs(model_name: str | None, seed: int | float | None, grid_size: int) -> list[dict]:
     """Validator of the Generate event, run before it: a message under each bad
     input, and the previous grid stays on screen."""
-    return [_validity(_check_model_name, model_name), _validity(_check_seed, seed),
+    return [_validity(check_generator_name, model_name), _validity(check_seed, seed),
             _validity(_check_grid_size, grid_size)]
 
 
@@ -123,9 +58,9 @@ def generate(model_name: str | None, seed: int | float | None, grid_size: int) -
 
     Bad input raises gr.Error with a message saying what to fix. In the app,
     validate_inputs catches it first; the checks here guard API callers."""
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     num_images = _check_grid_size(grid_size)
-    pipe = _check_model(model_name)
+    pipe = check_generator(model_name)
     grid = pipe.grid(num_images, seed=seed)
     return grid, png_file(grid, f"{model_name}-seed{seed}-{num_images}.png", folder="downloads")
 
@@ -166,7 +101,7 @@ def card_summary(model_name: str | None) -> str:
     if not model_name:
         return "Choose a model to see its card."
     try:
-        card = _check_model(model_name).card
+        card = check_generator(model_name).card
     except gr.Error as exc:
         return f"**{exc.message}**"
     lines = [f"**{card.get('name', model_name)}** · `{card.get('model', '?')}`"
@@ -190,18 +125,10 @@ def _training_summary(training: dict) -> str:
     if training.get("epochs") is not None:
         parts.append(f"({training['epochs']:g} epochs)")
     if training.get("wall_time_s") is not None:
-        parts.append(f"in {_duration(training['wall_time_s'])}")
+        parts.append(f"in {duration(training['wall_time_s'])}")
     if training.get("hardware"):
         parts.append(f"on {training['hardware']}")
     return " ".join(parts) or "no details recorded"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 # ----------------------------------------------------------------------------- layout
@@ -219,7 +146,7 @@ def build_generate_tab() -> gr.Dropdown:
                 model = gr.Dropdown(models, value=default_model(models), label="Model",
                                     interactive=bool(models), elem_id="model")
                 with gr.Row(equal_height=True):
-                    # No minimum/maximum here: _check_seed says what is wrong more clearly.
+                    # No minimum/maximum here: check_seed says what is wrong more clearly.
                     seed = gr.Number(0, label="Seed", precision=0, scale=3, elem_id="seed")
                     dice = gr.Button("Random", scale=1, min_width=90, size="md", elem_id="random-seed")
                 grid_size = gr.Radio(GRID_SIZES, value=DEFAULT_GRID_SIZE, label="Images in the grid",

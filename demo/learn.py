@@ -22,6 +22,7 @@ from gan_core.core.errors import CheckpointError
 from gan_core.core.hub import find_checkpoint
 from gan_core.evaluation.probe import KMEANS_ACCURACY, PAPER_ACCURACY, PROBE_CONFUSION_FILE, confusion_image
 
+from .common import duration
 from .files import png_file
 
 LEARN_CHECKPOINT = "cifar10-dcgan32"
@@ -57,12 +58,6 @@ def _count(value) -> str:
     return f"{value:,}" if isinstance(value, int) else "?"
 
 
-def _duration(seconds) -> str:
-    if not isinstance(seconds, (int, float)):
-        return "?"
-    return f"{seconds / 3600:.1f} h" if seconds >= 5400 else f"{seconds / 60:.0f} min"
-
-
 def load_results(name_or_path: str = LEARN_CHECKPOINT) -> tuple[dict | None, dict | None, str | None]:
     """(probe results, model card, folder) of a checkpoint; None for what is absent."""
     try:
@@ -88,11 +83,11 @@ def results_markdown(probe: dict, card: dict, name: str) -> str:
     """The paper, K-means, this checkpoint and its untrained baseline as a table."""
     training = card.get("training") if isinstance(card.get("training"), dict) else {}
     budget = (f"{training.get('epochs', '?')} epochs of CIFAR-10 ({_count(training.get('steps'))} steps), "
-              f"{_duration(training.get('wall_time_s'))}, {training.get('hardware', '?')}")
+              f"{duration(training.get('wall_time_s'))}, {training.get('hardware', '?')}")
     origin = training.get("init_from")
     if isinstance(origin, dict):  # a run started --init-from another: its budget counts too
         budget += (f"; started from an earlier run's {_count(origin.get('steps'))} steps "
-                   f"({_duration(origin.get('wall_time_s'))})")
+                   f"({duration(origin.get('wall_time_s'))})")
     trained, random = probe["trained"], probe.get("random") or {}
     rows = [
         ("DCGAN paper: its discriminator", PAPER_ACCURACY,

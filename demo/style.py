@@ -4,27 +4,22 @@ Upload a photo (or pick an example), choose a model, a working resolution and a 
 the photo at the working size and its painting show under a comparison slider, with the
 seam score of both (is there a tile grid?) and a PNG to download. An accordion explains
 the combo, the training trick that lets the generator work tile by tile without seams,
-with a drawing made here (`combo_figure`, saved as docs/combo.png).
+with a drawing made by demo/examples.py (`combo_figure`, saved as docs/combo.png).
 
 All the work is in gan_core.pipelines.style; the handlers here check, call and lay out.
 They are plain functions, so tests can call them without a browser:
 
     >>> result = paint_photo("photo.png", "photo2painting-siamese", 1024, TILES)   # doctest: +SKIP
     >>> result.painting.size, result.seams                                         # doctest: +SKIP
-
-`python -c "from demo.style import write_combo_figure; write_combo_figure()"` redraws docs/combo.png.
 """
 from __future__ import annotations
 
 import functools
-import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import gradio as gr
-import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+from PIL import Image
 
 import gan_core
 from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
@@ -32,10 +27,10 @@ from gan_core.core.hub import STYLE_TRANSFER
 from gan_core.pipelines.style import MAX_WORKING_SIZE, load_picture, seam_score
 
 from . import gpu as _gpu_module
-from .files import named_png, png_file, write_file
-from .generate import _input_error
+from .common import check_name, duration, input_error
+from .examples import COMBO_PNG, combo_figure, style_examples
+from .files import named_png, png_file
 from .gpu import best_device, gpu
-from .upscale import EXAMPLES, _landscape, example_images
 
 WORKING_SIZES = (512, 1024, 2048, 4096)  # px on the longest side; 4096 is gan_core's MAX_WORKING_SIZE
 # 512 by default: the shipped model learnt from pictures shrunk to 256 px, so its tiles see
@@ -52,7 +47,6 @@ DEFAULT_WORKING_SIZE = 512
 CPU_MAX_WORKING_SIZE = 2048
 TILES, RESIZED = "Tiles (combo-trained, full detail)", "Resize down, translate, resize up (baseline)"
 METHODS = {TILES: "tiles", RESIZED: "resized"}
-COMBO_PNG = Path(__file__).resolve().parent.parent / "docs" / "combo.png"
 
 NO_MODELS_MESSAGE = (
     "**No style-transfer model is installed yet**, so nothing can be painted. Train one with "
@@ -112,31 +106,25 @@ def _painter(name: str, device: str):
 
 
 def _check_model(model_name: str | None) -> str:
-    available = gan_core.list_checkpoints(task=STYLE_TRANSFER)
-    if not available:
-        raise _input_error("No style-transfer model is installed: train one with `python -m gan_core style train "
-                           "...` and copy its export/ folder into checkpoints/ (see the note in the Style tab).")
-    if not model_name:
-        raise _input_error("Choose a model first.")
-    if model_name not in available:  # names from a browser or the API: checked
-        raise _input_error(f"Unknown model {model_name!r}; available: {', '.join(available)}.")
-    return model_name
+    return check_name(model_name, gan_core.list_checkpoints(task=STYLE_TRANSFER), none_message=(
+        "No style-transfer model is installed: train one with `python -m gan_core style train ...` and copy "
+        "its export/ folder into checkpoints/ (see the note in the Style tab)."))
 
 
 def _check_working_size(working_size) -> int:
     try:
         size = int(working_size)
     except (TypeError, ValueError):
-        raise _input_error(f"The working size must be a number of pixels, one of "
+        raise input_error(f"The working size must be a number of pixels, one of "
                            f"{', '.join(map(str, working_size_choices()))}; not {working_size!r}.") from None
     cap = max_working_size()
     if size > cap:
         why = ("the most this server translates on its CPU (a 4096 px picture takes minutes there)"
                if cap < MAX_WORKING_SIZE else "the most the translator takes")
-        raise _input_error(f"A working size of {size} px is too large: {cap} px on the longest side is {why}. "
+        raise input_error(f"A working size of {size} px is too large: {cap} px on the longest side is {why}. "
                            f"Choose one of {', '.join(map(str, working_size_choices()))}.")
     if size not in WORKING_SIZES:
-        raise _input_error(f"Choose a working size of {', '.join(map(str, working_size_choices()))} px, "
+        raise input_error(f"Choose a working size of {', '.join(map(str, working_size_choices()))} px, "
                            f"not {size}.")
     return size
 
@@ -146,7 +134,7 @@ def _check_method(method: str | None) -> str:
         return method
     if method in METHODS:
         return METHODS[method]
-    raise _input_error(f"Unknown method {method!r}; choose {TILES!r} or {RESIZED!r}.")
+    raise input_error(f"Unknown method {method!r}; choose {TILES!r} or {RESIZED!r}.")
 
 
 def model_summary(model_name: str | None) -> str:
@@ -167,7 +155,7 @@ def model_summary(model_name: str | None) -> str:
     training = card.get("training") or {}
     if training.get("steps") is not None:
         lines.append(f"- **Training:** {training['steps']:,} steps of {config.get('batch_size', '?')} crops "
-                     f"in {_duration(training.get('wall_time_s') or 0)} on {training.get('hardware', '?')}")
+                     f"in {duration(training.get('wall_time_s'))} on {training.get('hardware', '?')}")
     seams = (card.get("metrics") or {}).get("seams") or {}
     if seams.get("seam_score") is not None:
         line = f"- **Seams** (photos it never saw, tile by tile): {seams['seam_score']:.3f}"
@@ -182,12 +170,6 @@ def model_summary(model_name: str | None) -> str:
             line += f"; the same training without the combo: {ablation['seam_score']:.3f}"
         lines.append(line)
     return "\n".join(lines)
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 # ----------------------------------------------------------------------------- the work
@@ -216,13 +198,13 @@ def _seams(image: Image.Image, tile: int) -> float | None:
 def _read(path, working_size: int) -> Image.Image:
     """The upload at the working size, read once by gan_core's checked reader."""
     if path is None or path == "":
-        raise _input_error("Upload a photo first (or pick one of the examples).")
+        raise input_error("Upload a photo first (or pick one of the examples).")
     try:
         return load_picture(path if isinstance(path, Image.Image) else str(path), working_size)
     except ImageTooLargeError as exc:
-        raise _input_error(f"This photo is too large to paint: {exc}") from None
+        raise input_error(f"This photo is too large to paint: {exc}") from None
     except DataError as exc:
-        raise _input_error(f"This file cannot be painted: {exc}") from None
+        raise input_error(f"This file cannot be painted: {exc}") from None
 
 
 @gpu(duration=120)
@@ -270,193 +252,7 @@ def style_files(path, model_name: str | None, working_size=DEFAULT_WORKING_SIZE,
     return pair, seams_text(result), _download_file(result.painting, path, result.model, result.method, size)
 
 
-# ----------------------------------------------------------------------------- the combo, drawn
-
-
-def _font(size: int):
-    try:
-        return ImageFont.load_default(size=size)
-    except (TypeError, OSError):  # a Pillow without FreeType: the small bitmap font
-        return ImageFont.load_default()
-
-
-def _arrow(d: ImageDraw.ImageDraw, start, end, fill=(60, 60, 60), width=2, head=8) -> None:
-    (x0, y0), (x1, y1) = start, end
-    d.line((x0, y0, x1, y1), fill=fill, width=width)
-    length = max(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5, 1e-6)
-    ux, uy = (x1 - x0) / length, (y1 - y0) / length
-    left = (x1 - head * ux - head * 0.6 * uy, y1 - head * uy + head * 0.6 * ux)
-    right = (x1 - head * ux + head * 0.6 * uy, y1 - head * uy - head * 0.6 * ux)
-    d.polygon([(x1, y1), left, right], fill=fill)
-
-
-def _paint(tile: Image.Image) -> Image.Image:
-    """A stand-in for G: posterised and warmer (the same for every tile, as a trained G would be)."""
-    return Image.blend(ImageOps.posterize(tile, 2), Image.new("RGB", tile.size, (230, 160, 70)), 0.25)
-
-
-def combo_figure() -> Image.Image:
-    """The combo, drawn with PIL: a 2Sx2S crop, cut into four SxS tiles, each through G,
-    reassembled, into the Siamese D, which outputs a vector."""
-    t = 72  # a tile, drawn
-    W, H = 1150, 430
-    img = Image.new("RGB", (W, H), "white")
-    d = ImageDraw.Draw(img)
-    font, small, big = _font(16), _font(13), _font(22)
-    ink, accent = (30, 30, 30), (190, 60, 40)
-
-    crop = _landscape().crop((16, 0, 112, 96)).resize((2 * t, 2 * t), Image.Resampling.BICUBIC)
-    cy = 60 + (4 * t + 3 * 14) // 2  # the figure's middle line
-    cx0, cy0 = 20, cy - t
-    img.paste(crop, (cx0, cy0))
-    d.rectangle((cx0, cy0, cx0 + 2 * t, cy0 + 2 * t), outline=ink, width=2)
-    d.line((cx0 + t, cy0, cx0 + t, cy0 + 2 * t), fill=(255, 255, 255), width=1)
-    d.line((cx0, cy0 + t, cx0 + 2 * t, cy0 + t), fill=(255, 255, 255), width=1)
-    d.text((cx0, cy0 - 44), "A: a 2S x 2S photo crop", fill=ink, font=font)
-    d.text((cx0, cy0 + 2 * t + 8), "cut into four", fill=ink, font=small)
-    d.text((cx0, cy0 + 2 * t + 24), "S x S tiles", fill=ink, font=small)
-
-    quarters = [crop.crop((c * t, r * t, (c + 1) * t, (r + 1) * t)) for r in range(2) for c in range(2)]
-    painted = [_paint(q) for q in quarters]
-    tx, gx, px = 230, 350, 460  # columns: tiles, G, translated tiles
-    ys = [60 + i * (t + 14) for i in range(4)]
-    d.text((tx - 6, 22), "four tiles", fill=ink, font=font)
-    d.text((gx - 18, 22), "G, one tile", fill=ink, font=font)
-    d.text((gx - 18, 40), "at a time", fill=ink, font=small)
-    d.text((px - 4, 22), "translated", fill=ink, font=font)
-    for y, q, p in zip(ys, quarters, painted):
-        _arrow(d, (cx0 + 2 * t + 6, cy), (tx - 6, y + t // 2), fill=(150, 150, 150), width=1)
-        img.paste(q, (tx, y))
-        d.rectangle((tx, y, tx + t, y + t), outline=ink)
-        _arrow(d, (tx + t + 4, y + t // 2), (gx - 4, y + t // 2))
-        d.rounded_rectangle((gx, y + 14, gx + 60, y + t - 14), radius=8, fill=(225, 235, 250), outline=(40, 80, 160),
-                            width=2)
-        d.text((gx + 30, y + t // 2), "G", fill=(40, 80, 160), font=big, anchor="mm")
-        _arrow(d, (gx + 64, y + t // 2), (px - 4, y + t // 2))
-        img.paste(p, (px, y))
-        d.rectangle((px, y, px + t, y + t), outline=ink)
-
-    ax, ay = 600, cy - t  # the reassembled combo AB
-    for i, (y, p) in enumerate(zip(ys, painted)):
-        r, c = divmod(i, 2)
-        _arrow(d, (px + t + 4, y + t // 2), (ax + c * t + t // 2 - 10, ay + r * t + t // 2), fill=(150, 150, 150),
-               width=1)
-    for i, p in enumerate(painted):
-        r, c = divmod(i, 2)
-        img.paste(p, (ax + c * t, ay + r * t))
-    d.rectangle((ax, ay, ax + 2 * t, ay + 2 * t), outline=ink, width=2)
-    d.line((ax + t, ay - 6, ax + t, ay + 2 * t + 6), fill=accent, width=1)  # where seams would be
-    d.line((ax - 6, ay + t, ax + 2 * t + 6, ay + t), fill=accent, width=1)
-    d.text((ax, ay - 44), "AB: put back together", fill=ink, font=font)
-    d.text((ax, ay + 2 * t + 8), "a seam would show", fill=accent, font=small)
-    d.text((ax, ay + 2 * t + 24), "on the red lines", fill=accent, font=small)
-
-    dx = ax + 2 * t + 50  # the Siamese discriminator: a funnel
-    _arrow(d, (ax + 2 * t + 6, cy), (dx - 4, cy))
-    d.polygon([(dx, cy - 70), (dx + 110, cy - 28), (dx + 110, cy + 28), (dx, cy + 70)], fill=(235, 225, 245),
-              outline=(110, 60, 150), width=2)
-    d.text((dx + 50, cy - 8), "Siamese", fill=(110, 60, 150), font=font, anchor="mm")
-    d.text((dx + 50, cy + 12), "D", fill=(110, 60, 150), font=big, anchor="mm")
-    d.text((dx - 10, cy + 80), "sees only the", fill=ink, font=small)
-    d.text((dx - 10, cy + 96), "reassembled image", fill=ink, font=small)
-
-    vx, cell, n = dx + 160, 16, 8  # the output vector
-    _arrow(d, (dx + 114, cy), (vx - 6, cy))
-    top = cy - n * cell // 2
-    shades = [90, 170, 60, 210, 130, 40, 190, 110]
-    for i, s in enumerate(shades):
-        d.rectangle((vx, top + i * cell, vx + cell, top + (i + 1) * cell), fill=(s, s, 230 - s // 3), outline=ink)
-    d.text((vx - 10, top - 48), "D(AB):", fill=ink, font=font)
-    d.text((vx - 10, top - 29), "a vector", fill=ink, font=font)
-    nx = vx + cell + 16
-    notes = ["paintings B: D(B) near 0", "D pushes ||D(AB)|| past m", "G pulls ||D(AB)|| to 0",
-             "differences between", "photos keep their", "direction: content"]
-    for i, line in enumerate(notes):
-        d.text((nx, top + i * 20 - 8), line, fill=ink, font=small)
-    d.text((20, H - 28), "Training: the combo. Inference: a photo of any size, translated S x S tile by tile, "
-           "without overlap.", fill=(90, 90, 90), font=small)
-    return img
-
-
-def write_combo_figure(path: Path = COMBO_PNG) -> str:
-    """Draw the combo and save it as a PNG (docs/combo.png by default)."""
-    data = io.BytesIO()
-    combo_figure().save(data, format="PNG", optimize=True)
-    return write_file(data.getvalue(), Path(path))
-
-
 # ----------------------------------------------------------------------------- layout
-
-
-def on_model_change(model_name: str | None) -> str:
-    return model_summary(model_name)
-
-
-# ----------------------------------------------------------------------------- examples
-
-
-def mountain_lake(width: int = 960, height: int = 640, seed: int = 3) -> Image.Image:
-    """A procedural landscape (sky and clouds, snowy ridges, pines, a lake that mirrors them):
-    the kind of scene the paintings show, made here so no photo has to ship."""
-    rng = np.random.default_rng(seed)
-    h, w = height, width
-    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-    def ridge(base, amp, octaves):
-        line = np.full(w, base, np.float32)
-        for k in range(octaves):
-            f = 2 ** k
-            phase = rng.uniform(0, 2 * np.pi, 2)
-            line += amp / f * (np.sin(np.arange(w) * f / 90 + phase[0]) + 0.5 * np.sin(np.arange(w) * f / 37 + phase[1]))
-        return line
-    def smooth_noise(scale, sigma):
-        n = rng.normal(0, 1, (h // scale + 2, w // scale + 2)).astype(np.float32)
-        img = Image.fromarray(((n - n.min()) / (n.max() - n.min()) * 255).astype(np.uint8)).resize((w, h), Image.Resampling.BICUBIC)
-        return np.asarray(img.filter(ImageFilter.GaussianBlur(sigma)), np.float32) / 255
-    horizon = int(h * 0.62)
-    t = y / horizon
-    sky = np.stack([90 + 120 * t, 140 + 90 * t, 220 + 20 * t], -1)
-    clouds = np.clip(smooth_noise(40, 6) * 1.8 - 0.9, 0, 1)[..., None] * (y < h * 0.4)[..., None]
-    img = sky * (1 - clouds) + 250 * clouds
-    far = ridge(h * 0.36, 40, 5)
-    near = ridge(h * 0.48, 30, 6)
-    rock = smooth_noise(8, 1)[..., None]
-    far_c = np.array([120, 130, 165]) * (0.85 + 0.3 * rock)
-    snow = (y < far[None, :] + 25)[..., None]
-    far_c = np.where(snow, np.array([240, 242, 250]) * (0.9 + 0.1 * rock), far_c)
-    img = np.where((y > far[None, :])[..., None], far_c, img)
-    near_c = np.array([70, 95, 80]) * (0.8 + 0.4 * rock)
-    img = np.where((y > near[None, :])[..., None], near_c, img)
-    # a lake below the horizon: the scene mirrored, darker and rippled
-    lake = y >= horizon
-    src = np.clip(2 * horizon - y + 3 * np.sin(y / 3), 0, h - 1).astype(int)
-    mirrored = img[src, x.astype(int)] * 0.75 + np.array([10, 20, 35])
-    img = np.where(lake[..., None], mirrored, img)
-    # a shore of grass and pine trees
-    shore = horizon + 8 * np.sin(np.arange(w) / 70) - 4
-    grass = np.array([60, 110, 50]) * (0.75 + 0.5 * smooth_noise(4, 1)[..., None])
-    band = (y > shore[None, :]) & (y < shore[None, :] + 26)
-    img = np.where(band[..., None], grass, img)
-    for _ in range(26):
-        cx = rng.uniform(0, w)
-        base = np.interp(cx, np.arange(w), shore) + 6
-        tall = rng.uniform(60, 150)
-        half = tall * 0.22
-        inside = (y < base) & (y > base - tall) & (np.abs(x - cx) < half * (y - (base - tall)) / tall)
-        tone = rng.uniform(0.6, 1.0)
-        img = np.where(inside[..., None], np.array([25, 60, 35]) * tone * (0.8 + 0.4 * rock), img)
-    img += rng.normal(0, 3, img.shape)
-    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
-
-
-def style_examples() -> list[str]:
-    """The mountain lake (960x640), then the Upscale tab's small examples. Written once."""
-    path = EXAMPLES / "mountain-lake.png"
-    if not path.exists():
-        EXAMPLES.mkdir(parents=True, exist_ok=True)
-        data = io.BytesIO()
-        mountain_lake().save(data, format="PNG")
-        write_file(data.getvalue(), path)
-    return [str(path)] + example_images()
 
 
 def build_style_tab() -> None:
@@ -498,10 +294,6 @@ def build_style_tab() -> None:
                      buttons=["fullscreen"])
             gr.Markdown(COMBO_TEXT)
 
-    model.change(on_model_change, inputs=model, outputs=card_md, queue=False, api_visibility="private")
+    model.change(model_summary, inputs=model, outputs=card_md, queue=False, api_visibility="private")
     go.click(style_files, inputs=[upload, model, size, method], outputs=[slider, seams, download],
              api_name="style", concurrency_limit=1)  # seconds to a minute of CPU each: one at a time
-
-
-if __name__ == "__main__":
-    print(write_combo_figure())

@@ -28,7 +28,7 @@ from gan_core.training.jobs import ACTIVE, FAILED, FINISHED, QUEUED, STOPPED, ST
 from gan_core.training.loop import TrainConfig
 
 from . import trained
-from .generate import _input_error
+from .common import check_name, duration, input_error
 
 MODELS = ["keras-gan32", "dcgan32", "dcgan64", "celeb28"]
 # Widths (fractions of the paper's channels). The papers' networks are sized for GPUs:
@@ -70,7 +70,7 @@ def configure_server_data(pairs: list[str] | None = None) -> dict[str, str]:
 
 def defaults_for(model: str, on_gpu: bool | None = None):
     """The paper's hyperparameters for `model`: width, steps, batch, lr_g, lr_d, beta1, label noise."""
-    spec = get_model(_check_model(model))
+    spec = get_model(check_name(model, MODELS, "architecture"))
     if on_gpu is None:
         import torch
         on_gpu = torch.cuda.is_available()
@@ -79,22 +79,16 @@ def defaults_for(model: str, on_gpu: bool | None = None):
             d["lr_g"], d["lr_d"], d.get("beta1") or 0.5, d.get("label_noise") or 0.0)
 
 
-def _check_model(model) -> str:
-    if model not in MODELS:
-        raise _input_error(f"Choose an architecture: one of {', '.join(MODELS)}.")
-    return model
-
-
 def _number(value, name: str, low: float, high: float, whole: bool = False) -> float:
     if value is None or value == "" or isinstance(value, bool):
-        raise _input_error(f"Enter a value for {name}.")
+        raise input_error(f"Enter a value for {name}.")
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise _input_error(f"{name} must be a number, not {value!r}.") from None
+        raise input_error(f"{name} must be a number, not {value!r}.") from None
     if not math.isfinite(v) or not low <= v <= high or (whole and v != int(v)):
         kind = "a whole number" if whole else "a number"
-        raise _input_error(f"{name} must be {kind} from {low:g} to {high:g}, not {value!r}.")
+        raise input_error(f"{name} must be {kind} from {low:g} to {high:g}, not {value!r}.")
     return int(v) if whole else v
 
 
@@ -110,10 +104,10 @@ def start_training(model, width, source, upload, server_name, cifar_classes, ste
     if current:
         try:
             if RUNNER.snapshot(current).state in ACTIVE:
-                raise _input_error("Your run is still training or waiting: stop it before starting another.")
+                raise input_error("Your run is still training or waiting: stop it before starting another.")
         except JobNotFound:
             pass
-    model = _check_model(model)
+    model = check_name(model, MODELS, "architecture")
     width = _number(width, "the width", 0.125, 1.0)
     steps = _number(steps, "Steps", 1, MAX_STEPS, whole=True)
     batch_size = _number(batch_size, "The batch size", 2, 512, whole=True)
@@ -134,7 +128,7 @@ def start_training(model, width, source, upload, server_name, cifar_classes, ste
     except QueueFull as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     except DataError as exc:
-        raise _input_error(f"The data was refused: {exc}") from None
+        raise input_error(f"The data was refused: {exc}") from None
     if request is not None and getattr(request, "session_hash", None):
         with _SESSIONS_LOCK:
             _SESSIONS[request.session_hash] = job.id
@@ -148,12 +142,12 @@ def _data_preparer(source, upload, server_name, cifar_classes, config: TrainConf
         return lambda folder: replace(config, data=[f"shapes:{SHAPES_IMAGES}"])
     if source == "upload":
         if not upload:
-            raise _input_error("Choose a .zip (or .tar) of images to upload first.")
+            raise input_error("Choose a .zip (or .tar) of images to upload first.")
         upload = Path(upload if isinstance(upload, str) else getattr(upload, "name", ""))
         try:
             report = check_training_archive(upload)
         except DataError as exc:
-            raise _input_error(f"The upload was refused: {exc}") from None
+            raise input_error(f"The upload was refused: {exc}") from None
         suffix = ".zip" if upload.suffix.lower() == ".zip" else "".join(upload.suffixes[-2:]) or ".tar"
 
         def keep_upload(folder: Path) -> TrainConfig:
@@ -167,13 +161,13 @@ def _data_preparer(source, upload, server_name, cifar_classes, config: TrainConf
     if source == "server":
         if server_name not in SERVER_DATA:
             offered = ", ".join(SERVER_DATA) or "none (the operator starts the app with --train-data NAME=PATH)"
-            raise _input_error(f"Choose one of the folders this server offers: {offered}.")
+            raise input_error(f"Choose one of the folders this server offers: {offered}.")
         return lambda folder: replace(config, data=[SERVER_DATA[server_name]], name=f"{config.model}-{server_name}")
     if source == "cifar10":
         classes = [c for c in (cifar_classes or []) if c]
         unknown = [c for c in classes if c not in CIFAR10_CLASSES]
         if unknown:
-            raise _input_error(f"CIFAR-10 has no class {', '.join(unknown)}.")
+            raise input_error(f"CIFAR-10 has no class {', '.join(unknown)}.")
 
         def download(folder: Path) -> TrainConfig:
             dest = fetch_cifar10(folder / "cifar10.zip", classes=classes or None)
@@ -181,32 +175,32 @@ def _data_preparer(source, upload, server_name, cifar_classes, config: TrainConf
             return replace(config, data=[str(dest)], cache_dir=str(folder / "cache"),
                            name=f"{config.model}-cifar10-{label}")
         return download
-    raise _input_error("Choose where the training images come from.")
+    raise input_error("Choose where the training images come from.")
 
 
 def stop_training(job_id):
     job_id = _job_of(job_id)
     if not job_id:
-        raise _input_error("Nothing to stop: start a run first.")
+        raise input_error("Nothing to stop: start a run first.")
     try:
         RUNNER.stop(job_id)
     except JobNotFound:
-        raise _input_error("This run is gone (the server deletes runs left alone for a day).") from None
+        raise input_error("This run is gone (the server deletes runs left alone for a day).") from None
 
 
 def resume_training(job_id, steps):
     job_id = _job_of(job_id)
     if not job_id:
-        raise _input_error("Nothing to resume: start a run first.")
+        raise input_error("Nothing to resume: start a run first.")
     steps = _number(steps, "Steps", 1, MAX_STEPS, whole=True)
     try:
         RUNNER.resume(job_id, steps=steps)
     except JobNotFound:
-        raise _input_error("This run is gone (the server deletes runs left alone for a day).") from None
+        raise input_error("This run is gone (the server deletes runs left alone for a day).") from None
     except QueueFull as exc:
         raise gr.Error(str(exc), print_exception=False) from None
     except ValueError as exc:  # e.g. finished: Steps must be raised to train on
-        raise _input_error(f"Cannot resume: {exc} (raise Steps to train on).") from None
+        raise input_error(f"Cannot resume: {exc} (raise Steps to train on).") from None
 
 
 def end_session(request: gr.Request) -> None:
@@ -276,7 +270,7 @@ def job_view(job_id) -> View:
         status = (f"**Training:** step {job.step:,} of {job.total:,}"
                   + (f" · {last['img_per_s']:,.0f} images/s" if last.get("img_per_s") else ""))
         note = "training"
-    left = f"about {_duration(eta)} left" if eta is not None else note
+    left = f"about {duration(eta)} left" if eta is not None else note
     rows = [(h["step"], h[k], label) for h in job.history for k, label in
             (("loss_d", "D loss"), ("loss_g", "G loss")) if k in h]
     losses = pd.DataFrame(rows, columns=["step", "value", "curve"]) if rows else EMPTY_CURVES
@@ -285,14 +279,6 @@ def job_view(job_id) -> View:
     outputs = pd.DataFrame(rows, columns=["step", "value", "curve"]) if rows else EMPTY_CURVES
     return View(_progress_html(job.step, job.total, left), status, losses, outputs, job.sample,
                 job.state in ACTIVE, job.has_checkpoint, job.can_resume)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{max(seconds, 1):.0f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def _progress_html(step: int, total: int, note: str) -> str:
@@ -305,13 +291,13 @@ def use_in_explore(job_id) -> tuple[str, str]:
     """A snapshot of the run's checkpoint for the other tabs: (model name, label)."""
     job_id = _job_of(job_id)
     if not job_id:
-        raise _input_error("Train a model first.")
+        raise input_error("Train a model first.")
     try:
         job = RUNNER.snapshot(job_id)
     except JobNotFound:
-        raise _input_error("This run is gone (runs left alone for a day are deleted).") from None
+        raise input_error("This run is gone (runs left alone for a day are deleted).") from None
     if not job.has_checkpoint:
-        raise _input_error("No checkpoint yet: one is saved every few hundred steps and when the run stops.")
+        raise input_error("No checkpoint yet: one is saved every few hundred steps and when the run stops.")
     card = json.loads((job.export / CARD_FILE).read_text())
     step = card.get("training", {}).get("steps", job.step)
     name = trained.publish(job.export, job.id, int(step))
@@ -321,13 +307,13 @@ def use_in_explore(job_id) -> tuple[str, str]:
 def download_checkpoint(job_id) -> str:
     job_id = _job_of(job_id)
     if not job_id:
-        raise _input_error("Train a model first.")
+        raise input_error("Train a model first.")
     try:
         return str(RUNNER.checkpoint_zip(job_id))
     except JobNotFound:
-        raise _input_error("This run is gone (runs left alone for a day are deleted).") from None
+        raise input_error("This run is gone (runs left alone for a day are deleted).") from None
     except ValueError as exc:
-        raise _input_error(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
+        raise input_error(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
 
 
 # ----------------------------------------------------------------------------- layout

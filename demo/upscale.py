@@ -6,8 +6,8 @@ by side under a comparison slider, with zoomed crops of the centre (each pixel d
 treats the upload as the ground truth: it is shrunk x4 with bicubic, upscaled back, and
 the result is scored against the original (PSNR and SSIM on Y, the SR benchmarks' way).
 
-All the work is in gan_core (sr_pipeline, upscale, sr_metrics); the handlers here check,
-call and lay out. They are plain functions, so tests can call them without a browser:
+All the work is in gan_core (pipelines.upscaler, pipelines.tiles, evaluation.sr_benchmarks);
+the handlers here check, call and lay out. They are plain functions, so tests can call them without a browser:
 
     >>> result = upscale_photo("photo.png", "bicubic", score=True)   # doctest: +SKIP
     >>> result.output.size, result.scores                             # doctest: +SKIP
@@ -15,27 +15,24 @@ call and lay out. They are plain functions, so tests can call them without a bro
 from __future__ import annotations
 
 import functools
-import io
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import gradio as gr
-import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 import gan_core
 from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
 from gan_core.core.hub import SUPER_RESOLUTION
 from gan_core.data.image_set import MIN_IMAGE_SIDE, read_image
-from gan_core.evaluation.sr_metrics import bicubic_downscale, crop_to_multiple, psnr_y, ssim_y
-from gan_core.pipelines.tiles import bicubic_upscale, load_for_upscale
+from gan_core.evaluation.sr_benchmarks import BORDER, MIN_SCORE_SIDE, SCALE, score_photo
+from gan_core.pipelines.tiles import bicubic_upscale
 
-from .files import ROOT, named_png, png_file, write_file
-from .generate import _input_error, default_model
+from .common import check_name, default_model, input_error
+from .examples import upscale_examples
+from .files import named_png, png_file
 from .gpu import best_device, gpu
 
-SCALE = 4
 BICUBIC = "bicubic"
 # Opened on: the PSNR model, whose output is faithful on any photo; the SRGANs add texture
 # (and artefacts), and the face model is for faces.
@@ -48,13 +45,6 @@ PREFERRED_UPSCALER = "photo-srresnet-x4"
 MAX_INPUT_PIXELS = 512 * 512
 CROP_HR = 64  # side of the centre crop, in result pixels
 ZOOM = 4  # each pixel of a crop drawn ZOOM x ZOOM (nearest), so the difference shows
-BORDER = 4  # pixels shaved off each side before scoring, as the benchmarks do
-# Scoring shrinks the photo x4 first, and the shrunk photo must still be upscalable (and
-# the 11 px SSIM window fit inside the shaved border): 32 px a side at least.
-MIN_SCORE_SIDE = max(MIN_IMAGE_SIDE * SCALE, 2 * BORDER + 11 + SCALE)
-# Beside ROOT, not under it: ROOT's files are pruned after a day, and these must last.
-EXAMPLES = ROOT.parent / "gan-studio-examples"
-FACES_GRID = Path(__file__).resolve().parent.parent / "docs" / "faces-dcgan64-seed0.png"
 
 NO_MODELS_MESSAGE = (
     "**No super-resolution model is available yet:** only bicubic can be shown. Train one with "
@@ -87,12 +77,7 @@ def _upscaler(name: str, device: str):
 
 
 def _check_model(model_name: str | None) -> str:
-    if not model_name:
-        raise _input_error("Choose a model first.")
-    # names from a browser: checked
-    if model_name != BICUBIC and model_name not in gan_core.list_checkpoints(task=SUPER_RESOLUTION):
-        raise _input_error(f"Unknown model {model_name!r}; available: {', '.join(model_choices())}.")
-    return model_name
+    return check_name(model_name, model_choices())
 
 
 def model_summary(model_name: str | None) -> str:
@@ -148,7 +133,7 @@ class UpscaleResult:
 
 def _too_large(width: int, height: int, limit: int, what: str) -> gr.Error:
     side = math.isqrt(limit)
-    return _input_error(
+    return input_error(
         f"This photo is {width}x{height} = {width * height:,} pixels; {what} at most {limit:,} pixels "
         f"(about {side}x{side}) so that one request does not hold the server for minutes. Downscale or crop "
         f"it first, or upscale large photos from Python: gan_core.load(...)(path).")
@@ -157,7 +142,7 @@ def _too_large(width: int, height: int, limit: int, what: str) -> gr.Error:
 def _read(path) -> Image.Image:
     """The upload, read once by gan_core's checked reader (size checked from the header)."""
     if path is None or path == "":
-        raise _input_error("Upload a photo first (or pick one of the examples).")
+        raise input_error("Upload a photo first (or pick one of the examples).")
     if isinstance(path, Image.Image):
         return path
     try:
@@ -166,7 +151,7 @@ def _read(path) -> Image.Image:
         raise _too_large(exc.width, exc.height, MAX_INPUT_PIXELS * SCALE * SCALE,
                          "the Upscale tab reads photos of") from None
     except DataError as exc:
-        raise _input_error(f"This file cannot be upscaled: {exc}") from None
+        raise input_error(f"This file cannot be upscaled: {exc}") from None
 
 
 @gpu(duration=60)
@@ -174,38 +159,34 @@ def upscale_photo(path, model_name: str | None, score: bool = False, progress_fn
     """Upscale the photo at `path` (or a PIL image) x4 with `model_name` and bicubic.
 
     `score`: the photo is the ground truth; it is cropped to a multiple of 4, shrunk x4
-    with bicubic, upscaled back, and both results are scored against it."""
+    with bicubic, upscaled back, and both results are scored against it
+    (gan_core.evaluation.sr_benchmarks.score_photo, as `evaluate-sr` does)."""
     model_name = _check_model(model_name)
     image = _read(path)
-    original = None
-    if score:
-        rgb = load_for_upscale(image, max_input_pixels=MAX_INPUT_PIXELS * SCALE * SCALE)[0]
-        if min(rgb.size) < MIN_SCORE_SIDE:
-            raise _input_error(f"This photo is {rgb.width}x{rgb.height}: too small to score; scoring needs at "
-                               f"least {MIN_SCORE_SIDE} pixels a side (it is shrunk x{SCALE} first).")
-        original = crop_to_multiple(rgb, SCALE)
-        image = bicubic_downscale(original, SCALE)
+    if score and min(image.size) < MIN_SCORE_SIDE:
+        raise input_error(f"This photo is {image.width}x{image.height}: too small to score; scoring needs at "
+                          f"least {MIN_SCORE_SIDE} pixels a side (it is shrunk x{SCALE} first).")
     if min(image.size) < MIN_IMAGE_SIDE:
-        raise _input_error(f"This photo is {image.width}x{image.height}: too small, upscaling needs at least "
-                           f"{MIN_IMAGE_SIDE} pixels a side.")
-    if image.width * image.height > MAX_INPUT_PIXELS:
-        raise _too_large(image.width, image.height, MAX_INPUT_PIXELS,
-                         "the network upscales" + (" (after shrinking it x4)" if score else ""))
-    bicubic = bicubic_upscale(image, SCALE)
-    if model_name == BICUBIC:
-        output = bicubic
-    else:
+        raise input_error(f"This photo is {image.width}x{image.height}: too small, upscaling needs at least "
+                          f"{MIN_IMAGE_SIDE} pixels a side.")
+    # Score mode shrinks the photo x4 before the network sees it.
+    limit = MAX_INPUT_PIXELS * SCALE * SCALE if score else MAX_INPUT_PIXELS
+    if image.width * image.height > limit:
+        raise _too_large(image.width, image.height, limit, "the Upscale tab scores photos of" if score
+                         else "the network upscales")
+    upscaler = None
+    if model_name != BICUBIC:
         try:
-            up = _upscaler(model_name, best_device())
+            upscaler = functools.partial(_upscaler(model_name, best_device()), max_input_pixels=MAX_INPUT_PIXELS,
+                                         progress_fn=progress_fn)
         except CheckpointError as exc:
             raise gr.Error(f"Model {model_name!r} could not be loaded: {exc}") from None
-        output = up(image, max_input_pixels=MAX_INPUT_PIXELS, progress_fn=progress_fn)
-    result = UpscaleResult(image, bicubic, output, original, model=model_name)
-    if original is not None:
-        for name, img in ((BICUBIC, bicubic), (model_name, output)):
-            result.scores[name] = (psnr_y(img.convert("RGB"), original, border=BORDER),
-                                   ssim_y(img.convert("RGB"), original, border=BORDER))
-    return result
+    if not score:
+        bicubic = bicubic_upscale(image, SCALE)
+        return UpscaleResult(image, bicubic, upscaler(image) if upscaler else bicubic, model=model_name)
+    scored = score_photo(upscaler, image)
+    return UpscaleResult(scored.input, scored.bicubic, scored.output, scored.original, model=model_name,
+                         scores={BICUBIC: scored.bicubic_score, model_name: scored.score})
 
 
 def centre_crops(result: UpscaleResult) -> list[tuple[Image.Image, str]]:
@@ -259,62 +240,6 @@ def upscale_files(path, model_name: str | None, score: bool = False, progress=gr
     return pair, gallery, scores_table(result), _download_file(result.output, path, result.model)
 
 
-# ----------------------------------------------------------------------------- examples
-
-
-def example_images() -> list[str]:
-    """Three small pictures made here (no photos in the repository): four faces from the
-    shipped faces-dcgan64 sample grid, a drawing of letters and lines, and a
-    procedural landscape. Written once under the app's file folder."""
-    EXAMPLES.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, make in (("faces", _faces), ("letters", _letters), ("landscape", _landscape)):
-        path = EXAMPLES / f"{name}.png"
-        if not path.exists():
-            image = make()
-            if image is None:
-                continue
-            data = io.BytesIO()
-            image.save(data, format="PNG")
-            write_file(data.getvalue(), path)
-        paths.append(str(path))
-    return paths
-
-
-def _faces() -> Image.Image | None:
-    if not FACES_GRID.is_file():
-        return None
-    return Image.open(FACES_GRID).convert("RGB").crop((2, 2, 2 + 2 * 66, 2 + 2 * 66))  # 2x2 faces of 64 + border
-
-
-def _letters() -> Image.Image:
-    img = Image.new("RGB", (128, 96), (250, 248, 240))
-    d = ImageDraw.Draw(img)
-    d.text((6, 6), "GAN studio", fill=(20, 20, 20))
-    d.text((6, 20), "x4 super-resolution", fill=(160, 30, 30))
-    for i in range(8):  # converging lines: aliasing shows where they meet
-        d.line((6, 40 + 6 * i, 122, 66), fill=(30, 60, 150), width=1)
-    d.ellipse((80, 68, 120, 92), outline=(20, 120, 40), width=2)
-    d.rectangle((10, 74, 50, 90), fill=(230, 180, 40), outline=(20, 20, 20))
-    return img
-
-
-def _landscape() -> Image.Image:
-    h, w = 96, 128
-    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-    rng = np.random.default_rng(4)
-    sky = np.stack([120 + 0.6 * y, 170 + 0.5 * y, 235 - 0.2 * y], -1)
-    ridge = 52 + 8 * np.sin(x / 11) + 4 * np.sin(x / 4.3)
-    hills = np.stack([60 + 0 * y, 120 - 0.3 * (y - 50), 50 + 0 * y], -1) + rng.normal(0, 9, (h, w, 1))
-    img = np.where((y > ridge)[..., None], hills, sky)
-    sun = (x - 96) ** 2 + (y - 22) ** 2 < 100
-    img[sun] = (255, 230, 120)
-    for k in range(5):  # a fence: thin regular posts, a test of fine detail
-        img[60:80, 10 + 8 * k:12 + 8 * k] = (90, 60, 30)
-    img[64:66, 10:46] = (90, 60, 30)
-    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
-
-
 # ----------------------------------------------------------------------------- layout
 
 
@@ -331,7 +256,7 @@ def build_upscale_tab() -> None:
                 # A file, not gr.Image: only gan_core's checked reader opens what users send.
                 upload = gr.File(label=f"A photo (JPEG, PNG, WebP...; up to {MAX_INPUT_PIXELS:,} pixels)",
                                  file_types=["image"], type="filepath", height=120, elem_id="upscale-upload")
-                examples = example_images()
+                examples = upscale_examples()
                 if examples:
                     gr.Examples([[p] for p in examples], inputs=[upload], label="Examples (made by the app)")
                 model = gr.Dropdown(choices, value=start, label="Model", elem_id="upscale-model")

@@ -14,11 +14,12 @@ from urllib.parse import parse_qsl, quote, urlencode
 import numpy as np
 import torch
 
+from .common import MAX_SEED
+
 PHOTO = "photo"  # the token naming the projected photo wherever faces are listed
 TABS = ("walk", "turn", "arithmetic", "attributes", "photo")
 WALK_METHODS = ("slerp", "lerp")
 TURN_SOURCES = ("picks", "pose")
-MAX_SEED = 2**32 - 1
 MAX_FACES = 16  # per list: more gives no better mean and a URL nobody can read
 WALK_FRAMES = (2, 16)
 SLIDER_RANGE = 2.0  # turn and attribute sliders run over [-2, 2]

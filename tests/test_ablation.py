@@ -1,6 +1,7 @@
 """Feature-map ablation (gan_core.explore.ablation) on a generator whose unit 3 is known to draw squares."""
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -90,6 +91,7 @@ def test_ablating_the_unit_removes_the_squares_and_little_else(toy):
 
 def test_bad_layers_units_and_masks_are_refused(toy):
     G, z = toy
+    untouched = copy.deepcopy(G)  # an independent copy: no hook placed on G can reach it
     feats = collect_features(G, "act", z[:10])
     with pytest.raises(KeyError, match="no layer 'nope'"):
         collect_features(G, "nope", z)
@@ -100,7 +102,11 @@ def test_bad_layers_units_and_masks_are_refused(toy):
         fit_concept_units(feats, torch.zeros(10, 32, 32))
     with pytest.raises(ValueError, match="3 masks for 10 samples"):
         fit_concept_units(feats, torch.zeros(3, 32, 32))
-    assert torch.equal(G(z[:2]), G(z[:2]))  # the failed ablation left no hook behind
+    with pytest.raises(RuntimeError, match="interrupted"):  # an error inside the block...
+        with ablate_units(G, "act", [SQUARE_UNIT]):
+            raise RuntimeError("interrupted")
+    with torch.no_grad():  # ...and the failed ablations left no hook behind
+        assert torch.equal(G(z), untouched(z))
 
 
 def test_on_a_dcgan_layers_are_listed_in_order_and_ablation_is_reversible():

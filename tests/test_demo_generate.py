@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from demo import common
 from demo import generate as tab
 from .helpers import TINY_CHECKPOINT
 
@@ -17,9 +18,9 @@ PADDING = 2  # gan_core.core.images.make_grid's default border between images
 @pytest.fixture(autouse=True)
 def fresh_pipeline_cache():
     # Each test's checkpoint lives in its own tmp folder; never reuse another test's.
-    tab.load_pipeline.cache_clear()
+    common.load_pipeline.cache_clear()
     yield
-    tab.load_pipeline.cache_clear()
+    common.load_pipeline.cache_clear()
 
 
 def pixels(image: Image.Image) -> np.ndarray:
@@ -52,7 +53,7 @@ def test_the_download_is_named_after_its_inputs(tiny_checkpoint_dir):
 
 @pytest.mark.parametrize("seed, message", [
     (-1, "between 0 and"),
-    (tab.MAX_SEED + 1, "between 0 and"),
+    (common.MAX_SEED + 1, "between 0 and"),
     (10**30, "between 0 and"),
     (1.5, "whole number"),
     (float("nan"), "whole number"),
@@ -105,32 +106,3 @@ def test_card_summary_shows_data_and_training(tiny_checkpoint_dir):
     assert "**Data:**" in summary and "no data: random weights" in summary
     assert "**Training:** 0 steps (0 epochs) in 0 s on none" in summary
     assert tab.model_card(TINY_CHECKPOINT)["model"] == "dcgan32"
-
-
-def test_about_lists_each_model_with_its_data_licence(tiny_checkpoint_dir):
-    from gan_core.core.checkpoints import CARD_FILE, read_json, write_json
-    from demo.about import shipped_models_markdown
-
-    card_path = tiny_checkpoint_dir / TINY_CHECKPOINT / CARD_FILE
-    card = read_json(card_path)
-    card["data"]["licence"] = "for teaching only"
-    write_json(card_path, card)
-    text = shipped_models_markdown()
-    assert f"**{TINY_CHECKPOINT}**" in text and "for teaching only" in text
-
-
-def test_about_lists_every_kind_of_checkpoint(tiny_checkpoint_dir):
-    """Upscalers, detectors and style models have licences too: the About tab lists them all."""
-    from gan_core.core.checkpoints import CARD_FILE, write_json
-    from demo.about import shipped_models_markdown
-
-    folder = tiny_checkpoint_dir / "tiny-painter"
-    folder.mkdir()
-    write_json(folder / CARD_FILE, {"name": "tiny-painter", "task": "style-transfer", "model": "siamese-tile-translator",
-                                    "data": {"A (photos)": {"description": "3 photos"},
-                                             "B (paintings)": {"description": "2 paintings"},
-                                             "note": "paintings: research use only"}})
-    text = shipped_models_markdown()
-    assert "**tiny-painter** (`siamese-tile-translator`, style-transfer)" in text
-    assert "3 photos" in text and "2 paintings" in text and "research use only" in text
-    assert f"**{TINY_CHECKPOINT}**" in text

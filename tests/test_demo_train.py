@@ -10,7 +10,7 @@ import gradio as gr
 import pytest
 from PIL import Image
 
-from demo import generate, trained
+from demo import common, generate, trained
 from demo import train as tab
 from gan_core.training.jobs import FINISHED, JobRunner
 
@@ -45,12 +45,14 @@ def test_defaults_are_the_papers_and_cpu_widths():
     assert (batch, lr_g, lr_d, noise) == (20, 4e-4, 8e-4, 0.05) and width == 0.25
     assert tab.defaults_for("keras-gan32", on_gpu=True)[0] == 1.0
     assert tab.defaults_for("dcgan64", on_gpu=True)[2:6] == (128, 2e-4, 2e-4, 0.5)
-    with pytest.raises(gr.Error, match="Choose an architecture"):
+    with pytest.raises(gr.Error, match="Unknown architecture 'stylegan9'; available: keras-gan32, dcgan32"):
         tab.defaults_for("stylegan9")
+    with pytest.raises(gr.Error, match="Choose an architecture first"):
+        tab.defaults_for(None)
 
 
 @pytest.mark.parametrize("over, message", [
-    (dict(model="nope"), "Choose an architecture"),
+    (dict(model="nope"), "Unknown architecture 'nope'"),
     (dict(steps=0), "Steps must be a whole number from 1"),
     (dict(steps=2.5), "whole number"),
     (dict(batch_size=None), "Enter a value for The batch size"),
@@ -120,7 +122,7 @@ def test_train_watch_stop_resume_and_hand_over(runner):
 
     name, label = tab.use_in_explore(job_id)
     assert trained.is_trained(name) and f"step {step + 4}" in label
-    pipe = generate._check_model(name)  # the other tabs accept it by name
+    pipe = common.check_generator(name)  # the other tabs accept it by name
     assert pipe.card["training"]["steps"] == step + 4
     assert generate.generate(name, 3, 4)[0].size[0] > 32
     zipped = tab.download_checkpoint(job_id)
@@ -130,7 +132,7 @@ def test_train_watch_stop_resume_and_hand_over(runner):
 def test_guessed_or_foreign_model_names_are_refused(runner):
     for name in ("trained-0123456789abcdef-10", "trained-../../etc-1", "../checkpoints/faces-dcgan64"):
         with pytest.raises(gr.Error):
-            generate._check_model_name(name)
+            common.check_generator_name(name)
     for handler in (tab.stop_training, tab.use_in_explore, tab.download_checkpoint):
         with pytest.raises(gr.Error, match="gone|first"):
             handler("feedfacefeedface")

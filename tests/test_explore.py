@@ -12,8 +12,9 @@ import torch
 
 import gan_core
 from demo import explore
-from demo.generate import default_model
+from demo.common import default_model, load_pipeline
 from demo.view_state import (ExploreView, FaceListError, decode_latent, encode_latent, parse_faces, toggle_face)
+from gan_core.explore.arithmetic import arithmetic_grid_latents, term_columns
 from gan_core.explore.latents import latents_for_seeds
 
 from .helpers import TINY_CHECKPOINT
@@ -22,8 +23,6 @@ from .helpers import TINY_CHECKPOINT
 @pytest.fixture(autouse=True)
 def fresh_caches():
     # Checkpoints differ per test (a new tmp folder each time): never reuse a loaded one.
-    from demo.generate import load_pipeline
-
     for cached in (load_pipeline, explore.presets_for, explore.pose_direction_for, explore.attribute_directions_for):
         cached.cache_clear()
     explore._ROW_CACHE.clear()
@@ -143,6 +142,31 @@ def test_arithmetic_result_matches_the_hand_computation(tiny_checkpoint_dir):
     np.testing.assert_array_equal(middle, want_image)
     assert terms.size == (3 * 34 + 2, 4 * 34 + 2)  # three columns; three exemplar rows + the means
     assert (np.asarray(terms)[2 + 2 * 34:2 + 2 * 34 + 32, 2 + 68:2 + 68 + 32] == 255).all()  # C has one: blank
+
+
+def test_the_arithmetic_grid_is_the_result_amid_eight_noisy_neighbours():
+    g = torch.Generator().manual_seed(0)
+    a, b, c = torch.randn(3, 10, generator=g), torch.randn(2, 10, generator=g), torch.randn(1, 10, generator=g)
+    grid = arithmetic_grid_latents(a, b, c, 0.25, generator=torch.Generator().manual_seed(5))
+    result = a.mean(0) - b.mean(0) + c[0]
+    assert grid.shape == (9, 10)
+    torch.testing.assert_close(grid[4], result)
+    offsets = torch.cat([grid[:4], grid[5:]]) - result
+    assert offsets.abs().max() <= 0.25 and offsets.abs().max() > 0.2  # uniform in [-0.25, 0.25]
+    assert len({tuple(row.tolist()) for row in offsets}) == 8  # eight different neighbours
+    assert torch.equal(grid, arithmetic_grid_latents(a, b, c, 0.25, generator=torch.Generator().manual_seed(5)))
+
+
+def test_term_columns_put_each_terms_exemplars_above_its_mean():
+    a, b, c = torch.ones(3, 4), 2 * torch.ones(1, 4), torch.arange(8.0).view(2, 4)
+    latents, blank = term_columns([a, b, c])
+    assert latents.shape == (12, 4)
+    assert blank.view(4, 3).tolist() == [[False, False, False], [False, True, False], [False, True, True],
+                                         [False, False, False]]
+    rows = latents.view(4, 3, 4)  # 3 exemplar rows + the means, 3 columns
+    assert torch.equal(rows[:3, 0], a) and torch.equal(rows[0, 1], b[0]) and torch.equal(rows[:2, 2], c)
+    assert torch.equal(rows[1:3, 1], torch.zeros(2, 4)) and torch.equal(rows[2, 2], torch.zeros(4))  # blank cells
+    assert torch.equal(rows[3], torch.stack([a.mean(0), b[0], c.mean(0)]))
 
 
 def test_arithmetic_neighbours_depend_on_the_noise_seed(tiny_checkpoint_dir):

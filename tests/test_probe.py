@@ -1,7 +1,6 @@
-"""The linear probe (DCGAN section 5): features, classifier, confusion matrix, CLI and Learn tab."""
+"""The linear probe (DCGAN section 5): features, classifier, confusion matrix and CLI (the Learn tab: test_demo_learn.py)."""
 import json
 import tarfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -173,19 +172,21 @@ def test_cli_probe_prints_a_table_and_writes_results(archive, checkpoint, tmp_pa
     assert Image.open(tmp_path / "results_confusion.png").width > 100
 
 
-def test_cli_probe_write_card_feeds_the_learn_tab(archive, checkpoint, tmp_path, capsys, monkeypatch):
-    from demo.learn import learn_view
-
+def test_cli_probe_write_card_stores_what_the_learn_tab_reads(archive, checkpoint, tmp_path, capsys):
+    """--write-card: the results under metrics.probe of the card and the matrix as
+    PROBE_CONFUSION_FILE beside it (tests/test_demo_learn.py shows them in the tab)."""
     assert main(["probe", str(checkpoint), "--data", str(archive), "--l2", "0.01", "--max-train", "24",
                  "--no-baseline", "--write-card", "--cache-dir", str(tmp_path / "cache")]) == 0
-    card = read_json(checkpoint / CARD_FILE)
-    assert card["metrics"]["probe"]["train_images"] == 24 and card["metrics"]["probe"]["random"] is None
-    assert (checkpoint / PROBE_CONFUSION_FILE).is_file()
-    monkeypatch.setattr("demo.files.ROOT", tmp_path / "served")
-    markdown, picture = learn_view(str(checkpoint))
-    assert "82.8 %" in markdown and "80.6 %" in markdown and "its trained discriminator" in markdown
-    assert f"{100 * card['metrics']['probe']['trained']['test_accuracy']:.1f} %" in markdown
-    assert picture is not None and Image.open(picture).size == Image.open(checkpoint / PROBE_CONFUSION_FILE).size
+    probe = read_json(checkpoint / CARD_FILE)["metrics"]["probe"]
+    assert probe["train_images"] == 24 and probe["test_images"] == 12 and probe["random"] is None
+    assert probe["class_names"] == sorted(CLASSES) and probe["trained"]["l2"] == 0.01
+    confusion = np.array(probe["trained"]["confusion"])
+    assert confusion.sum(1).tolist() == [4, 4, 4]
+    assert probe["trained"]["test_accuracy"] == pytest.approx(np.trace(confusion) / 12)
+    drawn = confusion_image(confusion.tolist(), probe["class_names"],
+                            title=f"{probe['checkpoint']}: test accuracy {100 * probe['trained']['test_accuracy']:.1f} %")
+    assert np.array_equal(np.asarray(Image.open(checkpoint / PROBE_CONFUSION_FILE).convert("RGB")),
+                          np.asarray(drawn.convert("RGB")))
 
 
 def test_cli_probe_dry_run_writes_nothing(archive, checkpoint, tmp_path, capsys, monkeypatch):
@@ -208,28 +209,6 @@ def test_cli_probe_bad_options(archive, checkpoint, tmp_path, capsys, argv, mess
     assert message in capsys.readouterr().err
 
 
-def test_learn_tab_without_checkpoint_or_results(checkpoint, tmp_path):
-    from demo.learn import learn_view
-
-    markdown, picture = learn_view(str(tmp_path / "nothing-here"))
-    assert "No probe results" in markdown and "not installed" in markdown and picture is None
-    markdown, picture = learn_view(str(checkpoint))  # a checkpoint, but never probed
-    assert "No probe results" in markdown and "python -m gan_core probe" in markdown and picture is None
-
-
-def test_learn_tab_draws_the_matrix_when_the_picture_is_missing(checkpoint, tmp_path, monkeypatch):
-    from demo.learn import PROBE_RESULTS_FILE, learn_view
-
-    write_json(checkpoint / PROBE_RESULTS_FILE, {
-        "class_names": ["a", "b"], "train_images": 10, "validation_images": 2, "test_images": 4,
-        "trained": {"test_accuracy": 0.75, "l2": 0.01, "feature_dim": 7168, "confusion": [[2, 0], [1, 1]]},
-        "random": {"test_accuracy": 0.5}})
-    monkeypatch.setattr("demo.files.ROOT", tmp_path / "served")
-    markdown, picture = learn_view(str(checkpoint))
-    assert "75.0 %" in markdown and "50.0 %" in markdown and "untrained" in markdown
-    assert picture is not None and Image.open(picture).width > 100
-
-
 @pytest.mark.skipif(not CIFAR10.is_file(), reason="../shared/data/cifar10 is not present")
 def test_real_cifar10_small(checkpoint, capsys):
     """A few hundred real CIFAR-10 images through the whole pipeline: well above chance
@@ -239,33 +218,3 @@ def test_real_cifar10_small(checkpoint, capsys):
     assert result.class_names[0] == "airplane" and len(result.class_names) == 10
     assert result.train_images == 600 and result.test_images == 300
     assert result.trained.test_accuracy > 0.15
-
-
-SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints" / "cifar10-dcgan32"
-
-
-@pytest.mark.skipif(not (SHIPPED / CARD_FILE).is_file(), reason="the cifar10-dcgan32 checkpoint is not installed")
-def test_shipped_probe_results_reach_the_learn_tab(tmp_path, monkeypatch):
-    from demo.learn import learn_view
-
-    probe = read_json(SHIPPED / CARD_FILE)["metrics"]["probe"]
-    assert probe["train_images"] == 50000 and probe["test_images"] == 10000
-    assert np.array(probe["trained"]["confusion"]).sum() == 10000
-    monkeypatch.setattr("demo.files.ROOT", tmp_path / "served")
-    markdown, picture = learn_view(str(SHIPPED))
-    for score in (probe["trained"], probe["random"]):
-        assert f"{100 * score['test_accuracy']:.1f} %" in markdown
-    assert picture is not None
-
-
-def test_the_learn_table_counts_the_run_a_model_was_started_from():
-    """A model trained on --init-from another: the table names both runs' budgets."""
-    from demo.learn import results_markdown
-
-    probe = {"trained": {"test_accuracy": 0.7, "l2": 0.03, "feature_dim": 7168}, "random": None}
-    card = {"training": {"epochs": 26.0, "steps": 10157, "wall_time_s": 5205.3, "hardware": "2-core CPU",
-                         "init_from": {"checkpoint": "c", "steps": 800, "wall_time_s": 3509.1, "initial_seed": 0}}}
-    row = next(line for line in results_markdown(probe, card, "m").splitlines() if "its trained" in line)
-    assert "10,157 steps), 87 min" in row and "earlier run's 800 steps (58 min)" in row
-    del card["training"]["init_from"]
-    assert "earlier run" not in results_markdown(probe, card, "m")

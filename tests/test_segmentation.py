@@ -12,7 +12,7 @@ from gan_core.core.errors import CheckpointError
 from gan_core.models.window_detector import WindowDetector
 from gan_core.pipelines.detector import (
     DETECTOR_FILE, WindowDetectorPipeline, detect_windows, iou_report, random_crops, save_detector,
-    train_window_detector, window_fraction, window_iou, window_probabilities,
+    train_window_detector, window_iou, window_probabilities,
 )
 
 from .helpers import SHARED_DATA, write_tiny_checkpoint
@@ -75,7 +75,6 @@ def test_detect_windows_takes_generator_output_or_uint8_at_any_size():
     assert masks.shape == (3, 64, 64) and masks.dtype == torch.bool
     assert torch.equal(masks, window_probabilities(d, x) > 0.5)
     assert detect_windows(d, torch.zeros(2, 3, 128, 128, dtype=torch.uint8)).shape == (2, 64, 64)
-    assert window_fraction(d, x).shape == (3,)
     with pytest.raises(ValueError):
         detect_windows(d, torch.zeros(2, 64, 64))
 

@@ -15,8 +15,9 @@ import gan_core
 from gan_core.cli import main
 from gan_core.core.checkpoints import CARD_FILE, STATE_FILE, read_tensors
 from gan_core.core.errors import CheckpointError
-from gan_core.evaluation.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
 from gan_core.pipelines.upscaler import Upscaler
+from gan_core.evaluation.sr_metrics import bicubic_downscale, crop_to_multiple, psnr_y, ssim_y
+from gan_core.pipelines.tiles import bicubic_upscale
 from gan_core.training.sr import SRTrainConfig, load_vgg19, train_sr, vgg19_features
 
 from .helpers import SHARED_DATA, write_tiny_checkpoint

@@ -9,8 +9,8 @@ import torch
 from PIL import Image
 
 from gan_core.models.srgan import RRDBNet, SRDiscriminator, SRResNet, fold_batch_norm, for_inference
-from gan_core.evaluation.sr_metrics import (bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, rgb_to_y,
-                                 ssim_y)
+from gan_core.evaluation.sr_metrics import bicubic_downscale, crop_to_multiple, psnr_y, rgb_to_y, ssim_y
+from gan_core.pipelines.tiles import bicubic_upscale
 from tests.helpers import SHARED_DATA
 
 SET5 = SHARED_DATA / "sr" / "CSet5"

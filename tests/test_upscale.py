@@ -256,3 +256,33 @@ def test_measured_peak_memory_within_estimate():
     print(f"peak growth {got['peak_growth'] / 1e6:.0f} MB, estimate {est / 1e6:.0f} MB")
     assert got["peak_growth"] < est * 1.2 + 20e6
     assert got["peak_growth"] < 4000 * 3000 * (4 * 4 + 4) * 0.6
+
+
+def test_score_photo_shrinks_upscales_back_and_scores_as_the_benchmarks_do():
+    from gan_core.evaluation.sr_benchmarks import MIN_SCORE_SIDE, score_photo
+    from gan_core.evaluation.sr_metrics import bicubic_downscale, crop_to_multiple, psnr_y, ssim_y
+
+    rng = np.random.default_rng(0)
+    hr_full = (np.linspace(0, 255, 70)[None, :, None] * 0.7 + rng.integers(0, 70, (58, 70, 3))).astype(np.uint8)
+    hr = crop_to_multiple(hr_full, 4)
+    lr = bicubic_downscale(hr, 4)
+    seen = []
+
+    def nearest(image, **kwargs):  # an "upscaler" whose result is known exactly
+        seen.append((image.size, kwargs))
+        return image.resize((image.width * 4, image.height * 4), Image.Resampling.NEAREST)
+
+    scored = score_photo(nearest, Image.fromarray(hr_full).convert("RGBA"), tile=99)
+    assert seen == [((17, 14), {"tile": 99})] and np.array_equal(np.asarray(scored.input), lr)
+    assert np.array_equal(np.asarray(scored.original), hr)
+    near = np.repeat(np.repeat(lr, 4, 0), 4, 1)
+    bicubic = bicubic_upscale(lr, 4)
+    assert np.array_equal(np.asarray(scored.output), near) and np.array_equal(np.asarray(scored.bicubic), bicubic)
+    assert scored.score == (psnr_y(near, hr, border=4), ssim_y(near, hr, border=4))
+    assert scored.bicubic_score == (psnr_y(bicubic, hr, border=4), ssim_y(bicubic, hr, border=4))
+    assert scored.bicubic_score[0] > scored.score[0]  # bicubic beats nearest on a smooth photo
+    alone = score_photo(None, Image.fromarray(hr_full))
+    assert alone.output is alone.bicubic and alone.score == alone.bicubic_score == scored.bicubic_score
+    with pytest.raises(ValueError, match=f"at least {MIN_SCORE_SIDE} pixels"):
+        score_photo(None, Image.new("RGB", (MIN_SCORE_SIDE - 1, 100)))
+

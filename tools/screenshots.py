@@ -151,7 +151,7 @@ def _forget_tab(page, url: str) -> None:
 def _style_tab(page, url: str, tmp: Path) -> None:
     """The Style tab on the procedural mountain lake (its first example) at its default
     working size, tile by tile."""
-    from demo.style import mountain_lake
+    from demo.examples import mountain_lake
 
     path = tmp / "mountain-lake.png"
     mountain_lake().save(path)

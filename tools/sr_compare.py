@@ -4,7 +4,7 @@
         --models photo-srresnet-x4 photo-srgan-x4 --out docs/upscale_compare.png
 
 The photo is cropped to a multiple of 4 and shrunk x4 with PIL bicubic, as `evaluate-sr`
-does; each upscaler works on the whole small photo, then the box (in the original's
+does (both through gan_core.evaluation.sr_benchmarks.score_photo); each upscaler works on the whole small photo, then the box (in the original's
 pixels) is cut from every result and shown at `--zoom` with the original last. Each
 panel is labelled with its PSNR / SSIM on Y over the whole photo.
 """
@@ -21,10 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import gan_core  # noqa: E402
 from gan_core.data.image_set import read_image  # noqa: E402
-from gan_core.evaluation.sr_benchmarks import measure  # noqa: E402
-from gan_core.evaluation.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple  # noqa: E402
+from gan_core.evaluation.sr_benchmarks import SCALE, score_photo  # noqa: E402
+from gan_core.core.hub import SUPER_RESOLUTION  # noqa: E402
 
-SCALE = 4
 LABEL_H = 34
 
 
@@ -38,18 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
 
-    hr = crop_to_multiple(np.asarray(read_image(args.photo).convert("RGB")), SCALE)
-    lr = bicubic_downscale(hr, SCALE)
+    photo = read_image(args.photo).convert("RGB")
     x, y, w, h = args.box
-    if x < 0 or y < 0 or w < 8 or h < 8 or x + w > hr.shape[1] or y + h > hr.shape[0]:
-        raise SystemExit(f"error: the box {args.box} is not inside the {hr.shape[1]}x{hr.shape[0]} photo")
-    panels = [("bicubic", bicubic_upscale(lr, SCALE))]
-    for name in args.models:
-        panels.append((name, np.asarray(gan_core.load(name)(Image.fromarray(lr)))))
-    tiles = []
-    for name, out in panels:
-        psnr, ssim = measure(out, hr)
-        tiles.append((f"{name}\n{psnr:.2f} dB / {ssim:.3f}", out))
+    width, height = photo.width - photo.width % SCALE, photo.height - photo.height % SCALE  # as scored
+    if x < 0 or y < 0 or w < 8 or h < 8 or x + w > width or y + h > height:
+        raise SystemExit(f"error: the box {args.box} is not inside the {width}x{height} photo")
+    scored = [score_photo(gan_core.load(name, task=SUPER_RESOLUTION), photo) for name in args.models]
+    panels = [("bicubic", scored[0].bicubic, scored[0].bicubic_score)]
+    panels += [(name, result.output, result.score) for name, result in zip(args.models, scored)]
+    tiles = [(f"{name}\n{psnr:.2f} dB / {ssim:.3f}", np.asarray(out)) for name, out, (psnr, ssim) in panels]
+    hr = np.asarray(scored[0].original)
     tiles.append((f"original\n{args.photo.name}", hr))
     pw, ph = w * args.zoom, h * args.zoom
     sheet = Image.new("RGB", (len(tiles) * (pw + 6) - 6, ph + LABEL_H), "white")

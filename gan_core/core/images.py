@@ -9,8 +9,12 @@ from PIL import Image
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(N, 3, H, W) floats in [-1, 1] -> (N, H, W, 3) uint8."""
-    x = images.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round()
+    """(N, 3, H, W) floats, about [-1, 1] -> (N, H, W, 3) uint8, clamped and rounded.
+
+    One float32 copy is made and worked on in place: the tiled upscaler converts bands
+    of a large result this way, and its memory bound counts on no second copy."""
+    x = images.detach().to("cpu", torch.float32, copy=True)
+    x.clamp_(-1, 1).add_(1).mul_(127.5).round_()
     return x.to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 

@@ -169,12 +169,6 @@ def to_tensor(batch: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0).contiguous()
 
 
-def to_uint8(batch: torch.Tensor) -> np.ndarray:
-    """float (N, 3, H, W), about [-1, 1] -> uint8 (N, H, W, 3), clamped and rounded."""
-    x = batch.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round()
-    return x.to(torch.uint8).permute(0, 2, 3, 1).numpy()
-
-
 def _entries(sources: list[str]) -> list[tuple[str, Callable[[], bytes | str]]]:
     """(name, reader) of every image in the sources, in a fixed order."""
     out: list[tuple[str, Callable[[], bytes | str]]] = []
@@ -195,4 +189,4 @@ def _entries(sources: list[str]) -> list[tuple[str, Callable[[], bytes | str]]]:
     return out
 
 
-__all__ = ["SRPatches", "to_tensor", "to_uint8"]
+__all__ = ["SRPatches", "to_tensor"]

@@ -15,17 +15,23 @@ from __future__ import annotations
 import math
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from PIL import Image
 
 from gan_core.core.errors import DataError
-from gan_core.data.image_set import IMAGE_EXTENSIONS, open_image
-from gan_core.evaluation.sr_metrics import bicubic_downscale, bicubic_upscale, crop_to_multiple, psnr_y, ssim_y
+from gan_core.data.image_set import IMAGE_EXTENSIONS, MIN_IMAGE_SIDE, open_image
+from gan_core.evaluation.sr_metrics import SSIM_WINDOW, bicubic_downscale, crop_to_multiple, psnr_y, ssim_y
+from gan_core.pipelines.tiles import MAX_INPUT_PIXELS, bicubic_upscale, load_for_upscale
 
 SCALE = 4
 BORDER = 4  # pixels shaved off each side before measuring: the scale, as in the paper's tables
+# The smallest photo `score_photo` takes: shrunk x4 it must still be upscalable, and the
+# SSIM window must fit inside the shaved border.
+MIN_SCORE_SIDE = max(MIN_IMAGE_SIDE * SCALE, 2 * BORDER + SSIM_WINDOW + SCALE)
 REPO = Path(__file__).resolve().parents[2]
 # Set names -> folder under the data root (../shared/data/sr in this project's layout).
 KNOWN_SETS = {"Set5": "CSet5", "BSD68": "CBSD68"}
@@ -74,6 +80,40 @@ def measure(sr: np.ndarray, hr: np.ndarray) -> tuple[float, float]:
     return psnr_y(sr, hr, border=BORDER), ssim_y(sr, hr, border=BORDER)
 
 
+@dataclass
+class PhotoScore:
+    """One photo scored the benchmarks' way (see `score_photo`); scores are (PSNR dB, SSIM)."""
+
+    original: Image.Image  # the photo, RGB, cropped to a multiple of SCALE: the ground truth
+    input: Image.Image  # the original shrunk xSCALE with bicubic: what the upscalers see
+    bicubic: Image.Image  # the input enlarged back with bicubic
+    output: Image.Image  # the input enlarged back by the upscaler (bicubic itself without one)
+    bicubic_score: tuple[float, float]
+    score: tuple[float, float]  # the output's (the bicubic score without an upscaler)
+
+
+def score_photo(upscaler: Callable[..., Image.Image] | None, image: Image.Image, **upscale_kwargs) -> PhotoScore:
+    """Downscale first and score: `image` is taken as the ground truth, cropped to a
+    multiple of SCALE, shrunk xSCALE with bicubic, enlarged back by bicubic and by
+    `upscaler(input, **upscale_kwargs)` (None: bicubic only), and both results are
+    measured against it (`measure`). Transparency is dropped, EXIF orientation applied.
+
+    Raises ValueError for a photo with a side under MIN_SCORE_SIDE, ImageTooLargeError (a
+    ValueError) for one whose shrunk copy is over the tiled upscaler's limit."""
+    rgb = load_for_upscale(image, scale=SCALE, max_input_pixels=MAX_INPUT_PIXELS * SCALE * SCALE)[0]
+    if min(rgb.size) < MIN_SCORE_SIDE:
+        raise ValueError(f"image {rgb.width}x{rgb.height} is too small to score: scoring needs at least "
+                         f"{MIN_SCORE_SIDE} pixels a side (it is shrunk x{SCALE} first)")
+    original = crop_to_multiple(rgb, SCALE)
+    small = bicubic_downscale(original, SCALE)
+    bicubic = bicubic_upscale(small, SCALE)
+    bicubic_score = measure(bicubic, original)
+    if upscaler is None:
+        return PhotoScore(original, small, bicubic, bicubic, bicubic_score, bicubic_score)
+    output = upscaler(small, **upscale_kwargs)
+    return PhotoScore(original, small, bicubic, output, bicubic_score, measure(output.convert("RGB"), original))
+
+
 def _summary(rows: dict[str, tuple[float, float]]) -> dict:
     psnrs = [p for p, _ in rows.values()]
     return {"psnr": float(np.mean(psnrs)) if all(math.isfinite(p) for p in psnrs) else math.inf,
@@ -90,8 +130,6 @@ def evaluate(upscalers: list, sets: list[str] = list(DEFAULT_SETS), *, data_root
     "models": {name: {set: summary}}, "paper": PAPER_FIGURES}; a summary is
     {"psnr", "ssim", "images", "per_image": {file: [psnr, ssim]}}. The PSNR mean is
     over images (the literature's), not the PSNR of the pooled error."""
-    from PIL import Image
-
     names = unique_names(upscalers)
     result = {"convention": CONVENTION, "sets": {}, "bicubic": {}, "models": {n: {} for n in names},
               "paper": {k: {s: list(v) for s, v in figs.items()} for k, figs in PAPER_FIGURES.items()}}
@@ -101,14 +139,15 @@ def evaluate(upscalers: list, sets: list[str] = list(DEFAULT_SETS), *, data_root
         rows_bicubic: dict[str, tuple[float, float]] = {}
         rows = {n: {} for n in names}
         for file, hr in images:
-            lr = bicubic_downscale(hr, SCALE)
-            rows_bicubic[file] = measure(bicubic_upscale(lr, SCALE), hr)
+            photo = Image.fromarray(hr)
+            if not upscalers:
+                rows_bicubic[file] = score_photo(None, photo).bicubic_score
             for name, up in zip(names, upscalers):
                 t = time.perf_counter()
                 # One tile covering the image by default: the network sees it whole, with
                 # reflect-padded context at its edges (see gan_core.pipelines.tiles).
-                out = up(Image.fromarray(lr), tile=tile or max(lr.shape[:2]))
-                rows[name][file] = measure(np.asarray(out.convert("RGB")), hr)
+                scored = score_photo(up, photo, tile=tile or max(hr.shape[:2]) // SCALE)
+                rows_bicubic[file], rows[name][file] = scored.bicubic_score, scored.score
                 if log:
                     p, s = rows[name][file]
                     log(f"{set_name} {file} {name}: {p:.2f} dB / {s:.4f} ({time.perf_counter() - t:.1f} s)")
@@ -170,5 +209,5 @@ def format_table(result: dict) -> str:
     return "\n".join(out)
 
 
-__all__ = ["evaluate", "format_table", "card_record", "unique_names", "measure", "set_images", "set_folder", "data_root",
-           "PAPER_FIGURES", "KNOWN_SETS", "DEFAULT_SETS"]
+__all__ = ["evaluate", "score_photo", "PhotoScore", "format_table", "card_record", "unique_names", "measure", "set_images", "set_folder", "data_root",
+           "PAPER_FIGURES", "KNOWN_SETS", "DEFAULT_SETS", "MIN_SCORE_SIDE"]

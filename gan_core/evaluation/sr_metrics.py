@@ -1,4 +1,4 @@
-"""Super-resolution evaluation: PSNR and SSIM on the luma (Y) channel, bicubic resizing.
+"""Super-resolution evaluation: PSNR and SSIM on the luma (Y) channel, the bicubic degradation.
 
 The conventions are the SR literature's (SRCNN onwards, SRGAN's tables included):
   * measure on Y of ITU-R BT.601 YCbCr, computed as MATLAB's `rgb2ycbcr` does,
@@ -13,7 +13,8 @@ The conventions are the SR literature's (SRCNN onwards, SRGAN's tables included)
     the same kernel but rounds and pads differently, so bicubic baselines
     measured here differ from MATLAB tables by up to a few tenths of a dB.
 
-Images are uint8 RGB, either H x W x 3 numpy arrays or PIL images.
+Images are uint8 RGB, either H x W x 3 numpy arrays or PIL images. Bicubic enlarging,
+the baseline, is `gan_core.pipelines.tiles.bicubic_upscale`.
 """
 from __future__ import annotations
 
@@ -123,23 +124,13 @@ def crop_to_multiple(img, scale: int):
     return _like_input(np.ascontiguousarray(arr[:h, :w]), img)
 
 
-def _resize(img, size: tuple[int, int]):
-    out = Image.fromarray(_as_array(img)).resize(size, Image.Resampling.BICUBIC)
-    return out if isinstance(img, Image.Image) else np.asarray(out)
-
-
 def bicubic_downscale(img, scale: int):
     """Shrink by `scale` with PIL bicubic (antialiased): W x H -> W/scale x H/scale.
 
     Crop with `crop_to_multiple` first: sizes are rounded down otherwise."""
     arr = _as_array(img)
-    return _resize(img, (arr.shape[1] // scale, arr.shape[0] // scale))
+    out = Image.fromarray(arr).resize((arr.shape[1] // scale, arr.shape[0] // scale), Image.Resampling.BICUBIC)
+    return out if isinstance(img, Image.Image) else np.asarray(out)
 
 
-def bicubic_upscale(img, scale: int):
-    """Enlarge by `scale` with PIL bicubic: the baseline every SR method is compared to."""
-    arr = _as_array(img)
-    return _resize(img, (arr.shape[1] * scale, arr.shape[0] * scale))
-
-
-__all__ = ["rgb_to_y", "psnr_y", "ssim_y", "crop_to_multiple", "bicubic_downscale", "bicubic_upscale"]
+__all__ = ["rgb_to_y", "psnr_y", "ssim_y", "crop_to_multiple", "bicubic_downscale"]

@@ -87,12 +87,6 @@ def detect_windows(detector: WindowDetector, images: torch.Tensor, threshold: fl
     return window_probabilities(detector, images) > threshold
 
 
-def window_fraction(detector: WindowDetector, images: torch.Tensor) -> torch.Tensor:
-    """Share of each image's pixels called window, float (N,): how much window a
-    generated facade has (what drops when a generator forgets to draw them)."""
-    return detect_windows(detector, images).flatten(1).float().mean(1)
-
-
 class WindowDetectorPipeline:
     """A trained window detector, ready to label facades of any size: `masks = windows(images)`.
 

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from gan_core.core.images import to_uint8
 from gan_core.core.errors import ImageTooLargeError
 from gan_core.data.image_set import read_image, upright_8bit
 
@@ -78,13 +79,6 @@ def load_for_upscale(image: Image.Image | str | Path | bytes, *, scale: int = 4,
         return _split(read_image(image, max_pixels=max_input_pixels))
     except ImageTooLargeError as exc:  # say it with the upscaler's numbers
         raise _too_large(exc.width, exc.height, max_input_pixels, scale) from None
-
-
-def _to_uint8(x: torch.Tensor) -> np.ndarray:
-    """(3, h, w) float in [-1, 1] -> (h, w, 3) uint8, in place: unlike images.to_uint8
-    it makes no float copy of the band, which the memory bound counts on."""
-    x = x.clamp_(-1, 1).add_(1).mul_(127.5).round_()
-    return x.to(torch.uint8).permute(1, 2, 0).numpy()
 
 
 def _join(rgb: Image.Image, alpha: Image.Image | None, gray: bool) -> Image.Image:
@@ -217,7 +211,7 @@ def upscale_rgb(model, rgb: Image.Image, *, scale: int = 4, tile: int = 128, ove
                 a, b = lo - band_top, hi - band_top
                 cols_vis = slice(o * s, (width + o) * s)
                 strip = acc[:, a:b, cols_vis] / wsum[a:b, cols_vis].clamp_min(1e-12)
-                result.paste(Image.fromarray(_to_uint8(strip), "RGB"), (0, lo - o * s))
+                result.paste(Image.fromarray(to_uint8(strip[None])[0], "RGB"), (0, lo - o * s))
                 del strip
             acc, wsum, band_top = acc[:, n:].clone(), wsum[n:].clone(), finish
     finally:
@@ -260,15 +254,18 @@ def upscale_image(model, image: Image.Image | str | Path | bytes, *, scale: int 
     return _join(out, alpha, gray)
 
 
-def bicubic_upscale(image: Image.Image | str | Path | bytes, scale: int = 4, *,
-                    max_input_pixels: int = MAX_INPUT_PIXELS) -> Image.Image:
-    """The same photo enlarged with plain bicubic interpolation, for side-by-side
-    comparison with `upscale_image` (same input handling, same output mode).
+def bicubic_upscale(image: Image.Image | np.ndarray | str | Path | bytes, scale: int = 4, *,
+                    max_input_pixels: int = MAX_INPUT_PIXELS) -> Image.Image | np.ndarray:
+    """The same photo enlarged with plain bicubic interpolation (PIL's, a = -0.5): the
+    baseline every super-resolution method is compared to, with `upscale_image`'s input
+    handling and output mode. A uint8 H x W x 3 array gives an array.
 
     >>> from PIL import Image
     >>> bicubic_upscale(Image.new("RGB", (37, 53)), 4).size
     (148, 212)
     """
+    if isinstance(image, np.ndarray):
+        return np.asarray(bicubic_upscale(Image.fromarray(image), scale, max_input_pixels=max_input_pixels))
     rgb, alpha, gray = load_for_upscale(image, scale=scale, max_input_pixels=max_input_pixels)
     size = (rgb.width * scale, rgb.height * scale)
     out = rgb.resize(size, Image.Resampling.BICUBIC)

@@ -52,7 +52,8 @@ from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_
 from gan_core.core.hardware import describe, pick_device
 from gan_core.core.hub import SUPER_RESOLUTION, open_checkpoint, weights_file
 from gan_core.models.srgan import SR_BLOCKS, SR_CHANNELS, SRDiscriminator, SRResNet
-from gan_core.data.sr_pairs import SRPatches, to_uint8
+from gan_core.core.images import to_uint8
+from gan_core.data.sr_pairs import SRPatches
 from gan_core.evaluation.sr_metrics import psnr_y
 from gan_core.training.run import RunWriter, load_state, save_state  # noqa: F401 - save_state: part of this API
 from gan_core.training.loop import TrainingDiverged, TrainResult, _remove_partial_writes
@@ -416,7 +417,7 @@ def _fmt(metrics: dict) -> str:
 
 def sample_row(lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, scale: int) -> np.ndarray:
     """One row LR (nearest) | bicubic | SR | HR of uint8 H x W x 3 crops."""
-    from gan_core.evaluation.sr_metrics import bicubic_upscale
+    from gan_core.pipelines.tiles import bicubic_upscale
 
     near = np.repeat(np.repeat(lr, scale, 0), scale, 1)
     gap = np.full((hr.shape[0], 2, 3), 255, np.uint8)
@@ -433,7 +434,7 @@ class _SRRun(RunWriter):
         self.content_kind, self.content_note = content_kind, content_note
         self.val_lr, self.val_hr = patches.fixed_pairs(VALIDATION_CROPS)
         self.val_hr8, self.val_lr8 = to_uint8(self.val_hr), to_uint8(self.val_lr)
-        from gan_core.evaluation.sr_metrics import bicubic_upscale
+        from gan_core.pipelines.tiles import bicubic_upscale
         self.psnr_bicubic = float(np.mean([psnr_y(bicubic_upscale(lr, config.scale), hr, border=config.scale)
                                            for lr, hr in zip(self.val_lr8, self.val_hr8)]))
 

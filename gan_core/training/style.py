@@ -41,7 +41,8 @@ from gan_core.core.hardware import describe, pick_device
 from gan_core.core.hub import STYLE_TRANSFER
 from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE, SiameseDiscriminator, TileTranslator
 from gan_core.training.run import RunWriter, load_state
-from gan_core.data.sr_pairs import SRPatches, to_tensor, to_uint8
+from gan_core.core.images import to_uint8
+from gan_core.data.sr_pairs import SRPatches, to_tensor
 from gan_core.pipelines.style import (
     MARGIN, combo, content_loss, generator_loss, margin_loss, painting_loss, seam_score, translate_tiled,
 )

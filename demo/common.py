@@ -1,0 +1,107 @@
+"""What every tab checks and says the same way: input errors, seeds, model names, durations,
+and the generator models the Generate, Explore and Forget tabs share.
+
+Plain functions (no components), so the tabs and their tests share one wording.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import gradio as gr
+
+import gan_core
+from gan_core.core import hub
+from gan_core.core.errors import CheckpointError
+
+from . import trained
+
+# torch accepts 64-bit seeds; 32 bits are plenty and survive JSON/JavaScript intact.
+MAX_SEED = 2**32 - 1
+# The shipped model the tabs open on: the face generator the Explore tab's presets are for.
+PREFERRED_MODEL = "faces-dcgan64"
+
+
+def input_error(message: str) -> gr.Error:
+    """The error for a user's mistake: shown, with the traceback kept out of the log
+    (a typo is not a server fault)."""
+    return gr.Error(message, print_exception=False)
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """`seed` as an int in [0, MAX_SEED]; gr.Error saying what to type otherwise."""
+    if seed is None or seed == "":
+        raise input_error(f"Enter a {name}: a whole number from 0 to {MAX_SEED}.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or not math.isfinite(seed) or seed != int(seed):
+        raise input_error(f"The {name} must be a whole number, not {seed!r}.")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise input_error(f"The {name} must be between 0 and {MAX_SEED}, not {int(seed)}.")
+    return int(seed)
+
+
+def check_name(name, available: list[str], kind: str = "model", *, none_message: str | None = None) -> str:
+    """`name` when it is one of `available` (names from a browser or the API are checked);
+    gr.Error saying what to choose otherwise, `none_message` when there is nothing to choose."""
+    listed = ", ".join(available)
+    if not available:
+        raise input_error(none_message or f"No {kind} is available.")
+    if not name:
+        article = "an" if kind[:1] in "aeiou" else "a"
+        raise input_error(f"Choose {article} {kind} first: one of {listed}.")
+    if name not in available:
+        raise input_error(f"Unknown {kind} {name!r}; available: {listed}.")
+    return name
+
+
+def duration(seconds) -> str:
+    """'45 s', '12 min' or '2.5 h': seconds below 90 s, minutes below 90 min (so no '1 min'
+    or '1.0 h' hides half of it), hours beyond; '?' when unknown."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+        return "?"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+# ----------------------------------------------------------------------------- generator models
+
+
+def default_model(models: list[str], preferred: str = PREFERRED_MODEL) -> str | None:
+    """The model a tab opens on: the operator's first (from $GAN_CORE_CHECKPOINTS, listed
+    first), else `preferred` when shipped, else the first."""
+    if not models:
+        return None
+    if not (hub.REPO_CHECKPOINTS / models[0]).is_dir():  # looked up per call: tests re-point it
+        return models[0]
+    return preferred if preferred in models else models[0]
+
+
+def model_location(name: str):
+    """What gan_core.load takes for a model name: a shipped name, or the folder of a
+    model trained in the Train tab (a snapshot that never changes under its name)."""
+    return trained.path(name) if trained.is_trained(name) else name
+
+
+@functools.lru_cache(maxsize=8)
+def load_pipeline(name: str) -> gan_core.GeneratorPipeline:
+    """Each model is read from disk once per process."""
+    return gan_core.load(model_location(name), task=hub.GAN)
+
+
+def check_generator_name(model_name: str | None) -> str:
+    """A shipped generator's name, or a model trained in this session's Train tab."""
+    if trained.is_trained(model_name):
+        return model_name
+    return check_name(model_name, gan_core.list_checkpoints(), none_message=(
+        "No trained model is available: add a checkpoint first (see the note in the Generate tab)."))
+
+
+def check_generator(model_name: str | None) -> gan_core.GeneratorPipeline:
+    """The generator pipeline named `model_name`, loaded once per process."""
+    check_generator_name(model_name)
+    try:
+        return load_pipeline(model_name)
+    except CheckpointError as exc:
+        raise gr.Error(f"Model {model_name!r} could not be loaded: {exc}") from None
