@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from gan_core.cli import main
-from gan_core.data.image_set import DataError, load_images
-from gan_core.data.shapes import SHAPES, make_shapes
+from gan_core.data.image_set import DataError, load_images, make_shapes
+from gan_core.data.shapes import SHAPES
 
 from .helpers import make_folder
 
