@@ -4,8 +4,8 @@ import torch
 
 from gan_core.cli import main
 from gan_core.core.errors import DataError
-from gan_core.data.image_set import load_images
-from gan_core.data.shapes import SHAPES, make_shapes
+from gan_core.data.image_set import load_images, make_shapes
+from gan_core.data.shapes import SHAPES
 
 from .helpers import make_folder
 

@@ -39,6 +39,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gan_core.core.errors import DataError, ImageTooLargeError
+from gan_core.data import shapes
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 CACHE_VERSION = 3  # 3: tiny images and unsafe archive members are skipped
@@ -494,7 +495,7 @@ def load_images(
     Raises DataError when nothing usable is found or a label file does not match.
 
     The source `shapes`, `shapes:N` or `shapes:N:SEED` (default 2000 images, seed 0)
-    is the built-in set of procedurally drawn shapes (gan_core.data.shapes.make_shapes),
+    is the built-in set of procedurally drawn shapes (make_shapes),
     at `size`, with labels["class"] and `classes` filtering by shape name. It is drawn,
     not cached, and is used on its own (not joined with other sources). A file or
     folder of that name in the working directory is read instead, as any other source.
@@ -604,12 +605,60 @@ def content_hash(images: torch.Tensor) -> str:
     return hashlib.sha256(images.cpu().numpy().tobytes()).hexdigest()[:16]
 
 
+def make_shapes(n: int = shapes.DEFAULT_N, size: int = 32, seed: int = shapes.DEFAULT_SEED) -> ImageSet:
+    """The built-in set (gan_core.data.shapes): `n` images of `size` x `size` pixels, one
+    shape each, deterministic from `seed`.
+
+    The classes cycle disc, square, triangle, ring, cross (image i is class i mod 5),
+    so any prefix is balanced; labels["class"] holds the class index and class_names
+    the shape names. Raises DataError for n outside 1..100,000, size under 8 or a
+    negative seed.
+
+    >>> ds = make_shapes(8, size=32, seed=0)
+    >>> ds.images.shape, ds.images.dtype, ds.class_names[:3]
+    (torch.Size([8, 3, 32, 32]), torch.uint8, ['disc', 'square', 'triangle'])
+    >>> ds.description
+    '8 procedurally drawn shapes (disc, square, triangle, ring, cross), 32 px, seed 0'
+    """
+    for name, value in (("n", n), ("size", size), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise DataError(f"shapes: {name} must be a whole number, not {value!r}")
+    if not 1 <= n <= shapes.MAX_SHAPES:
+        raise DataError(f"shapes: the number of images must be 1 to {shapes.MAX_SHAPES:,}, not {n:,}")
+    if size < shapes.MIN_SIZE:
+        raise DataError(f"shapes: images must be at least {shapes.MIN_SIZE} px, not {size}")
+    if seed < 0:
+        raise DataError(f"shapes: the seed must be 0 or more, not {seed}")
+    images, classes = shapes.draw_shapes(n, size, seed)
+    images_t = torch.from_numpy(images)
+    return ImageSet(
+        images=images_t,
+        files=[f"{shapes.SHAPES[c]}/{i:06d}.png" for i, c in enumerate(classes)],
+        labels={"class": torch.from_numpy(classes.astype(np.float32))},
+        class_names=list(shapes.SHAPES),
+        description=f"{n:,} procedurally drawn shapes ({', '.join(shapes.SHAPES)}), {size} px, seed {seed}",
+        content_hash=content_hash(images_t),
+    )
+
+
+def _parse_shapes_source(source: str) -> tuple[int, int] | None:
+    """(n, seed) when `source` names the built-in set (`shapes`, `shapes:N` or
+    `shapes:N:SEED`), else None. A malformed `shapes:...` is a DataError."""
+    if source != "shapes" and not source.startswith("shapes:"):
+        return None
+    parts = source.split(":")[1:]
+    if len(parts) > 2 or not all(p.isdigit() for p in parts):
+        raise DataError(f"{source!r} is neither a file nor the built-in set: write shapes, shapes:N or "
+                        "shapes:N:SEED with whole numbers (shapes:2000:0 is the default)")
+    n = int(parts[0]) if parts else shapes.DEFAULT_N
+    seed = int(parts[1]) if len(parts) > 1 else shapes.DEFAULT_SEED
+    return n, seed
+
+
 def _built_in_shapes(sources: list, size: int, class_set: set[str] | None, split: str | None,
                      max_images: int | None) -> ImageSet | None:
     """The built-in shapes set when `sources` names it (see load_images), else None."""
-    from gan_core.data import shapes  # here, not at the top: shapes imports this module
-
-    named = [(s, shapes.parse_source(s)) for s in map(str, sources) if not Path(s).expanduser().exists()]
+    named = [(s, _parse_shapes_source(s)) for s in map(str, sources) if not Path(s).expanduser().exists()]
     named = [(s, parsed) for s, parsed in named if parsed is not None]
     if not named:
         return None
@@ -620,8 +669,8 @@ def _built_in_shapes(sources: list, size: int, class_set: set[str] | None, split
         raise DataError(f"the built-in shapes set has no {split!r} split: leave the split out")
     n, seed = named[0][1]
     if class_set is None:  # image i does not depend on n, so the first max_images are drawn alone
-        return shapes.make_shapes(min(n, max_images) if max_images is not None else n, size, seed)
-    ds = shapes.make_shapes(n, size, seed)
+        return make_shapes(min(n, max_images) if max_images is not None else n, size, seed)
+    ds = make_shapes(n, size, seed)
     unknown = sorted(class_set - set(ds.class_names))
     if unknown:
         raise DataError(f"the built-in shapes set has no class {', '.join(unknown)}; "

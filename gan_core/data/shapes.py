@@ -6,11 +6,12 @@ gradient background of a contrasting colour. A GAN learns it in minutes on a
 CPU, so training can be tried on a fresh install with no download:
 `load_images("shapes:2000", 32)` or `python -m gan_core train --data shapes`.
 
->>> ds = make_shapes(8, size=32, seed=0)
->>> ds.images.shape, ds.images.dtype, ds.class_names[:3]
-(torch.Size([8, 3, 32, 32]), torch.uint8, ['disc', 'square', 'triangle'])
->>> ds.description
-'8 procedurally drawn shapes (disc, square, triangle, ring, cross), 32 px, seed 0'
+This module only draws, in numpy; `gan_core.data.image_set.make_shapes` checks the
+arguments and wraps the drawing into an ImageSet with labels and a content hash.
+
+>>> images, classes = draw_shapes(8, size=32, seed=0)
+>>> images.shape, images.dtype, [SHAPES[c] for c in classes[:3]]
+((8, 3, 32, 32), dtype('uint8'), ['disc', 'square', 'triangle'])
 
 The images are a function of (n, size, seed) only, the same bytes on every
 machine: the random numbers come from numpy's PCG64 stream, and the drawing uses
@@ -27,10 +28,6 @@ gives each edge pixel its covered fraction as a one-pixel ramp: what drawing at
 from __future__ import annotations
 
 import numpy as np
-import torch
-
-from gan_core.core.errors import DataError
-from gan_core.data.image_set import ImageSet, content_hash
 
 SHAPES = ("disc", "square", "triangle", "ring", "cross")
 DEFAULT_N = 2000
@@ -69,22 +66,13 @@ _PARAMS = ("x", "y", "diameter", "angle", "thickness", "hue", "saturation", "val
 CHUNK_PIXELS = 2**20
 
 
-def make_shapes(n: int = DEFAULT_N, size: int = 32, seed: int = DEFAULT_SEED) -> ImageSet:
-    """`n` images of `size` x `size` pixels, one shape each, deterministic from `seed`.
+def draw_shapes(n: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`n` images (n, 3, size, size) uint8 of one shape each, deterministic from `seed`,
+    and their class indices (n,) into SHAPES.
 
     The classes cycle disc, square, triangle, ring, cross (image i is class i mod 5),
-    so any prefix is balanced; labels["class"] holds the class index and class_names
-    the shape names. Raises DataError for n outside 1..100,000, size under 8 or a
-    negative seed."""
-    for name, value in (("n", n), ("size", size), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise DataError(f"shapes: {name} must be a whole number, not {value!r}")
-    if not 1 <= n <= MAX_SHAPES:
-        raise DataError(f"shapes: the number of images must be 1 to {MAX_SHAPES:,}, not {n:,}")
-    if size < MIN_SIZE:
-        raise DataError(f"shapes: images must be at least {MIN_SIZE} px, not {size}")
-    if seed < 0:
-        raise DataError(f"shapes: the seed must be 0 or more, not {seed}")
+    so any prefix is balanced. Expects 1 <= n <= MAX_SHAPES, size >= MIN_SIZE and
+    seed >= 0 (make_shapes checks them)."""
     # One draw, row i = image i: numpy fills it in order, so row i does not depend on n.
     u = np.random.default_rng(int(seed)).random((n, len(_PARAMS)))
     classes = np.arange(n) % len(SHAPES)
@@ -92,15 +80,7 @@ def make_shapes(n: int = DEFAULT_N, size: int = 32, seed: int = DEFAULT_SEED) ->
     step = max(1, CHUNK_PIXELS // (size * size))
     for start in range(0, n, step):
         images[start:start + step] = _draw(u[start:start + step], classes[start:start + step], size)
-    images_t = torch.from_numpy(images)
-    return ImageSet(
-        images=images_t,
-        files=[f"{SHAPES[c]}/{i:06d}.png" for i, c in enumerate(classes)],
-        labels={"class": torch.from_numpy(classes.astype(np.float32))},
-        class_names=list(SHAPES),
-        description=f"{n:,} procedurally drawn shapes ({', '.join(SHAPES)}), {size} px, seed {seed}",
-        content_hash=content_hash(images_t),
-    )
+    return images, classes
 
 
 def _draw(u: np.ndarray, classes: np.ndarray, size: int) -> np.ndarray:
@@ -184,17 +164,3 @@ def _hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
     """(m,) hue in turns, saturation, value in [0, 1] -> (m, 3) RGB in [0, 1]."""
     k = (np.array([5.0, 3.0, 1.0]) + 6 * h[:, None]) % 6  # R, G, B
     return v[:, None] * (1 - s[:, None] * np.clip(np.minimum(k, 4 - k), 0.0, 1.0))
-
-
-def parse_source(source: str) -> tuple[int, int] | None:
-    """(n, seed) when `source` names the built-in set (`shapes`, `shapes:N` or
-    `shapes:N:SEED`), else None. A malformed `shapes:...` is a DataError."""
-    if source != "shapes" and not source.startswith("shapes:"):
-        return None
-    parts = source.split(":")[1:]
-    if len(parts) > 2 or not all(p.isdigit() for p in parts):
-        raise DataError(f"{source!r} is neither a file nor the built-in set: write shapes, shapes:N or "
-                        "shapes:N:SEED with whole numbers (shapes:2000:0 is the default)")
-    n = int(parts[0]) if parts else DEFAULT_N
-    seed = int(parts[1]) if len(parts) > 1 else DEFAULT_SEED
-    return n, seed

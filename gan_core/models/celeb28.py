@@ -15,8 +15,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import BlockDiscriminator, ModelSpec, init_dcgan_weights, register, scale_channels
-from .dcgan import adam_optimizers
+from gan_core.models.blocks import BlockDiscriminator, init_dcgan_weights
+from gan_core.models.dcgan import adam_optimizers
+from gan_core.models.registry import ModelSpec, register, scale_channels
 
 NZ = 100
 SLOPE = 0.2

@@ -25,7 +25,8 @@ from functools import partial
 import torch
 from torch import nn
 
-from . import BlockDiscriminator, ModelSpec, init_dcgan_weights, register, scale_channels
+from gan_core.models.blocks import BlockDiscriminator, init_dcgan_weights
+from gan_core.models.registry import ModelSpec, register, scale_channels
 
 NZ = 100  # latent size, as in the paper
 NGF = 64  # generator width: feature maps of the last hidden layer

@@ -21,7 +21,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import BlockDiscriminator, ModelSpec, register, scale_channels
+from gan_core.models.blocks import BlockDiscriminator
+from gan_core.models.registry import ModelSpec, register, scale_channels
 
 LATENT = 32
 WIDTH = 128  # maps of the dense layer's output and of every discriminator conv

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from . import BlockDiscriminator
+from gan_core.models.blocks import BlockDiscriminator
 
 SCALE = 4  # the paper's upscaling factor
 SR_BLOCKS = 16  # residual blocks in SRResNet
