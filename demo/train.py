@@ -24,7 +24,7 @@ from gan_core.data.image_set import DataError
 from gan_core.data.downloads import CIFAR10_CLASSES, fetch_cifar10
 from gan_core.training.jobs import ACTIVE, FAILED, FINISHED, QUEUED, STOPPED, STOPPING, JobNotFound, JobRunner, QueueFull
 from gan_core.models import get_model
-from gan_core.training.loop import TrainConfig
+from gan_core.training.gan import TrainConfig
 from gan_core.data.uploads import MAX_UPLOAD_BYTES, check_training_archive
 
 from . import trained

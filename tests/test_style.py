@@ -18,9 +18,10 @@ from gan_core.core.checkpoints import CARD_FILE, STATE_FILE, CheckpointError, re
 from gan_core.data.image_set import DataError, ImageTooLargeError
 from gan_core.models.siamese import SiameseDiscriminator, TileTranslator
 from gan_core.pipelines.style import (
-    combo, content_loss, generator_loss, join_tiles, list_style_models, load_picture, load_style_transfer,
-    margin_loss, painting_loss, seam_score, split_tiles, translate_resized, translate_tiled,
+    combo, join_tiles, list_style_models, load_picture, load_style_transfer, seam_score, split_tiles,
+    translate_resized, translate_tiled,
 )
+from gan_core.training.losses import content_loss, generator_loss, margin_loss, painting_loss
 from gan_core.training.style import StyleTrainConfig, train_style
 
 

@@ -7,7 +7,8 @@ import torch
 import gan_core
 from gan_core.core.checkpoints import STATE_FILE, read_tensors
 from gan_core.data.image_set import load_images
-from gan_core.training.loop import TrainConfig, TrainingDiverged, initial_seed, train
+from gan_core.core.errors import TrainingDiverged
+from gan_core.training.gan import TrainConfig, initial_seed, train
 
 from .helpers import make_folder
 

@@ -415,7 +415,7 @@ def run_probe(checkpoint: str | Path, data: str | Path | Sequence[str | Path], *
     `validation` of the training images choose the L2 strength from `l2_grid`."""
     from gan_core.data.image_set import load_images
     from gan_core.pipelines.generator import load_discriminator, open_checkpoint
-    from gan_core.training.loop import initial_seed
+    from gan_core.training.gan import initial_seed
 
     log = log or (lambda message: None)
     folder, card, spec = open_checkpoint(checkpoint)
