@@ -8,10 +8,10 @@ import torch
 import gan_core
 from gan_core.explore.attributes import (
     CLASSIFIER_CARD, DEFAULT_NORM, AttributeClassifier, AttributeDirection, AttributeHead, attribute_direction,
-    attribute_directions, direction_consistency, label_counts, load_classifier, load_directions,
-    masked_attribute_loss, orthogonalize, roc_auc, save_classifier, save_directions, score_images, split_by_group,
-    train_attribute_classifier, usable_attributes,
+    attribute_directions, direction_consistency, label_counts, load_classifier, load_directions, orthogonalize,
+    save_classifier, save_directions, score_images, usable_attributes,
 )
+from gan_core.training.attributes import masked_attribute_loss, roc_auc, split_by_group, train_attribute_classifier
 from gan_core.cli.attributes import main as attributes_main
 from gan_core.data.image_set import ImageSet, load_images
 from gan_core.explore.directions import direction_from_scores

@@ -9,9 +9,10 @@ import gan_core
 from gan_core.core.checkpoints import CheckpointError
 from gan_core.cli import main as cli_main
 from gan_core.pipelines.detector import (
-    DETECTOR_CARD, DETECTOR_FILE, WindowDetector, detect_windows, iou_report, load_detector, random_crops,
-    save_detector, train_window_detector, window_fraction, window_iou, window_probabilities,
+    DETECTOR_CARD, DETECTOR_FILE, WindowDetector, detect_windows, iou_report, load_detector, window_fraction,
+    window_iou, window_probabilities,
 )
+from gan_core.training.detector import random_crops, save_detector, train_window_detector
 
 from .helpers import SHARED_DATA, write_tiny_checkpoint
 from .test_facades import write_facades

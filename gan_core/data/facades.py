@@ -242,7 +242,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     k.add_argument("--out", required=True, help="the .zip to write")
 
     d = sub.add_parser("detector", help="train the window detector and score it on the held-out facades",
-                       description="A tiny U-Net (gan_core/pipelines/detector.py) trained on random crops of the "
+                       description="A tiny U-Net (gan_core/pipelines/detector.py; gan_core/training/detector.py trains "
+                                   "it) trained on random crops of the "
                                    "train split's facades; window IoU on the held-out facades, each resized "
                                    "whole to 64 px; weights and a card written to --out.")
     d.add_argument("--data", required=True, metavar="FOLDER", help="folder with photos/ and labels/")
@@ -279,7 +280,7 @@ def _pack(args) -> int:
 
 
 def _detector(args, command: str) -> int:
-    from gan_core.pipelines.detector import save_detector, train_window_detector
+    from gan_core.training.detector import save_detector, train_window_detector
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -47,7 +47,7 @@ AbortFn = Callable[[], bool]
 
 @dataclass
 class TrainResult:
-    out: Path
+    out: Path | None  # None for a run without a folder
     step: int
     metrics: dict
     aborted: bool = False
@@ -60,6 +60,7 @@ class Task:
 
     nets: dict[str, nn.Module]  # saved in the state by name; checked for NaN/inf before each checkpoint
     optimizers: dict[str, torch.optim.Optimizer]
+    schedulers: dict[str, torch.optim.lr_scheduler.LRScheduler] = {}  # learning-rate schedules, kept in the state
     generators: dict[str, torch.Generator]  # every random source the step draws from besides torch's own
     metric_names: tuple[str, ...]  # what `step` returns, in order: averaged and logged
     exports: dict[str, nn.Module]  # export/ file name -> net
@@ -187,9 +188,11 @@ class RunFolder:
         for net in task.nets.values():
             if not all(torch.isfinite(p).all() for p in net.parameters()):
                 raise TrainingDiverged(f"step {step}: weights became NaN/inf; the last good checkpoint is kept")
+        schedulers = {name: s.state_dict() for name, s in task.schedulers.items()}
         save_training_state(self.state_path, nets=task.nets, optimizers=task.optimizers, generators=task.generators,
                             tensors=task.state_tensors(),
-                            info={"step": step, "wall_time_s": wall, **task.state_info()})
+                            info={"step": step, "wall_time_s": wall, **task.state_info(),
+                                  **({"schedulers": schedulers} if schedulers else {})})
         export = self.out / "export"
         for file, net in task.exports.items():
             save_weights(export / file, net)
@@ -207,20 +210,24 @@ class RunFolder:
 # ----------------------------------------------------------------------------- the loop
 
 
-def train_loop(task: Task, run: RunFolder, config: dict, *, total: int, log_every: int, sample_every: int,
+def train_loop(task: Task, run: RunFolder | None, config: dict, *, total: int, log_every: int, sample_every: int,
                checkpoint_every: int, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None,
                rank: int = 0, world: int = 1) -> TrainResult:
     """Run `task` to step `total` in `run`'s folder (resuming from its state when it has
     one; else writing `config` to config.json), logging, sampling and checkpointing on
-    the given cadence. Only rank 0 writes; every rank steps."""
+    the given cadence. Only rank 0 writes; every rank steps. Without a `run` nothing is
+    written (a trainer called as a function); the callbacks still come."""
     is_main = rank == 0
+    writes = is_main and run is not None
     step, wall_before = 0, 0.0
-    if run.resuming:
+    if run is not None and run.resuming:
         info, tensors = load_training_state(run.state_path, nets=task.nets, optimizers=task.optimizers,
                                             generators=task.generators)
+        for name, scheduler in task.schedulers.items():
+            scheduler.load_state_dict(info["schedulers"][name])
         task.resume(info, tensors)
         step, wall_before = info["step"], info["wall_time_s"]
-    elif is_main:
+    elif writes:
         run.out.mkdir(parents=True, exist_ok=True)
         write_json(run.out / "config.json", config)
 
@@ -238,9 +245,9 @@ def train_loop(task: Task, run: RunFolder, config: dict, *, total: int, log_ever
                 metrics.update(measured)
         if not is_main:
             return
-        if metrics is not None:
+        if writes and metrics is not None:
             run.append_log(metrics, wall(), task.log_digits)
-        if picture is not None:
+        if writes and picture is not None:
             run.save_sample(step, picture)
         if progress_fn is not None and (metrics is not None or picture is not None):
             progress_fn(step, metrics if metrics is not None else {}, picture)
@@ -271,13 +278,13 @@ def train_loop(task: Task, run: RunFolder, config: dict, *, total: int, log_ever
         if abort_fn is not None and abort_fn():
             aborted = True
             break
-        if step % checkpoint_every == 0 and step < total and is_main:
+        if step % checkpoint_every == 0 and step < total and writes:
             run.checkpoint(task, step, wall(), last_metrics)
-    if is_main:
+    if writes:
         run.checkpoint(task, step, wall(), last_metrics)
     if world > 1:
         dist.barrier()
-    return TrainResult(run.out, step, last_metrics, aborted, wall())
+    return TrainResult(run.out if run is not None else None, step, last_metrics, aborted, wall())
 
 
 def _fmt(metrics: dict, names: tuple[str, ...]) -> str:
