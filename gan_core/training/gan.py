@@ -173,9 +173,8 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
         if dataset.images.numel() < 0.5 * free:
             dataset = dataset.to(device)
 
-    task = GANTask(config, spec, hp, dataset, device, rank, world)
     total = config.steps if config.steps is not None else math.ceil((config.epochs or 1) * len(dataset) / hp["batch_size"])
-    task.total = total
+    task = GANTask(config, spec, hp, dataset, device, rank, world, total)
     if not run.resuming and config.init_from:
         _init_from(config.init_from, spec, task.G, task.D)
     return train_loop(task, run, {**asdict(config), "hyperparameters": hp}, total=total,
@@ -191,9 +190,9 @@ class GANTask(Task):
     log_digits = 5
 
     def __init__(self, config: TrainConfig, spec: ModelSpec, hp: dict, dataset: ImageSet, device: torch.device,
-                 rank: int, world: int):
+                 rank: int, world: int, total: int):
         self.config, self.spec, self.hp, self.dataset, self.device = config, spec, hp, dataset, device
-        self.rank, self.world, self.total = rank, world, 0
+        self.rank, self.world, self.total = rank, world, total  # total: the planned steps, for the card
         self.batch_size = hp["batch_size"]
         self.diverged_hint = (f"--resume continues from it, or --init-from {Path(config.out) / 'export'} starts "
                               "again from its weights with new settings (say, lower learning rates).")
