@@ -31,6 +31,7 @@ from gan_core.core.images import make_grid
 from gan_core.data.image_set import ImageSet, ShuffledBatches, load_images
 from gan_core.models import ModelSpec, check_width, get_model, model_names
 from gan_core.pipelines.generator import open_checkpoint, weights_file
+from gan_core.training.losses import nonsaturating_loss
 from gan_core.training.loop import (
     AbortFn, ProgressFn, RunFolder, Task, TrainResult, autocast_for, setup_device, train_loop,
 )
@@ -260,7 +261,7 @@ class GANTask(Task):
         D.requires_grad_(False)
         with autocast():
             out_g = self.D_frozen(fake).float()
-        loss_g = F.binary_cross_entropy_with_logits(out_g, torch.ones_like(out_g))
+        loss_g = nonsaturating_loss(out_g)
         loss_g.backward()
         D.requires_grad_(True)
         if hp["clip_grad"]:
