@@ -6,7 +6,7 @@ oversubscription, one process, side by side.
 In a container with a CPU quota (a Hugging Face Space's 2 vCPUs on a bigger host) PyTorch
 starts one thread per host core. This times what that costs, at `usable_cpus()` threads and
 at `--oversubscribe` times as many on the same cores: a generator's forward pass (as the
-Generate tab runs it) and `gan_core.training.loop.train()` itself on the built-in shapes (as the
+Generate tab runs it) and `gan_core.training.gan.train()` itself on the built-in shapes (as the
 Train tab runs it; `bench_ours` of train_throughput.py). Prints a table with the ratios.
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ What is measured
     fake batch, G through D, both optimiser steps) for one model, batch size, data
     set and device, for two loops run one after the other in this one process:
 
-    ours          `gan_core.training.loop.train()`, i.e. its documented path: the images are
+    ours          `gan_core.training.gan.train()`, i.e. its documented path: the images are
                   decoded once by `gan_core.data.image_set.load_images()` into a uint8 tensor
                   (the whole set moved to the GPU on CUDA), nets and batches in
                   channels_last, bf16 autocast on CUDA, and optionally torch.compile.
@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 from gan_core.data.image_set import load_images  # noqa: E402
 from gan_core.core.hardware import describe, pick_device  # noqa: E402
 from gan_core.models import get_model, model_names  # noqa: E402
-from gan_core.training.loop import TrainConfig, train  # noqa: E402
+from gan_core.training.gan import TrainConfig, train  # noqa: E402
 
 DEFAULT_MODEL = "dcgan64"
 DEFAULT_BATCH = 128

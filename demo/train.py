@@ -25,7 +25,7 @@ from gan_core.data.downloads import CIFAR10_CLASSES, fetch_cifar10
 from gan_core.data.uploads import MAX_UPLOAD_BYTES, check_training_archive
 from gan_core.models import get_model
 from gan_core.training.jobs import ACTIVE, FAILED, FINISHED, QUEUED, STOPPED, STOPPING, JobNotFound, JobRunner, QueueFull
-from gan_core.training.loop import TrainConfig
+from gan_core.training.gan import TrainConfig
 
 from . import trained
 from .common import check_name, duration, input_error
@@ -79,17 +79,19 @@ def defaults_for(model: str, on_gpu: bool | None = None):
             d["lr_g"], d["lr_d"], d.get("beta1") or 0.5, d.get("label_noise") or 0.0)
 
 
-def _number(value, name: str, low: float, high: float, whole: bool = False) -> float:
+def _number(value, name: str, low: float | None = None, high: float | None = None, whole: bool = False) -> float:
+    """A field's value as a number (an int when whole); the bounds of a training setting
+    are TrainConfig.check()'s, those given here are this server's own."""
     if value is None or value == "" or isinstance(value, bool):
         raise input_error(f"Enter a value for {name}.")
     try:
         v = float(value)
     except (TypeError, ValueError):
         raise input_error(f"{name} must be a number, not {value!r}.") from None
-    if not math.isfinite(v) or not low <= v <= high or (whole and v != int(v)):
+    if low is not None and (not math.isfinite(v) or not low <= v <= high or (whole and v != int(v))):
         kind = "a whole number" if whole else "a number"
         raise input_error(f"{name} must be {kind} from {low:g} to {high:g}, not {value!r}.")
-    return int(v) if whole else v
+    return int(v) if math.isfinite(v) and v == int(v) else v
 
 
 def _job_of(job_id) -> str | None:
@@ -108,20 +110,24 @@ def start_training(model, width, source, upload, server_name, cifar_classes, ste
         except JobNotFound:
             pass
     model = check_name(model, MODELS, "architecture")
-    width = _number(width, "the width", 0.125, 1.0)
-    steps = _number(steps, "Steps", 1, MAX_STEPS, whole=True)
-    batch_size = _number(batch_size, "The batch size", 2, 512, whole=True)
-    lr_g = _number(lr_g, "The generator's learning rate", 1e-6, 0.1)
-    lr_d = _number(lr_d, "The discriminator's learning rate", 1e-6, 0.1)
-    beta1 = _number(beta1, "Adam's beta1", 0.0, 0.999)
-    label_noise = _number(label_noise, "The label noise", 0.0, 0.5)
-    sample_every = _number(sample_every, "Samples every", 1, MAX_STEPS, whole=True)
+    width = _number(width, "the width")
+    steps = _number(steps, "Steps", 1, MAX_STEPS, whole=True)  # this server's cap
+    batch_size = _number(batch_size, "The batch size")
+    lr_g = _number(lr_g, "The generator's learning rate")
+    lr_d = _number(lr_d, "The discriminator's learning rate")
+    beta1 = _number(beta1, "Adam's beta1")
+    label_noise = _number(label_noise, "The label noise")
+    sample_every = _number(sample_every, "Samples every")
     spec = get_model(model)
     config = TrainConfig(model=model, width=width, steps=steps, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d,
                          beta1=beta1 if "beta1" in spec.defaults else None, label_noise=label_noise,
                          sample_every=sample_every, log_every=LOG_EVERY,
                          checkpoint_every=max(CHECKPOINT_EVERY, sample_every), n_samples=64,
                          name=f"{model}-{source}", command=None)
+    try:
+        config.check()
+    except ValueError as exc:
+        raise input_error(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
     prepare = _data_preparer(source, upload, server_name, cifar_classes, config)
     try:
         job = RUNNER.submit(config, prepare=prepare)

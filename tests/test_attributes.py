@@ -10,9 +10,9 @@ from gan_core.core.checkpoints import CARD_FILE
 from gan_core.core.errors import CheckpointError
 from gan_core.explore.attributes import (
     DEFAULT_NORM, AttributeDirection, attribute_direction, attribute_directions, direction_consistency, label_counts,
-    load_directions, masked_attribute_loss, orthogonalize, roc_auc, save_classifier, save_directions, split_by_group,
-    train_attribute_classifier, usable_attributes,
+    load_directions, orthogonalize, save_classifier, save_directions, usable_attributes,
 )
+from gan_core.training.attributes import masked_attribute_loss, roc_auc, split_by_group, train_attribute_classifier
 from gan_core.models.attribute_classifier import AttributeClassifier, AttributeHead
 from gan_core.pipelines.classifier import AttributeClassifierPipeline, score_images
 from gan_core.cli import main

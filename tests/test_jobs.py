@@ -14,11 +14,12 @@ import gan_core
 from gan_core.core.errors import DataError
 from gan_core.data.uploads import check_training_archive
 from gan_core.training.jobs import FAILED, FINISHED, QUEUED, RUNNING, STOPPED, JobNotFound, JobRunner, QueueFull
-from gan_core.training.loop import TrainConfig, TrainResult
+from gan_core.training.gan import TrainConfig
+from gan_core.training.loop import TrainResult
 
 
 class FakeTrain:
-    """Stands in for gan_core.training.loop.train: steps until told to go on, obeys abort_fn."""
+    """Stands in for gan_core.training.gan.train: steps until told to go on, obeys abort_fn."""
 
     def __init__(self, steps_per_call: int = 5):
         self.go = threading.Event()

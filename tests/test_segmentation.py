@@ -11,9 +11,9 @@ from gan_core.core.checkpoints import CARD_FILE
 from gan_core.core.errors import CheckpointError
 from gan_core.models.window_detector import WindowDetector
 from gan_core.pipelines.detector import (
-    DETECTOR_FILE, WindowDetectorPipeline, detect_windows, iou_report, random_crops, save_detector,
-    train_window_detector, window_iou, window_probabilities,
+    DETECTOR_FILE, WindowDetectorPipeline, detect_windows, iou_report, window_iou, window_probabilities,
 )
+from gan_core.training.detector import random_crops, save_detector, train_window_detector
 
 from .helpers import SHARED_DATA, write_tiny_checkpoint
 from .test_facades import write_facades

@@ -18,9 +18,9 @@ from gan_core.core.checkpoints import CARD_FILE, STATE_FILE, read_tensors
 from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
 from gan_core.models.siamese import SiameseDiscriminator, TileTranslator
 from gan_core.pipelines.style import (
-    StyleTransfer, combo, content_loss, generator_loss, join_tiles, load_picture, margin_loss, painting_loss,
-    seam_score, split_tiles, translate_resized, translate_tiled,
+    StyleTransfer, combo, join_tiles, load_picture, seam_score, split_tiles, translate_resized, translate_tiled,
 )
+from gan_core.training.losses import content_loss, generator_loss, margin_loss, painting_loss
 from gan_core.training.style import StyleTrainConfig, train_style
 
 

@@ -7,7 +7,8 @@ import torch
 import gan_core
 from gan_core.core.checkpoints import STATE_FILE, read_tensors
 from gan_core.data.image_set import load_images
-from gan_core.training.loop import TrainConfig, TrainingDiverged, initial_seed, train
+from gan_core.core.errors import TrainingDiverged
+from gan_core.training.gan import TrainConfig, initial_seed, train
 
 from .helpers import make_folder
 
@@ -198,4 +199,29 @@ def test_init_from_checks_the_width(images, tmp_path):
 def test_a_bad_width_is_refused_before_anything_is_written(images, tmp_path):
     with pytest.raises(ValueError, match="above 0 and at most 4"):
         train(cfg(images, tmp_path / "run", width=0))
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_default_config_passes_its_check():
+    TrainConfig().check()
+    TrainConfig(model="keras-gan32", width=0.25, steps=0, batch_size=2, lr_g=0.1, label_noise=0.5).check()
+
+
+@pytest.mark.parametrize("over, message", [
+    (dict(model="nope"), "unknown model 'nope'"),
+    (dict(width=5), "above 0 and at most 4"),
+    (dict(steps=-1), "steps must be a whole number from 0"),
+    (dict(steps=2.5), "steps must be a whole number"),
+    (dict(batch_size=1), "the batch size must be a whole number from 2"),
+    (dict(lr_g=0.5), "the generator's learning rate must be a number from 1e-06 to 0.1, not 0.5"),
+    (dict(lr_d=float("nan")), "the discriminator's learning rate must be a number"),
+    (dict(beta1=1.0), "Adam's beta1 must be a number from 0 to 0.999"),
+    (dict(label_noise=0.9), "the label noise must be a number from 0 to 0.5"),
+    (dict(log_every=0), "log_every must be a whole number from 1"),
+])
+def test_config_check_names_the_setting_out_of_bounds(tmp_path, over, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**over).check()
+    with pytest.raises(ValueError, match=message):  # before anything is read or written
+        train(TrainConfig(data=["nowhere"], out=str(tmp_path / "run"), **over))
     assert not (tmp_path / "run").exists()

@@ -15,8 +15,7 @@ from gan_core.cli import (attributes, evaluate, evaluate_sr, facades, forget, in
                           train, train_sr)
 from gan_core.cli.common import PROG
 from gan_core.core.hardware import limit_torch_threads
-from gan_core.core.errors import CheckpointError, DataError
-from gan_core.training.loop import TrainingDiverged
+from gan_core.core.errors import CheckpointError, DataError, TrainingDiverged
 
 # In the order `--help` lists them.
 COMMANDS = (train, sample, evaluate, probe, pack, train_sr, evaluate_sr, attributes, forget, style, facades, info)

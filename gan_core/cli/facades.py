@@ -71,7 +71,7 @@ def _pack(args, argv: list[str]) -> int:
 
 
 def _detector(args, argv: list[str]) -> int:
-    from gan_core.pipelines.detector import save_detector, train_window_detector
+    from gan_core.training.detector import save_detector, train_window_detector
 
     if args.threads:
         torch.set_num_threads(args.threads)

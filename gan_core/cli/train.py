@@ -98,7 +98,7 @@ def run(args, argv: list[str]) -> int:
 
     from tqdm import tqdm
 
-    from gan_core.training.loop import TrainConfig, train
+    from gan_core.training.gan import TrainConfig, train
 
     if not args.out and not args.dry_run:
         raise ValueError("--out is required: the run folder to write (or resume)")

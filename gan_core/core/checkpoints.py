@@ -1,8 +1,8 @@
 """Checkpoints on disk: safetensors weights and JSON model cards, never pickles.
 
 Two kinds of files:
-  * a *training state* (`state.safetensors`): both nets, both optimisers, the
-    RNG and data-order state, so `--resume` continues exactly where it stopped;
+  * a *training state* (`state.safetensors`): a trainer's nets and optimisers,
+    every RNG and the data order, so `--resume` continues exactly where it stopped;
   * an *exported model*: `generator.safetensors` (+ `discriminator.safetensors`)
     beside `model_card.json`, what `gan_core.load()` reads.
 
@@ -176,40 +176,59 @@ def _unflatten_optimizer(prefix: str, tensors: dict, meta: dict) -> dict:
     return {"state": state, "param_groups": meta[prefix]["param_groups"]}
 
 
-def save_training_state(path: str | Path, *, G: nn.Module, D: nn.Module, opt_g, opt_d,
-                        extra_tensors: dict[str, torch.Tensor], info: dict) -> None:
-    """Everything needed to resume: nets, optimisers, RNG states and `info` (JSON)."""
-    tensors = {f"G.{k}": v for k, v in _cpu_state(G).items()}
-    tensors.update({f"D.{k}": v for k, v in _cpu_state(D).items()})
-    meta: dict[str, Any] = {"info": info}
-    _flatten_optimizer("optG", opt_g, tensors, meta)
-    _flatten_optimizer("optD", opt_d, tensors, meta)
-    tensors["rng.torch"] = torch.get_rng_state()
+def save_training_state(path: str | Path, *, nets: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+                        generators: dict[str, torch.Generator] | None = None,
+                        tensors: dict[str, torch.Tensor] | None = None, info: dict) -> None:
+    """Everything a run needs to go on exactly where it stopped, in one file written atomically:
+    the nets and optimisers (by name), every random source (torch's CPU generator, every CUDA
+    device's, and the named `generators` a trainer draws from: data sampler, noise), other
+    `tensors` (a data order) and `info` (JSON: step, wall time, data hash...)."""
+    generators, tensors = generators or {}, tensors or {}
+    out: dict[str, torch.Tensor] = {}
+    meta: dict[str, Any] = {"info": info, "nets": sorted(nets), "optimizers": sorted(optimizers),
+                            "generators": sorted(generators)}
+    for name, net in nets.items():
+        out.update({f"{name}.{k}": v for k, v in _cpu_state(net).items()})
+    for name, opt in optimizers.items():
+        _flatten_optimizer(name, opt, out, meta)
+    out["rng.torch"] = torch.get_rng_state()
     if torch.cuda.is_available():
         for i, s in enumerate(torch.cuda.get_rng_state_all()):
-            tensors[f"rng.cuda.{i}"] = s
-    tensors.update({f"x.{k}": v.detach().to("cpu").contiguous() for k, v in extra_tensors.items()})
-    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"state": json.dumps(meta)}))
+            out[f"rng.cuda.{i}"] = s
+    out.update({f"rng.generator.{name}": g.get_state() for name, g in generators.items()})
+    out.update({f"x.{k}": v.detach().to("cpu").contiguous() for k, v in tensors.items()})
+    atomic_write(path, lambda tmp: save_file(out, tmp, metadata={"state": json.dumps(meta)}))
 
 
-def load_training_state(path: str | Path, *, G: nn.Module, D: nn.Module, opt_g, opt_d) -> tuple[dict, dict]:
-    """Restore what `save_training_state` wrote; returns (info, extra_tensors)."""
+def load_training_state(path: str | Path, *, nets: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+                        generators: dict[str, torch.Generator] | None = None) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Restore what `save_training_state` wrote into `nets`, `optimizers`, `generators` and
+    torch's generators; returns (info, the other tensors). Reads the states written before
+    the generators had their own entries too (they were kept among the other tensors)."""
     tensors, metadata = read_tensors(path)
     if "state" not in metadata:
         raise CheckpointError(f"{path} is not a training state (no resume information in it)")
     meta = json.loads(metadata["state"])
+    if meta.get("nets", sorted(nets)) != sorted(nets):
+        raise CheckpointError(f"{path} holds the nets {meta['nets']}, this run has {sorted(nets)}")
 
     def sub(prefix: str) -> dict[str, torch.Tensor]:
         return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
-    for net, prefix in ((G, "G."), (D, "D.")):
-        target = getattr(net, "_orig_mod", net)
-        target = getattr(target, "module", target)
-        target.load_state_dict(sub(prefix))
-    opt_g.load_state_dict(_unflatten_optimizer("optG", tensors, meta))
-    opt_d.load_state_dict(_unflatten_optimizer("optD", tensors, meta))
+    for name, net in nets.items():
+        target = getattr(net, "_orig_mod", net)  # torch.compile wrapper
+        target = getattr(target, "module", target)  # DistributedDataParallel wrapper
+        target.load_state_dict(sub(name + "."))
+    for name, opt in optimizers.items():
+        opt.load_state_dict(_unflatten_optimizer(name, tensors, meta))
+    extra = sub("x.")
+    for name, g in (generators or {}).items():
+        state = tensors.get(f"rng.generator.{name}", extra.get(name))
+        if state is None:
+            raise CheckpointError(f"{path} holds no state of the random generator {name!r}")
+        g.set_state(state)
     torch.set_rng_state(tensors["rng.torch"])
     cuda_states = [tensors[f"rng.cuda.{i}"] for i in range(torch.cuda.device_count()) if f"rng.cuda.{i}" in tensors]
     if cuda_states and len(cuda_states) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(cuda_states)
-    return meta["info"], sub("x.")
+    return meta["info"], {k: v for k, v in extra.items() if k not in (generators or {})}

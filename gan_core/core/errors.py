@@ -18,3 +18,7 @@ class ImageTooLargeError(DataError):
     def __init__(self, message: str, width: int, height: int):
         super().__init__(message)
         self.width, self.height = width, height
+
+
+class TrainingDiverged(RuntimeError):
+    """Training produced NaN/inf or collapsed; the last good checkpoint is kept."""

@@ -416,7 +416,7 @@ def run_probe(checkpoint: str | Path, data: str | Path | Sequence[str | Path], *
     from gan_core.data.image_set import load_images
     from gan_core.core.hub import GAN, open_checkpoint
     from gan_core.pipelines.generator import load_discriminator, model_spec
-    from gan_core.training.loop import initial_seed
+    from gan_core.training.gan import initial_seed
 
     log = log or (lambda message: None)
     folder, card = open_checkpoint(checkpoint, GAN)

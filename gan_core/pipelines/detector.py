@@ -2,10 +2,10 @@
 
 The DCGAN paper (section 6.1) makes a generator "forget to draw windows" by
 dropping the feature maps that fire on windows; to see that it worked, something
-must tell where a generated facade has windows. `WindowDetector`
-(gan_core.models.window_detector) is a tiny U-Net trained on the CMP facades' label
-maps (gan_core.data.facades): random square crops of the train split's photos,
-resized to 64 px, against their window masks.
+must tell where a generated facade has windows. `WindowDetector` is a tiny U-Net
+trained on the CMP facades' label maps (gan_core.data.facades; the trainer is
+gan_core.training.detector): random square crops of the train split's photos, resized
+to 64 px, against their window masks.
 
 It is scored on the held-out facades (facades.is_held_out), each photo resized
 whole to 64x64 by area averaging and its mask by the same averaging thresholded
@@ -32,28 +32,19 @@ No pickles.
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
-from gan_core.core.checkpoints import CARD_FILE, load_weights, save_weights, write_json
+from gan_core.core.checkpoints import CARD_FILE, load_weights
 from gan_core.core.errors import CheckpointError
-from gan_core.core.hub import WINDOW_DETECTION, weights_file
-from gan_core.core.version import __version__
-from gan_core.data.facades import CROP_SIDE, HELD_OUT_EVERY, crop_resize, read_facades, resize_facades
-from gan_core.models.window_detector import DETECTOR_SIZE, WindowDetector
+from gan_core.core.hub import weights_file
+from gan_core.data.facades import resize_facades
+from gan_core.models.window_detector import WindowDetector
 
 DETECTOR_FILE = "detector.safetensors"
 THRESHOLD = 0.5  # a pixel is window where the detector's probability exceeds this
-DICE_WEIGHT = 1.0  # loss = BCE + DICE_WEIGHT * soft Dice: Dice pulls towards IoU, which BCE alone does not
-# Photometric jitter in [-1, 1] units: generated facades are not coloured or lit
-# exactly as the photos, and a detector that keys on exact tones would miss that.
-BRIGHTNESS_JITTER = 0.1
-CONTRAST_JITTER = (0.8, 1.2)
 
 
 def _as_input(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -160,173 +151,3 @@ def iou_report(detector: WindowDetector, photos: torch.Tensor, masks: torch.Tens
 def window_iou(detector: WindowDetector, photos: torch.Tensor, masks: torch.Tensor) -> float:
     """Pixel IoU of windows over all images together (see iou_report for how images are resized)."""
     return iou_report(detector, photos, masks)["iou"]
-
-
-# ----------------------------------------------------------------------------- training
-
-
-@dataclass
-class DetectorReport:
-    """What train_window_detector did: settings, data, held-out scores, history, time."""
-
-    settings: dict
-    data: dict
-    metrics: dict = field(default_factory=dict)
-    history: list = field(default_factory=list)
-    wall_time_s: float = 0.0
-
-
-def random_crops(photos: torch.Tensor, masks: torch.Tensor, n: int, size: int, rng: torch.Generator
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """n training pairs: a random image, a random square crop (side uniform in CROP_SIDE
-    of the image's side), area-resized to `size`, mirrored with probability 1/2 and
-    jittered in brightness and contrast. Float images (n, 3, size, size) in about
-    [-1, 1] and float masks (n, size, size) of 0 and 1."""
-    side = min(photos.shape[-2:])
-    lo, hi = CROP_SIDE
-    idx = torch.randint(len(photos), (n,), generator=rng).tolist()
-    s = (side * (lo + (hi - lo) * torch.rand(n, generator=rng))).round().long().tolist()
-    pos = torch.rand(n, 2, generator=rng).tolist()
-    flips = (torch.rand(n, generator=rng) < 0.5).tolist()
-    xs, ms = [], []
-    for i, si, (u, v), flip in zip(idx, s, pos, flips):
-        x, m = crop_resize(photos[i], masks[i], (int(u * (side - si + 1)), int(v * (side - si + 1)), si), size)
-        xs.append(x.flip(-1) if flip else x)
-        ms.append(m.flip(-1) if flip else m)
-    x = torch.stack(xs).div_(127.5).sub_(1.0)                                  # (n, 3, size, size)
-    mean = x.mean((1, 2, 3), keepdim=True)
-    c_lo, c_hi = CONTRAST_JITTER
-    contrast = c_lo + (c_hi - c_lo) * torch.rand(n, 1, 1, 1, generator=rng)
-    bright = BRIGHTNESS_JITTER * (2 * torch.rand(n, 1, 1, 1, generator=rng) - 1)
-    return (x - mean) * contrast + mean + bright, torch.stack(ms).float()
-
-
-def detector_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """BCE plus DICE_WEIGHT x soft Dice loss over the batch (target float 0/1)."""
-    bce = F.binary_cross_entropy_with_logits(logits, target)
-    p = torch.sigmoid(logits)
-    dice = 1 - (2 * (p * target).sum() + 1) / (p.sum() + target.sum() + 1)
-    return bce + DICE_WEIGHT * dice
-
-
-def train_window_detector(data: str | Path | tuple[torch.Tensor, torch.Tensor], *,
-                          held_out: tuple[torch.Tensor, torch.Tensor] | None = None, steps: int = 2500,
-                          batch_size: int = 16, lr: float = 2e-3, width: int = 16, size: int = DETECTOR_SIZE,
-                          seed: int = 0, eval_every: int = 250, device: torch.device | str = "cpu",
-                          log: Callable[[str], None] | None = None,
-                          progress_fn: Callable[[int, int, dict], None] | None = None
-                          ) -> tuple[WindowDetector, DetectorReport]:
-    """Train a WindowDetector; returns (detector in eval mode, report).
-
-    data: a CMP facades folder (photos/, labels/): trained on its train split and scored
-        on its held-out split (facades.is_held_out); or (photos uint8 (N, 3, H, W),
-        masks bool (N, H, W)) to train on, scored on `held_out` (the same pair) if given.
-    Each step draws `batch_size` random crops (random_crops); Adam with a one-cycle
-    learning rate peaking at `lr`; loss BCE + Dice (detector_loss). The held-out IoU is
-    recorded every `eval_every` steps in the history (it does not pick the steps).
-    log(message) gets a line at each evaluation; progress_fn(step, steps, info) every step.
-    """
-    if steps < 1 or batch_size < 2:
-        raise ValueError("steps must be >= 1 and batch_size >= 2")
-    t0 = time.time()
-    device = torch.device(device)
-    if isinstance(data, (str, Path)):
-        photos, masks, names = read_facades(data, "train")
-        held_out = held_out or read_facades(data, "held-out")[:2]
-        data_info = {"source": str(data), "train_images": len(names), "held_out_images": len(held_out[0]),
-                     "split": f"held out: the facades whose file name's SHA-256 (first 32 bits) is divisible by "
-                              f"{HELD_OUT_EVERY} (gan_core.data.facades.is_held_out); trained on the others"}
-    else:
-        photos, masks = data
-        data_info = {"source": "tensors", "train_images": len(photos),
-                     "held_out_images": len(held_out[0]) if held_out else 0}
-    if photos.ndim != 4 or masks.shape != (photos.shape[0], *photos.shape[2:]):
-        raise ValueError(f"photos (N, 3, H, W) and masks (N, H, W) expected, got {tuple(photos.shape)} "
-                         f"and {tuple(masks.shape)}")
-    if min(photos.shape[-2:]) < size:
-        raise ValueError(f"images of {tuple(photos.shape[-2:])} px are smaller than the detector's {size} px")
-    data_info["train_window_share"] = round(masks.float().mean().item(), 4)
-    settings = {"steps": steps, "batch_size": batch_size, "lr": lr, "width": width, "size": size, "seed": seed,
-                "optimizer": "Adam, one-cycle learning rate (15 % warm-up, cosine decay)",
-                "loss": f"BCE + {DICE_WEIGHT:g} x soft Dice",
-                "crops": f"random squares of {CROP_SIDE[0]:.0%}-{CROP_SIDE[1]:.0%} of the photo's side, "
-                         f"area-resized to {size} px, mirrored at random",
-                "jitter": f"brightness +-{BRIGHTNESS_JITTER}, contrast x{CONTRAST_JITTER[0]}-{CONTRAST_JITTER[1]} "
-                          "(in [-1, 1] units)",
-                "threshold": THRESHOLD}
-    report = DetectorReport(settings=settings, data=data_info)
-
-    with torch.random.fork_rng(devices=[]):  # the seed fixes weights and crops; global RNG untouched
-        torch.manual_seed(seed)
-        model = WindowDetector(width, size).to(device)
-        rng = torch.Generator().manual_seed(seed)
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 2), pct_start=0.15)
-        losses: list[float] = []
-        for step in range(1, steps + 1):
-            model.train()
-            x, m = random_crops(photos, masks, batch_size, size, rng)
-            loss = detector_loss(model(x.to(device)), m.to(device))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
-            if progress_fn:
-                progress_fn(step, steps, {"loss": losses[-1]})
-            if step % eval_every == 0 or step == steps:
-                entry = {"step": step, "train_loss": round(sum(losses) / len(losses), 4),
-                         "elapsed_s": round(time.time() - t0, 1)}
-                losses = []
-                if held_out is not None:
-                    entry["held_out_iou"] = window_iou(model, *held_out)
-                report.history.append(entry)
-                if log:
-                    log(" ".join(f"{k} {v}" for k, v in entry.items()))
-    model.eval()
-    if held_out is not None:
-        scores = iou_report(model, *held_out)
-        report.metrics = {"held_out_iou": scores["iou"], "all_window_iou": scores["all_window_iou"],
-                          "held_out": scores,
-                          "how": f"each held-out photo resized whole to {size}x{size} by area averaging, its window "
-                                 "mask by the same averaging thresholded at 0.5; pixels called window where the "
-                                 f"detector's probability exceeds {THRESHOLD}; IoU of all held-out pixels pooled. "
-                                 "all_window_iou: the IoU of calling every pixel window (the window share)"}
-    report.wall_time_s = round(time.time() - t0, 1)
-    return model, report
-
-
-# ----------------------------------------------------------------------------- files
-
-
-def save_detector(folder: str | Path, detector: WindowDetector, report: DetectorReport, *,
-                  name: str | None = None, command: str | None = None, hardware: str | None = None,
-                  hardware_note: str | None = None) -> Path:
-    """Write `detector.safetensors` and `model_card.json`: data, command, steps, wall
-    time, hardware and held-out IoU, plus the architecture under "detector", which
-    `gan_core.load` rebuilds."""
-    from gan_core.core.hardware import describe
-
-    folder = Path(folder)
-    device = next(detector.parameters()).device
-    hardware = hardware or describe(device)
-    if hardware_note:
-        hardware = f"{hardware}, {hardware_note}"
-    card = {
-        "name": name or folder.name,
-        "task": WINDOW_DETECTION,
-        "description": f"Window detector for {detector.image_size}x{detector.image_size} facades: a three-level "
-                       f"U-Net (width {detector.width}) giving a window logit per pixel",
-        "intended_use": "finding the windows in generated facades (DCGAN paper section 6.1: does a generator "
-                        "still draw windows once its window feature maps are dropped?)",
-        "data": {**report.data, "dataset": "CMP Facade Database (Tylecek and Sara, GCPR 2013), pix2pix's 400 "
-                                          "facades; research and teaching, non-commercial"},
-        "training": {**report.settings, "command": command, "wall_time_s": report.wall_time_s,
-                     "hardware": hardware, "gan_core_version": __version__, "history": report.history},
-        "metrics": report.metrics,
-        "detector": detector.config(),
-        "files": {"weights": DETECTOR_FILE},
-    }
-    save_weights(folder / DETECTOR_FILE, detector)
-    write_json(folder / CARD_FILE, card)
-    return folder

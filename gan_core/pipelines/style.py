@@ -19,7 +19,8 @@ With A a batch of photo crops, B a batch of painting crops and AB = combo(A):
     LossG1 = ||D(AB)||^2                         G pulls its translations in among the paintings
 
 D minimises LossD1 + LossD2 + LossD3 and G minimises LossG1 + LossG2 (pairs (A1, A2)
-are each crop of the batch with the next one). Each term is a mean over the batch.
+are each crop of the batch with the next one). Each term is a mean over the batch
+(gan_core.training.losses).
 
 At inference a picture of any size is padded to whole tiles, translated tile by tile
 (a row of tiles at a time, so memory stays bounded) and cropped back: `translate_tiled`.
@@ -86,35 +87,6 @@ def combo(G: nn.Module, crops: torch.Tensor, tile: int = TILE) -> torch.Tensor:
     own and reassembled (N, 3, 2S, 2S). All 4N tiles go through G as one batch."""
     rows, cols = crops.shape[2] // tile, crops.shape[3] // tile
     return join_tiles(G(split_tiles(crops, tile)), rows, cols)
-
-
-# ----------------------------------------------------------------------------- losses
-
-
-def painting_loss(v_b: torch.Tensor) -> torch.Tensor:
-    """LossD1 = mean ||D(B)||^2: D pulls paintings to the origin."""
-    return v_b.pow(2).sum(1).mean()
-
-
-def margin_loss(v_ab: torch.Tensor, margin: float = MARGIN) -> torch.Tensor:
-    """LossD2 = mean max(0, m - ||D(AB)||)^2: D pushes translated photos out beyond m."""
-    return F.relu(margin - v_ab.norm(dim=1)).pow(2).mean()
-
-
-def generator_loss(v_ab: torch.Tensor) -> torch.Tensor:
-    """LossG1 = mean ||D(AB)||^2: G wants its translations where the paintings are."""
-    return v_ab.pow(2).sum(1).mean()
-
-
-def content_loss(v_a: torch.Tensor, v_ab: torch.Tensor) -> torch.Tensor:
-    """LossD3 = LossG2 = mean (1 - cos(D(A1) - D(A2), D(AB1) - D(AB2))), pairing each
-    crop i of the batch with crop i + 1 (the last with the first): low when translation
-    keeps the directions between photos in D's space. Needs a batch of 2 or more."""
-    if v_a.shape[0] < 2:
-        raise ValueError("the content term compares pairs of crops: use a batch of at least 2")
-    d_a = v_a - v_a.roll(-1, 0)
-    d_ab = v_ab - v_ab.roll(-1, 0)
-    return (1 - F.cosine_similarity(d_a, d_ab, dim=1, eps=1e-8)).mean()
 
 
 # ----------------------------------------------------------------------------- measuring seams
@@ -282,6 +254,5 @@ def build_translator(card: dict) -> TileTranslator:
     return TileTranslator(int(config.get("g_width", G_WIDTH)), int(config.get("g_blocks", 3)))
 
 
-__all__ = ["combo", "split_tiles", "join_tiles", "painting_loss", "margin_loss", "generator_loss", "content_loss",
-           "seam_score", "translate_tiled", "translate_resized", "load_picture", "fit_working_size",
+__all__ = ["combo", "split_tiles", "join_tiles", "seam_score", "translate_tiled", "translate_resized", "load_picture", "fit_working_size",
            "StyleTransfer", "build_translator", "MARGIN", "MAX_WORKING_SIZE"]

@@ -4,7 +4,7 @@ The Train tab of the app is a thin view over this module; anything else (a noteb
 another web front end) can drive it the same way.
 
 >>> from gan_core.training.jobs import JobRunner
->>> from gan_core.training.loop import TrainConfig
+>>> from gan_core.training.gan import TrainConfig
 >>> runner = JobRunner("/tmp/gan-jobs")                                   # doctest: +SKIP
 >>> job = runner.submit(TrainConfig(model="dcgan32", data=["shapes"], steps=200))  # doctest: +SKIP
 >>> runner.wait(job.id).state                                            # doctest: +SKIP
@@ -34,7 +34,8 @@ from PIL import Image
 from gan_core.core.checkpoints import CARD_FILE, STATE_FILE
 from gan_core.core.errors import DataError
 from gan_core.data.image_set import ImageSet
-from gan_core.training.loop import TrainConfig, TrainingDiverged, train
+from gan_core.core.errors import TrainingDiverged
+from gan_core.training.gan import TrainConfig, train
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class Job:
 class JobRunner:
     """A line of training jobs served by one worker thread.
 
-    `train_fn` is `gan_core.training.loop.train` (tests pass a stand-in). Jobs run with the
+    `train_fn` is `gan_core.training.gan.train` (tests pass a stand-in). Jobs run with the
     callbacks of `train`: progress lands in the Job, and a stop request is the
     loop's `abort_fn`."""
 

@@ -33,10 +33,8 @@ saves a checkpoint and returns.
 from __future__ import annotations
 
 import json
-import math
 import shlex
 import sys
-import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
@@ -47,30 +45,25 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from gan_core import __version__
-from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_FILE, read_tensors, write_json
-from gan_core.core.hardware import describe, pick_device
+from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE, load_weights, read_tensors
+from gan_core.core.hardware import describe
 from gan_core.core.hub import SUPER_RESOLUTION, open_checkpoint, weights_file
-from gan_core.models.srgan import SR_BLOCKS, SR_CHANNELS, SRDiscriminator, SRResNet
 from gan_core.core.images import to_uint8
+from gan_core.core.version import __version__
 from gan_core.data.sr_pairs import SRPatches
 from gan_core.evaluation.sr_metrics import psnr_y
-from gan_core.training.run import RunWriter, load_state, save_state  # noqa: F401 - save_state: part of this API
-from gan_core.training.loop import TrainingDiverged, TrainResult, _remove_partial_writes
-
-ProgressFn = Callable[[int, dict, "Image.Image | None"], None]
-AbortFn = Callable[[], bool]
+from gan_core.models.srgan import SR_BLOCKS, SR_CHANNELS, SRDiscriminator, SRResNet
+from gan_core.pipelines.tiles import bicubic_upscale
+from gan_core.training.losses import VGG_RESCALE, VGGLoss, feature_matching_loss, nonsaturating_loss
+from gan_core.training.loop import AbortFn, ProgressFn, RunFolder, Task, TrainResult, setup_device, train_loop
 
 PHASES = ("mse", "gan")
 CONTENT_LOSSES = ("auto", "vgg", "discriminator", "pixel")
 PAPER = "Ledig et al., Photo-Realistic Single Image Super-Resolution Using a Generative Adversarial Network, CVPR 2017"
 ADVERSARIAL_WEIGHT = 1e-3  # the paper's weight of -log D(G(LR)) against the content loss
-VGG_RESCALE = 12.75  # the paper divides VGG feature maps by 12.75 to bring the loss near the MSE's scale
 # VGG19's convolutions up to conv5_4 (torchvision's `features` layout, "M" = 2x2 max pool);
 # relu5_4 after it is the paper's phi_{5,4}, the VGG54 loss.
 VGG19_TO_CONV54 = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512]
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 VALIDATION_CROPS = 4
 CONTENT_NAMES = {"pixel": "pixel", "vgg": "vgg19 relu5_4", "discriminator": "discriminator features"}
 CONTENT_DETAIL = {
@@ -194,24 +187,6 @@ def load_vgg19(weights: str | None = None) -> tuple[nn.Module, str]:
     return net.eval().requires_grad_(False), source
 
 
-class VGGLoss(nn.Module):
-    """The paper's VGG54 content loss on images in [-1, 1]."""
-
-    def __init__(self, features: nn.Module):
-        super().__init__()
-        self.features = features
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
-
-    def _phi(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(((x + 1) / 2 - self.mean) / self.std) / VGG_RESCALE
-
-    def forward(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            target = self._phi(hr)
-        return F.mse_loss(self._phi(sr), target)
-
-
 def resolve_content_loss(config: SRTrainConfig) -> tuple[str, nn.Module | None, str]:
     """(kind, VGG loss module or None, note for the card) for a config.
 
@@ -232,10 +207,7 @@ def resolve_content_loss(config: SRTrainConfig) -> tuple[str, nn.Module | None, 
     return "vgg", VGGLoss(vgg), f"VGG19 weights: {source}"
 
 
-# ----------------------------------------------------------------------------- training state
-
-
-# ----------------------------------------------------------------------------- the loop
+# ----------------------------------------------------------------------------- the task
 
 
 def train_sr(config: SRTrainConfig, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None,
@@ -247,200 +219,98 @@ def train_sr(config: SRTrainConfig, progress_fn: ProgressFn | None = None, abort
     for unusable data, FileExistsError when `out` already holds a run and `resume`
     is off, ValueError for a bad configuration."""
     config.check()
-    out = Path(config.out)
-    state_path = out / STATE_FILE
-    resuming = config.resume and state_path.exists()
-    if state_path.exists() and not config.resume:
-        raise FileExistsError(f"{out} already holds a training run: pass --resume to continue it, "
-                              "or choose another --out")
-    if resuming:
-        saved = json.loads((out / "config.json").read_text())
-        for key in ("phase", "scale", "blocks", "channels", "hr_size"):
-            if saved.get(key) != getattr(config, key):
-                raise ValueError(f"{out} was trained with {key} {saved.get(key)}, not {getattr(config, key)}: "
-                                 "a run resumes with its own settings; to change them, start a new run")
-        _remove_partial_writes(out)
-
-    device = pick_device(config.device)
+    run = RunFolder(config.out, config.resume)
+    if run.resuming:
+        run.check_same(config, ("phase", "scale", "blocks", "channels", "hr_size"))
+    device, _, _ = setup_device(config.device)
     if patches is None:
         patches = SRPatches(config.data, config.hr_size, config.scale, max_images=config.max_images,
                             augment=config.augment, progress=data_progress)
     if (patches.hr_size, patches.scale) != (config.hr_size, config.scale):
         raise ValueError(f"the patches are {patches.hr_size} px at x{patches.scale}, the config asks for "
                          f"{config.hr_size} px at x{config.scale}")
+    task = SRTask(config, patches, device)
+    init_record = None
+    if not run.resuming and config.init_from:
+        init_record = _init_from(config.init_from, task.G, task.D)
+    return train_loop(task, run, {**asdict(config), "init_record": init_record}, total=config.steps,
+                      log_every=config.log_every, sample_every=config.sample_every,
+                      checkpoint_every=config.checkpoint_every, progress_fn=progress_fn, abort_fn=abort_fn)
 
-    torch.manual_seed(config.seed)  # weight init
-    G = SRResNet(config.scale, config.blocks, config.channels).to(device)
-    nets: dict[str, nn.Module] = {"G": G}
-    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
-    optimizers: dict[str, torch.optim.Optimizer] = {"optG": opt_g}
-    D = opt_d = None
-    if config.phase == "gan":
-        D = SRDiscriminator(config.hr_size).to(device)
-        opt_d = torch.optim.Adam(D.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
-        nets["D"], optimizers["optD"] = D, opt_d
-    if config.channels_last:
-        for net in nets.values():
-            net.to(memory_format=torch.channels_last)
-    content_kind, vgg_loss, content_note = resolve_content_loss(config)
-    if vgg_loss is not None:
-        vgg_loss = vgg_loss.to(device)
-    crops = torch.Generator().manual_seed(config.seed + 1)  # every random choice of the data: saved for --resume
 
-    step, wall_before = 0, 0.0
-    if resuming:
-        info, extra = load_state(state_path, nets, optimizers)
-        if info["data_hash"] != patches.content_hash:
-            raise ValueError(f"the data differs from the data {out} was trained on "
-                             f"(content hash {patches.content_hash} vs {info['data_hash']})")
-        step, wall_before = info["step"], info["wall_time_s"]
-        content_kind, content_note = info["content_loss"], info["content_note"]
-        crops.set_state(extra["crop_rng"])
-    else:
-        init_record = _init_from(config.init_from, G, D) if config.init_from else None
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / "config.json", {**asdict(config), "init_record": init_record})
-    if resuming and content_kind == "vgg" and vgg_loss is None:
-        raise ValueError(f"{out} was trained with the VGG19 content loss, whose weights cannot be loaded now")
+class SRTask(Task):
+    """SRResNet's pixel-MSE step or SRGAN's adversarial one, the validation rows
+    (LR | bicubic | SR | HR) with their PSNR, and the SR model card."""
 
-    run = _SRRun(config, patches, out, device, nets, optimizers, crops, wall_before, progress_fn,
-                 content_kind, content_note)
-    names = ("loss_mse",) if config.phase == "mse" else ("loss_content", "loss_adv", "loss_g", "loss_d", "d_x", "d_g_z")
-    acc, acc_n = torch.zeros(len(names)), 0
-    t_start = t_log = time.time()
-    last_metrics: dict = {}
-    aborted = False
-    for net in nets.values():
-        net.train()
-    while step < config.steps:
+    def __init__(self, config: SRTrainConfig, patches: SRPatches, device: torch.device):
+        self.config, self.patches, self.device = config, patches, device
+        self.out = Path(config.out)
+        self.batch_size = config.batch_size
+        self.diverged_hint = (f"--resume continues from it, or --init-from {self.out / 'export'} starts again from "
+                              "its weights with new settings (say, a lower --lr).")
+        torch.manual_seed(config.seed)  # weight init
+        self.G = G = SRResNet(config.scale, config.blocks, config.channels).to(device)
+        self.opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
+        self.nets, self.optimizers = {"G": G}, {"optG": self.opt_g}
+        self.exports = {GENERATOR_FILE: G}
+        self.D = self.opt_d = None
+        if config.phase == "gan":
+            self.D = SRDiscriminator(config.hr_size).to(device)
+            self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
+            self.nets["D"], self.optimizers["optD"] = self.D, self.opt_d
+            self.exports[DISCRIMINATOR_FILE] = self.D
+        if config.channels_last:
+            for net in self.nets.values():
+                net.to(memory_format=torch.channels_last)
+        self.content_kind, self.vgg_loss, self.content_note = resolve_content_loss(config)
+        if self.vgg_loss is not None:
+            self.vgg_loss = self.vgg_loss.to(device)
+        self.crops = torch.Generator().manual_seed(config.seed + 1)  # every random choice of the data
+        self.generators = {"crop_rng": self.crops}
+        self.metric_names = (("loss_mse",) if config.phase == "mse" else
+                             ("loss_content", "loss_adv", "loss_g", "loss_d", "d_x", "d_g_z"))
+        self.val_lr, self.val_hr = patches.fixed_pairs(VALIDATION_CROPS)
+        self.val_hr8, self.val_lr8 = to_uint8(self.val_hr), to_uint8(self.val_lr)
+        self.psnr_bicubic = float(np.mean([psnr_y(bicubic_upscale(lr, config.scale), hr, border=config.scale)
+                                           for lr, hr in zip(self.val_lr8, self.val_hr8)]))
+        self.last_val: dict = {}
+
+    def step(self, step: int) -> torch.Tensor:
+        config, device = self.config, self.device
         if config.lr_drop_at is not None:
             factor = 0.1 if step >= config.lr_drop_at else 1.0
-            for opt in optimizers.values():
+            for opt in self.optimizers.values():
                 for group in opt.param_groups:
                     group["lr"] = config.lr * factor
-        lr_img, hr = patches.batch(config.batch_size, crops)
+        lr_img, hr = self.patches.batch(config.batch_size, self.crops)
         lr_img, hr = lr_img.to(device), hr.to(device)
         if config.channels_last:
             lr_img, hr = lr_img.contiguous(memory_format=torch.channels_last), hr.contiguous(memory_format=torch.channels_last)
-        sr = G(lr_img)
+        sr = self.G(lr_img)
         if config.phase == "mse":
             loss = F.mse_loss(sr, hr)
-            opt_g.zero_grad(set_to_none=True)
+            self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
-            opt_g.step()
-            values = [loss.detach()]
-        else:
-            values = _gan_step(config, G, D, opt_g, opt_d, sr, hr, content_kind, vgg_loss)
-        step += 1
-        acc += torch.stack([v.float().cpu() for v in values])
-        acc_n += 1
-        if step % config.log_every == 0 or step == config.steps:
-            now = time.time()
-            last_metrics = dict(zip(names, (acc / acc_n).tolist()))
-            last_metrics.update(step=step, total_steps=config.steps,
-                                img_per_s=round(acc_n * config.batch_size / max(now - t_log, 1e-9), 2))
-            acc.zero_()
-            acc_n, t_log = 0, now
-            if not all(math.isfinite(v) for k, v in last_metrics.items() if k.startswith(("loss", "d_"))):
-                raise TrainingDiverged(
-                    f"step {step}: a loss became NaN/inf ({_fmt(last_metrics)}); stopped. The last good "
-                    f"checkpoint is kept: --resume continues from it, or --init-from {out / 'export'} starts "
-                    "again from its weights with new settings (say, a lower --lr).")
-            run.log(step, last_metrics, t_start, sample=step % config.sample_every == 0 or step == config.steps)
-        elif step % config.sample_every == 0:
-            run.log(step, None, t_start, sample=True)
-        if abort_fn is not None and abort_fn():
-            aborted = True
-            break
-        if step % config.checkpoint_every == 0 and step < config.steps:
-            run.checkpoint(step, last_metrics, t_start)
-    run.checkpoint(step, last_metrics, t_start)
-    return TrainResult(out, step, last_metrics, aborted, wall_before + time.time() - t_start)
+            self.opt_g.step()
+            return loss.detach().reshape(1)
+        return torch.stack(_gan_step(config, self.G, self.D, self.opt_g, self.opt_d, sr, hr, self.content_kind,
+                                     self.vgg_loss))
 
+    def state_info(self) -> dict:
+        return {"data_hash": self.patches.content_hash, "content_loss": self.content_kind,
+                "content_note": self.content_note}
 
-def _gan_step(config, G, D, opt_g, opt_d, sr, hr, content_kind, vgg_loss) -> list[torch.Tensor]:
-    """One discriminator and one generator update; returns the logged values."""
-    # Discriminator: HR -> 1, SR -> 0, two passes so BatchNorm sees all-real and all-fake batches.
-    opt_d.zero_grad(set_to_none=True)
-    out_real = D(hr)
-    loss_real = F.binary_cross_entropy_with_logits(out_real, torch.ones_like(out_real))
-    loss_real.backward()
-    out_fake = D(sr.detach())
-    loss_fake = F.binary_cross_entropy_with_logits(out_fake, torch.zeros_like(out_fake))
-    loss_fake.backward()
-    opt_d.step()
-    # Generator: content + 1e-3 x -log D(G(LR)). D is frozen: its weight gradients would be thrown away.
-    opt_g.zero_grad(set_to_none=True)
-    D.requires_grad_(False)
-    feats = D.features(sr)
-    out_g = D.head(feats[-1]).flatten()
-    adv = F.binary_cross_entropy_with_logits(out_g, torch.ones_like(out_g))
-    if content_kind == "vgg":
-        content = vgg_loss(sr, hr)
-    elif content_kind == "discriminator":
-        with torch.no_grad():
-            target = D.features(hr)
-        content = sum(F.mse_loss(a, b) for a, b in zip(feats, target)) / len(feats)
-    else:
-        content = F.mse_loss(sr, hr)
-    if config.pixel_weight and content_kind != "pixel":
-        content = content + config.pixel_weight * F.mse_loss(sr, hr)
-    loss_g = content + config.adversarial_weight * adv
-    loss_g.backward()
-    D.requires_grad_(True)
-    opt_g.step()
-    with torch.no_grad():
-        return [content.detach(), adv.detach(), loss_g.detach(), (loss_real + loss_fake).detach(),
-                torch.sigmoid(out_real).mean(), torch.sigmoid(out_fake).mean()]
-
-
-def _init_from(checkpoint: str, G: nn.Module, D: nn.Module | None) -> dict:
-    """Load an SR checkpoint's generator (and discriminator, when both have one) into
-    fresh nets; returns what the card records about it."""
-    from gan_core.core.checkpoints import load_weights
-
-    folder, card = open_checkpoint(checkpoint, SUPER_RESOLUTION)
-    load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
-    loaded_d = False
-    if D is not None and isinstance(card.get("files"), dict) and "discriminator" in card["files"]:
-        load_weights(D, weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE))
-        loaded_d = True
-    training = card.get("training", {})
-    return {"checkpoint": str(checkpoint), "name": card.get("name"), "phase": card.get("config", {}).get("phase"),
-            "steps": training.get("steps"), "wall_time_s": training.get("wall_time_s"),
-            "discriminator_loaded": loaded_d}
-
-
-def _fmt(metrics: dict) -> str:
-    return ", ".join(f"{k} {v:.4g}" for k, v in metrics.items() if k.startswith(("loss", "d_")))
-
-
-def sample_row(lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, scale: int) -> np.ndarray:
-    """One row LR (nearest) | bicubic | SR | HR of uint8 H x W x 3 crops."""
-    from gan_core.pipelines.tiles import bicubic_upscale
-
-    near = np.repeat(np.repeat(lr, scale, 0), scale, 1)
-    gap = np.full((hr.shape[0], 2, 3), 255, np.uint8)
-    return np.concatenate([near, gap, bicubic_upscale(lr, scale), gap, sr, gap, hr], 1)
-
-
-class _SRRun(RunWriter):
-    """The run folder's writer: validation rows (LR | bicubic | SR | HR) and the SR model card."""
-
-    def __init__(self, config, patches, out, device, nets, optimizers, crops, wall_before, progress_fn,
-                 content_kind, content_note):
-        super().__init__(out, nets, optimizers, crops, wall_before, progress_fn)
-        self.config, self.patches, self.device = config, patches, device
-        self.content_kind, self.content_note = content_kind, content_note
-        self.val_lr, self.val_hr = patches.fixed_pairs(VALIDATION_CROPS)
-        self.val_hr8, self.val_lr8 = to_uint8(self.val_hr), to_uint8(self.val_lr)
-        from gan_core.pipelines.tiles import bicubic_upscale
-        self.psnr_bicubic = float(np.mean([psnr_y(bicubic_upscale(lr, config.scale), hr, border=config.scale)
-                                           for lr, hr in zip(self.val_lr8, self.val_hr8)]))
+    def resume(self, info: dict, tensors: dict[str, torch.Tensor]) -> None:
+        if info["data_hash"] != self.patches.content_hash:
+            raise ValueError(f"the data differs from the data {self.out} was trained on "
+                             f"(content hash {self.patches.content_hash} vs {info['data_hash']})")
+        self.content_kind, self.content_note = info["content_loss"], info["content_note"]
+        if self.content_kind == "vgg" and self.vgg_loss is None:
+            raise ValueError(f"{self.out} was trained with the VGG19 content loss, whose weights cannot be loaded now")
 
     @torch.no_grad()
     def samples(self) -> tuple[Image.Image, dict]:
-        G = self.nets["G"]
+        G = self.G
         was_training = G.training
         G.eval()  # running BatchNorm statistics, as at inference
         sr = to_uint8(G(self.val_lr.to(self.device)))
@@ -451,12 +321,8 @@ class _SRRun(RunWriter):
         rows = []
         for lr, out, hr in zip(self.val_lr8, sr, self.val_hr8):
             rows += [sample_row(lr, out, hr, s), gap]
-        measured = {"psnr_val": round(psnr, 3), "psnr_val_bicubic": round(self.psnr_bicubic, 3)}
-        return Image.fromarray(np.concatenate(rows[:-1], 0)), measured
-
-    def state_info(self) -> dict:
-        return {"data_hash": self.patches.content_hash, "content_loss": self.content_kind,
-                "content_note": self.content_note}
+        self.last_val = {"psnr_val": round(psnr, 3), "psnr_val_bicubic": round(self.psnr_bicubic, 3)}
+        return Image.fromarray(np.concatenate(rows[:-1], 0)), self.last_val
 
     def card(self, step: int, wall: float, metrics: dict) -> dict:
         c, p = self.config, self.patches
@@ -501,5 +367,62 @@ class _SRRun(RunWriter):
         }
 
 
-__all__ = ["SRTrainConfig", "train_sr", "load_vgg19", "vgg19_features", "VGGLoss", "resolve_content_loss",
-           "save_state", "load_state", "PHASES"]
+def _gan_step(config, G, D, opt_g, opt_d, sr, hr, content_kind, vgg_loss) -> list[torch.Tensor]:
+    """One discriminator and one generator update; returns the logged values."""
+    # (1) Update D: HR -> 1, SR -> 0, two passes so BatchNorm sees all-real and all-fake batches.
+    opt_d.zero_grad(set_to_none=True)
+    out_real = D(hr)
+    loss_real = F.binary_cross_entropy_with_logits(out_real, torch.ones_like(out_real))
+    loss_real.backward()
+    out_fake = D(sr.detach())
+    loss_fake = F.binary_cross_entropy_with_logits(out_fake, torch.zeros_like(out_fake))
+    loss_fake.backward()
+    opt_d.step()
+    # (2) Update G: content + 1e-3 x -log D(G(LR)). D is frozen: its weight gradients would be thrown away.
+    opt_g.zero_grad(set_to_none=True)
+    D.requires_grad_(False)
+    feats = D.features(sr)
+    adv = nonsaturating_loss(D.head(feats[-1]).flatten())
+    if content_kind == "vgg":
+        content = vgg_loss(sr, hr)
+    elif content_kind == "discriminator":
+        with torch.no_grad():
+            target = D.features(hr)
+        content = feature_matching_loss(feats, target)
+    else:
+        content = F.mse_loss(sr, hr)
+    if config.pixel_weight and content_kind != "pixel":
+        content = content + config.pixel_weight * F.mse_loss(sr, hr)
+    loss_g = content + config.adversarial_weight * adv
+    loss_g.backward()
+    D.requires_grad_(True)
+    opt_g.step()
+    with torch.no_grad():
+        return [content.detach(), adv.detach(), loss_g.detach(), (loss_real + loss_fake).detach(),
+                torch.sigmoid(out_real).mean(), torch.sigmoid(out_fake).mean()]
+
+
+def _init_from(checkpoint: str, G: nn.Module, D: nn.Module | None) -> dict:
+    """Load an SR checkpoint's generator (and discriminator, when both have one) into
+    fresh nets; returns what the card records about it."""
+    folder, card = open_checkpoint(checkpoint, SUPER_RESOLUTION)
+    load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
+    loaded_d = False
+    if D is not None and isinstance(card.get("files"), dict) and "discriminator" in card["files"]:
+        load_weights(D, weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE))
+        loaded_d = True
+    training = card.get("training", {})
+    return {"checkpoint": str(checkpoint), "name": card.get("name"), "phase": card.get("config", {}).get("phase"),
+            "steps": training.get("steps"), "wall_time_s": training.get("wall_time_s"),
+            "discriminator_loaded": loaded_d}
+
+
+def sample_row(lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, scale: int) -> np.ndarray:
+    """One row LR (nearest) | bicubic | SR | HR of uint8 H x W x 3 crops."""
+    near = np.repeat(np.repeat(lr, scale, 0), scale, 1)
+    gap = np.full((hr.shape[0], 2, 3), 255, np.uint8)
+    return np.concatenate([near, gap, bicubic_upscale(lr, scale), gap, sr, gap, hr], 1)
+
+
+__all__ = ["SRTrainConfig", "train_sr", "SRTask", "load_vgg19", "vgg19_features", "resolve_content_loss",
+           "PHASES"]

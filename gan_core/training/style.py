@@ -22,11 +22,8 @@ steps; abort_fn() -> bool, polled every step: True saves a checkpoint and return
 """
 from __future__ import annotations
 
-import json
-import math
 import shlex
 import sys
-import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
@@ -35,21 +32,16 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gan_core import __version__
-from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE, STATE_FILE, write_json
-from gan_core.core.hardware import describe, pick_device
+from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE
+from gan_core.core.hardware import describe
 from gan_core.core.hub import STYLE_TRANSFER
-from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE, SiameseDiscriminator, TileTranslator
-from gan_core.training.run import RunWriter, load_state
 from gan_core.core.images import to_uint8
+from gan_core.core.version import __version__
 from gan_core.data.sr_pairs import SRPatches, to_tensor
-from gan_core.pipelines.style import (
-    MARGIN, combo, content_loss, generator_loss, margin_loss, painting_loss, seam_score, translate_tiled,
-)
-from gan_core.training.loop import TrainingDiverged, TrainResult, _remove_partial_writes
-
-ProgressFn = Callable[[int, dict, "Image.Image | None"], None]
-AbortFn = Callable[[], bool]
+from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE, SiameseDiscriminator, TileTranslator
+from gan_core.pipelines.style import MARGIN, combo, seam_score, translate_tiled
+from gan_core.training.losses import content_loss, generator_loss, margin_loss, painting_loss
+from gan_core.training.loop import AbortFn, ProgressFn, RunFolder, Task, TrainResult, setup_device, train_loop
 
 ARTICLE = ("Siamese GAN for high-resolution style transfer: the generator works on tiles and is trained "
            "through a combo of four reassembled tiles; the discriminator is a Siamese network (after "
@@ -125,102 +117,16 @@ def train_style(config: StyleTrainConfig, progress_fn: ProgressFn | None = None,
     Raises TrainingDiverged on NaN/inf (the last good checkpoint stays), DataError for
     unusable data, FileExistsError when `out` holds a run and `resume` is off."""
     config.check()
-    out = Path(config.out)
-    state_path = out / STATE_FILE
-    resuming = config.resume and state_path.exists()
-    if state_path.exists() and not config.resume:
-        raise FileExistsError(f"{out} already holds a training run: pass --resume to continue it, "
-                              "or choose another --out")
-    if resuming:
-        saved = json.loads((out / "config.json").read_text())
-        for key in ("tile", "combo", "lenvec", "g_width", "g_blocks", "d_width", "batch_size", "max_side"):
-            if saved.get(key) != getattr(config, key):
-                raise ValueError(f"{out} was trained with {key} {saved.get(key)}, not {getattr(config, key)}: "
-                                 "a run resumes with its own settings; to change them, start a new run")
-        _remove_partial_writes(out)
-
-    device = pick_device(config.device)
+    run = RunFolder(config.out, config.resume)
+    if run.resuming:
+        run.check_same(config, ("tile", "combo", "lenvec", "g_width", "g_blocks", "d_width", "batch_size", "max_side"))
+    device, _, _ = setup_device(config.device)
     photos, paintings = data if data is not None else (
         _patches(config.photos, config, data_progress), _patches(config.paintings, config, data_progress))
-    torch.manual_seed(config.seed)
-    G = TileTranslator(config.g_width, config.g_blocks).to(device)
-    D = SiameseDiscriminator(config.lenvec, config.d_width).to(device)
-    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d or config.lr, betas=(config.beta1, 0.999))
-    nets, optimizers = {"G": G, "D": D}, {"optG": opt_g, "optD": opt_d}
-    rng = torch.Generator().manual_seed(config.seed + 1)  # every crop drawn: saved for --resume
-    data_hash = f"{photos.content_hash}+{paintings.content_hash}"
-
-    step, wall_before = 0, 0.0
-    if resuming:
-        info, extra = load_state(state_path, nets, optimizers)
-        if info["data_hash"] != data_hash:
-            raise ValueError(f"the data differs from the data {out} was trained on "
-                             f"(content hash {data_hash} vs {info['data_hash']})")
-        step, wall_before = info["step"], info["wall_time_s"]
-        rng.set_state(extra["crop_rng"])
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / "config.json", asdict(config))
-
-    run = _StyleRun(config, photos, paintings, data_hash, out, device, nets, optimizers, rng, wall_before,
-                    progress_fn)
-    translate = (lambda a: combo(G, a, config.tile)) if config.combo else G
-    acc, acc_n = torch.zeros(len(NAMES)), 0
-    t_start = t_log = time.time()
-    last: dict = {}
-    aborted = False
-    G.train()
-    D.train()
-    while step < config.steps:
-        a = to_tensor(np.stack(photos.random_crops(config.batch_size, rng))).to(device)
-        b = to_tensor(np.stack(paintings.random_crops(config.batch_size, rng))).to(device)
-        ab = translate(a)
-        # D: paintings to the origin, translations beyond the margin, directions between photos kept.
-        opt_d.zero_grad(set_to_none=True)
-        v_a, v_b, v_ab = D(a), D(b), D(ab.detach())
-        d1, d2, d3 = painting_loss(v_b), margin_loss(v_ab, config.margin), content_loss(v_a, v_ab)
-        (d1 + d2 + d3).backward()
-        if config.clip_grad:
-            torch.nn.utils.clip_grad_norm_(D.parameters(), config.clip_grad)
-        opt_d.step()
-        # G: its translations among the paintings, and the same directions. D is frozen for this pass.
-        opt_g.zero_grad(set_to_none=True)
-        D.requires_grad_(False)
-        v_ab_g = D(ab)
-        with torch.no_grad():
-            v_a_now = D(a)
-        g1, g2 = generator_loss(v_ab_g), content_loss(v_a_now, v_ab_g)
-        (g1 + g2).backward()
-        D.requires_grad_(True)
-        if config.clip_grad:
-            torch.nn.utils.clip_grad_norm_(G.parameters(), config.clip_grad)
-        opt_g.step()
-        step += 1
-        with torch.no_grad():
-            values = torch.stack([d1, d2, d3, g1, g2, v_b.norm(dim=1).mean(), v_ab.norm(dim=1).mean()])
-        acc += values.float().cpu()
-        acc_n += 1
-        if step % config.log_every == 0 or step == config.steps:
-            now = time.time()
-            last = dict(zip(NAMES, (acc / acc_n).tolist()))
-            last.update(step=step, total_steps=config.steps,
-                        img_per_s=round(acc_n * config.batch_size / max(now - t_log, 1e-9), 2))
-            acc.zero_()
-            acc_n, t_log = 0, now
-            if not all(math.isfinite(last[k]) for k in NAMES):
-                raise TrainingDiverged(f"step {step}: a loss became NaN/inf; stopped. The last good checkpoint "
-                                       "is kept: --resume continues from it.")
-            run.log(step, last, t_start, sample=step % config.sample_every == 0 or step == config.steps)
-        elif step % config.sample_every == 0:
-            run.log(step, None, t_start, sample=True)
-        if abort_fn is not None and abort_fn():
-            aborted = True
-            break
-        if step % config.checkpoint_every == 0 and step < config.steps:
-            run.checkpoint(step, last, t_start)
-    run.checkpoint(step, last, t_start)
-    return TrainResult(out, step, last, aborted, wall_before + time.time() - t_start)
+    task = StyleTask(config, photos, paintings, device)
+    return train_loop(task, run, asdict(config), total=config.steps, log_every=config.log_every,
+                      sample_every=config.sample_every, checkpoint_every=config.checkpoint_every,
+                      progress_fn=progress_fn, abort_fn=abort_fn)
 
 
 def _centre_crops(patches: SRPatches, n: int) -> torch.Tensor:
@@ -242,24 +148,73 @@ def seam_photo(patches: SRPatches, side: int = SEAM_PHOTO) -> Image.Image:
     return Image.fromarray(img[(h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side])
 
 
-class _StyleRun(RunWriter):
-    """The run folder's writer: sample sheets (crops, their translations, a whole photo
-    tile by tile) and the style model card. Seam measurements written into the card by
-    `style seams --write-card` stay when training goes on."""
+class StyleTask(Task):
+    """The Siamese GAN's step (D on LossD1 + LossD2 + LossD3, G on LossG1 + LossG2), sample
+    sheets (crops, their translations, a whole photo tile by tile) and the style model card.
+    Seam measurements written into the card by `style seams --write-card` stay when
+    training goes on."""
 
+    metric_names = NAMES
     kept_metrics = ("seams",)
 
-    def __init__(self, config, photos, paintings, data_hash, out, device, nets, optimizers, rng, wall_before,
-                 progress_fn):
-        super().__init__(out, nets, optimizers, rng, wall_before, progress_fn)
-        self.config, self.photos, self.paintings, self.data_hash, self.device = (
-            config, photos, paintings, data_hash, device)
+    def __init__(self, config: StyleTrainConfig, photos: SRPatches, paintings: SRPatches, device: torch.device):
+        self.config, self.photos, self.paintings, self.device = config, photos, paintings, device
+        self.out = Path(config.out)
+        self.batch_size = config.batch_size
+        torch.manual_seed(config.seed)
+        self.G = G = TileTranslator(config.g_width, config.g_blocks).to(device)
+        self.D = D = SiameseDiscriminator(config.lenvec, config.d_width).to(device)
+        self.opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
+        self.opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d or config.lr, betas=(config.beta1, 0.999))
+        self.nets, self.optimizers = {"G": G, "D": D}, {"optG": self.opt_g, "optD": self.opt_d}
+        self.exports = {GENERATOR_FILE: G, DISCRIMINATOR_FILE: D}
+        self.rng = torch.Generator().manual_seed(config.seed + 1)  # every crop drawn
+        self.generators = {"crop_rng": self.rng}
+        self.data_hash = f"{photos.content_hash}+{paintings.content_hash}"
+        self.translate = (lambda a: combo(G, a, config.tile)) if config.combo else G
         self.fixed = _centre_crops(photos, SAMPLE_CROPS)
         self.fixed_photo = seam_photo(photos)
+        self.last_val: dict = {}
+
+    def step(self, step: int) -> torch.Tensor:
+        config, G, D, opt_g, opt_d = self.config, self.G, self.D, self.opt_g, self.opt_d
+        a = to_tensor(np.stack(self.photos.random_crops(config.batch_size, self.rng))).to(self.device)
+        b = to_tensor(np.stack(self.paintings.random_crops(config.batch_size, self.rng))).to(self.device)
+        ab = self.translate(a)
+        # (1) Update D: paintings to the origin, translations beyond the margin, directions between photos kept.
+        opt_d.zero_grad(set_to_none=True)
+        v_a, v_b, v_ab = D(a), D(b), D(ab.detach())
+        d1, d2, d3 = painting_loss(v_b), margin_loss(v_ab, config.margin), content_loss(v_a, v_ab)
+        (d1 + d2 + d3).backward()
+        if config.clip_grad:
+            torch.nn.utils.clip_grad_norm_(D.parameters(), config.clip_grad)
+        opt_d.step()
+        # (2) Update G: its translations among the paintings, and the same directions. D is frozen for this pass.
+        opt_g.zero_grad(set_to_none=True)
+        D.requires_grad_(False)
+        v_ab_g = D(ab)
+        with torch.no_grad():
+            v_a_now = D(a)
+        g1, g2 = generator_loss(v_ab_g), content_loss(v_a_now, v_ab_g)
+        (g1 + g2).backward()
+        D.requires_grad_(True)
+        if config.clip_grad:
+            torch.nn.utils.clip_grad_norm_(G.parameters(), config.clip_grad)
+        opt_g.step()
+        with torch.no_grad():
+            return torch.stack([d1, d2, d3, g1, g2, v_b.norm(dim=1).mean(), v_ab.norm(dim=1).mean()])
+
+    def state_info(self) -> dict:
+        return {"data_hash": self.data_hash}
+
+    def resume(self, info: dict, tensors: dict[str, torch.Tensor]) -> None:
+        if info["data_hash"] != self.data_hash:
+            raise ValueError(f"the data differs from the data {self.out} was trained on "
+                             f"(content hash {self.data_hash} vs {info['data_hash']})")
 
     @torch.no_grad()
     def samples(self) -> tuple[Image.Image, dict]:
-        G = self.nets["G"]
+        G = self.G
         G.eval()
         a = self.fixed.to(self.device)
         ab = combo(G, a, self.config.tile) if self.config.combo else G(a)
@@ -275,10 +230,8 @@ class _StyleRun(RunWriter):
         sheet.paste(Image.fromarray(bottom), (0, s + 2))
         sheet.paste(self.fixed_photo, (top.shape[1] + 4, 0))
         sheet.paste(tiled, (top.shape[1] + self.fixed_photo.width + 8, 0))
-        return sheet, {"seam_score": round(seams, 4)}
-
-    def state_info(self) -> dict:
-        return {"data_hash": self.data_hash}
+        self.last_val = {"seam_score": round(seams, 4)}
+        return sheet, self.last_val
 
     def card(self, step: int, wall: float, metrics: dict) -> dict:
         c = self.config
@@ -328,4 +281,4 @@ class _StyleRun(RunWriter):
         }
 
 
-__all__ = ["StyleTrainConfig", "train_style", "seam_photo"]
+__all__ = ["StyleTrainConfig", "train_style", "StyleTask", "seam_photo"]

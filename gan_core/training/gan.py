@@ -1,0 +1,378 @@
+"""Adversarial training of the registered GANs (DCGAN and its kin), driven from the CLI or a UI.
+
+>>> from gan_core.training.gan import TrainConfig, train
+>>> cfg = TrainConfig(model="dcgan64", data=["faces/celeba"], out="runs/faces", epochs=20)  # doctest: +SKIP
+>>> result = train(cfg, progress_fn=lambda step, metrics, samples: print(step, metrics))    # doctest: +SKIP
+
+The run folder, callbacks, resume and divergence guard are gan_core.training.loop's;
+this module is the GAN's step, its sample grid (the fixed noise batch) and its model
+card. The export holds generator + discriminator weights and model_card.json, what
+gan_core.load() reads. Besides NaN/inf, a run stops when the discriminator has won
+outright for `divergence_patience` steps (the generator then gets no gradient).
+"""
+from __future__ import annotations
+
+import math
+import shlex
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE, load_weights
+from gan_core.core.errors import TrainingDiverged
+from gan_core.core.hardware import describe
+from gan_core.core.hub import GAN, open_checkpoint, weights_file
+from gan_core.core.images import make_grid
+from gan_core.data.image_set import ImageSet, ShuffledBatches, load_images
+from gan_core.models import ModelSpec, get_model, model_names
+from gan_core.models.registry import check_width
+from gan_core.core.version import __version__
+from gan_core.pipelines.generator import model_spec
+from gan_core.training.losses import nonsaturating_loss
+from gan_core.training.loop import (
+    AbortFn, ProgressFn, RunFolder, Task, TrainResult, autocast_for, setup_device, train_loop,
+)
+
+METRIC_NAMES = ("loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
+MAX_STEPS = 1_000_000
+MAX_BATCH_SIZE = 4096
+LR_RANGE = (1e-6, 0.1)
+
+
+@dataclass
+class TrainConfig:
+    model: str = "dcgan64"
+    # Fraction of the paper's channel widths (see ModelSpec.scaled): 1 is the paper's
+    # network; 0.25 costs about 1/16 of the multiply-adds, for CPU training.
+    width: float = 1.0
+    data: list[str] = field(default_factory=list)
+    out: str = "runs/run"
+    name: str | None = None  # the exported model's name; default: the run folder's name
+    steps: int | None = None  # total steps; or give epochs
+    epochs: float | None = None
+    # Hyperparameters: None takes the model's paper defaults (see `gan_core info MODEL`).
+    batch_size: int | None = None
+    lr_g: float | None = None
+    lr_d: float | None = None
+    beta1: float | None = None
+    label_noise: float | None = None
+    clip_grad: float | None = None
+    # Data
+    classes: list[str] | None = None
+    split: str | None = None
+    framing: str = "auto"
+    max_images: int | None = None
+    flip: bool = False
+    cache_dir: str | None = None
+    # Loop
+    seed: int = 0
+    sample_seed: int = 0
+    n_samples: int = 64
+    sample_every: int = 500
+    checkpoint_every: int = 1000
+    log_every: int = 50
+    divergence_patience: int = 2000  # steps of D(x) > 0.999 and D(G(z)) < 0.001 before stopping
+    # Device
+    device: str = "auto"
+    amp: bool | None = None  # bf16 autocast; default on for CUDA
+    channels_last: bool = True  # faster convolutions on CUDA and on CPU (oneDNN)
+    compile: bool = False
+    resume: bool = False
+    init_from: str | None = None  # start from an exported checkpoint's G and D (fresh optimisers)
+    command: str | None = None  # recorded in the model card; default: this process's command line
+
+    def spec(self) -> ModelSpec:
+        """The model to train: the registered architecture at this config's width."""
+        return get_model(self.model).scaled(self.width)
+
+    def hyperparameters(self) -> dict:
+        spec = get_model(self.model)
+        hp = dict(spec.defaults)
+        for key in ("batch_size", "lr_g", "lr_d", "beta1", "label_noise", "clip_grad"):
+            if getattr(self, key) is not None:
+                hp[key] = getattr(self, key)
+        return hp
+
+    def check(self) -> None:
+        """A ValueError naming the first setting out of its bounds (None means the model's default)."""
+        if self.model not in model_names():
+            raise ValueError(f"unknown model {self.model!r}; known models: {', '.join(model_names())}")
+        check_width(self.width)
+        # 0 steps writes the starting point as a run (say, an --init-from checkpoint to fine-tune in the app)
+        _whole(self.steps, "steps", 0, MAX_STEPS, optional=True)
+        if self.epochs is not None:
+            _number(self.epochs, "epochs", 1e-6, 1e6)
+        _whole(self.batch_size, "the batch size", 2, MAX_BATCH_SIZE, optional=True)
+        _number(self.lr_g, "the generator's learning rate", *LR_RANGE, optional=True)
+        _number(self.lr_d, "the discriminator's learning rate", *LR_RANGE, optional=True)
+        _number(self.beta1, "Adam's beta1", 0.0, 0.999, optional=True)
+        _number(self.label_noise, "the label noise", 0.0, 0.5, optional=True)
+        _number(self.clip_grad, "the gradient clip", 1e-9, 1e9, optional=True)
+        _whole(self.n_samples, "the number of samples", 1, 4096)
+        for name in ("sample_every", "checkpoint_every", "log_every"):
+            _whole(getattr(self, name), name, 1, MAX_STEPS)
+        _whole(self.divergence_patience, "divergence_patience", 1, 10 * MAX_STEPS)
+        if self.max_images is not None:
+            _whole(self.max_images, "max_images", 1, 10**9)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def _number(value, name: str, low: float, high: float, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not low <= value <= high:
+        raise ValueError(f"{name} must be a number from {low:g} to {high:g}, not {value!r}")
+
+
+def _whole(value, name: str, low: int, high: int, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low:,} to {high:,}, not {value!r}")
+
+
+def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None,
+          dataset: ImageSet | None = None, data_progress: Callable[[int, int], None] | None = None) -> TrainResult:
+    """Train `config.model` on `config.data` (or on a ready `dataset`).
+
+    Raises TrainingDiverged on NaN or collapse (the last good checkpoint stays),
+    DataError for unusable data, FileExistsError when `out` already holds a run
+    and `resume` is off, ValueError for a bad configuration."""
+    config.check()
+    spec = config.spec()
+    hp = config.hyperparameters()
+    run = RunFolder(config.out, config.resume)
+    if run.resuming:
+        saved = run.saved_config()
+        if saved["model"] != config.model:
+            raise ValueError(f"{run.out} was trained as {saved['model']}, not {config.model}")
+        saved_width = saved.get("width", 1.0)  # runs from before the width setting are at the paper's
+        if saved_width != spec.width:
+            raise ValueError(f"{run.out} was trained at width {saved_width:g}, not {spec.width:g}: a run resumes "
+                             f"at its own width (--width {saved_width:g}); to change it, start a new run")
+
+    device, rank, world = setup_device(config.device, distributed=True)
+    if hp["batch_size"] % world:
+        raise ValueError(f"batch size {hp['batch_size']} does not split over {world} processes")
+    # Data: the whole uint8 set on the GPU when it fits, so batches never leave it.
+    if dataset is None:
+        dataset = load_images(config.data, spec.image_size, classes=config.classes, split=config.split,
+                              framing=config.framing, max_images=config.max_images, cache_dir=config.cache_dir,
+                              progress=data_progress if rank == 0 else None)
+    if dataset.size != spec.image_size:
+        raise ValueError(f"images are {dataset.size} px, {config.model} needs {spec.image_size} px")
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        if dataset.images.numel() < 0.5 * free:
+            dataset = dataset.to(device)
+
+    total = config.steps if config.steps is not None else math.ceil((config.epochs or 1) * len(dataset) / hp["batch_size"])
+    task = GANTask(config, spec, hp, dataset, device, rank, world, total)
+    if not run.resuming and config.init_from:
+        _init_from(config.init_from, spec, task.G, task.D)
+    return train_loop(task, run, {**asdict(config), "hyperparameters": hp}, total=total,
+                      log_every=config.log_every, sample_every=config.sample_every,
+                      checkpoint_every=config.checkpoint_every, progress_fn=progress_fn, abort_fn=abort_fn,
+                      rank=rank, world=world)
+
+
+class GANTask(Task):
+    """The GAN's step (pytorch/examples dcgan's), its fixed-noise sample grid and its card."""
+
+    metric_names = METRIC_NAMES
+    log_digits = 5
+
+    def __init__(self, config: TrainConfig, spec: ModelSpec, hp: dict, dataset: ImageSet, device: torch.device,
+                 rank: int, world: int, total: int):
+        self.config, self.spec, self.hp, self.dataset, self.device = config, spec, hp, dataset, device
+        self.rank, self.world, self.total = rank, world, total  # total: the planned steps, for the card
+        self.batch_size = hp["batch_size"]
+        self.diverged_hint = (f"--resume continues from it, or --init-from {Path(config.out) / 'export'} starts "
+                              "again from its weights with new settings (say, lower learning rates).")
+        torch.manual_seed(config.seed + rank)  # weight init and dropout
+        G = spec.build_generator().to(device)
+        D = spec.build_discriminator().to(device)
+        if config.channels_last:
+            G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
+        self.G, self.D = G, D
+        self.opt_g, self.opt_d = spec.make_optimizers(G, D, hp)
+        self.batches = ShuffledBatches(len(dataset), hp["batch_size"], config.seed, device=dataset.images.device)
+        # Latents, flips and label noise come from one generator on the training device, so
+        # the loop never waits on a host-to-device copy; its state is saved for resume.
+        self.noise_gen = torch.Generator(device).manual_seed(config.seed + 1)
+        self.fixed_noise = spec.sample_noise(config.n_samples, torch.Generator().manual_seed(config.sample_seed))
+        self.nets = {"G": G, "D": D}
+        self.optimizers = {"optG": self.opt_g, "optD": self.opt_d}
+        self.generators = {"data_rng": self.batches.generator, "noise_rng": self.noise_gen}
+        self.exports = {GENERATOR_FILE: G, DISCRIMINATOR_FILE: D}
+
+        self.G_train, self.D_train = G, D
+        if world > 1:
+            ids = [device.index] if device.type == "cuda" else None
+            self.G_train, self.D_train = DDP(G, device_ids=ids), DDP(D, device_ids=ids)
+        self.D_frozen = D  # the discriminator as the generator step sees it
+        if config.compile:
+            self.G_train, self.D_train, self.D_frozen = (torch.compile(self.G_train), torch.compile(self.D_train),
+                                                         torch.compile(D))
+        self.autocast = autocast_for(device, config.amp)
+        self.collapse_steps = 0
+
+    def step(self, step: int) -> torch.Tensor:
+        hp, spec, config, gen, device = self.hp, self.spec, self.config, self.noise_gen, self.device
+        n, part = hp["batch_size"], slice(self.rank, None, self.world)  # this process's share of the batch
+        G, D, opt_g, opt_d, autocast = self.G, self.D, self.opt_g, self.opt_d, self.autocast
+        idx = self.batches.next()[part]
+        flip = (torch.rand(n, generator=gen, device=device) < 0.5)[part] if config.flip else None
+        z = torch.randn((n, *spec.noise_shape), generator=gen, device=device)[part]
+        noise = torch.rand(2, n, generator=gen, device=device)[:, part] * hp["label_noise"]
+        real_target, fake_target = 1.0 - noise[0], noise[1]  # soft, noisy labels when label_noise > 0
+        real = self.dataset.batch(idx, flip)
+        if config.channels_last:
+            real = real.contiguous(memory_format=torch.channels_last)
+        with autocast():
+            fake = self.G_train(z)
+
+        # (1) Update D: maximize log(D(x)) + log(1 - D(G(z))), in two backward passes,
+        # as BatchNorm must see all-real and all-fake batches separately.
+        opt_d.zero_grad(set_to_none=True)
+        with autocast():
+            out_real = self.D_train(real).float()
+        loss_real = F.binary_cross_entropy_with_logits(out_real, real_target)
+        loss_real.backward()
+        with autocast():
+            out_fake = self.D_train(fake.detach()).float()
+        loss_fake = F.binary_cross_entropy_with_logits(out_fake, fake_target)
+        loss_fake.backward()
+        if hp["clip_grad"]:
+            torch.nn.utils.clip_grad_value_(D.parameters(), hp["clip_grad"])
+        opt_d.step()
+
+        # (2) Update G: maximize log(D(G(z))), the non-saturating loss. D is frozen (and
+        # unwrapped from DDP) here: its weight gradients would be thrown away.
+        opt_g.zero_grad(set_to_none=True)
+        D.requires_grad_(False)
+        with autocast():
+            out_g = self.D_frozen(fake).float()
+        loss_g = nonsaturating_loss(out_g)
+        loss_g.backward()
+        D.requires_grad_(True)
+        if hp["clip_grad"]:
+            torch.nn.utils.clip_grad_value_(G.parameters(), hp["clip_grad"])
+        opt_g.step()
+
+        with torch.no_grad():
+            return torch.stack([loss_real + loss_fake, loss_g, torch.sigmoid(out_real).mean(),
+                                torch.sigmoid(out_fake).mean(), torch.sigmoid(out_g).mean()])
+
+    def log_fields(self, step: int) -> dict:
+        return {"epoch": round(step * self.hp["batch_size"] / len(self.dataset), 3)}
+
+    def check(self, step: int, metrics: dict, steps: int) -> None:
+        """The discriminator winning outright (D(x) ~ 1, D(G(z)) ~ 0) leaves G no gradient."""
+        won = metrics["d_x"] > 0.999 and metrics["d_g_z1"] < 1e-3
+        self.collapse_steps = self.collapse_steps + steps if won else 0
+        if self.collapse_steps >= self.config.divergence_patience:
+            raise TrainingDiverged(
+                f"step {step}: the discriminator has won outright for {self.collapse_steps} steps "
+                f"(D(x) > 0.999, D(G(z)) < 0.001); the generator gets no gradient. Stopped; the last "
+                f"good checkpoint ({Path(self.config.out) / 'export'}) is kept.")
+
+    def state_info(self) -> dict:
+        b = self.batches
+        return {"data_hash": self.dataset.content_hash, "batches": {"pos": b.pos, "epoch": b.epoch}}
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        return {"perm": self.batches.perm}
+
+    def resume(self, info: dict, tensors: dict[str, torch.Tensor]) -> None:
+        if info["data_hash"] != self.dataset.content_hash:
+            raise ValueError(f"the data differs from the data {self.config.out} was trained on "
+                             f"(content hash {self.dataset.content_hash} vs {info['data_hash']})")
+        self.batches.load_state_dict({"perm": tensors["perm"], "rng": self.batches.generator.get_state(),
+                                      **info["batches"]})
+
+    @torch.no_grad()
+    def samples(self):
+        G = self.G
+        was_training = G.training
+        G.eval()  # running BatchNorm statistics, as gan_core.load() samples
+        images = torch.cat([G(z.to(self.device)).float().cpu() for z in self.fixed_noise.split(256)])
+        G.train(was_training)
+        return make_grid(images), {}
+
+    def card(self, step: int, wall: float, metrics: dict) -> dict:
+        c, ds, spec = self.config, self.dataset, self.spec
+        return {
+            "name": c.name or Path(c.out).name,
+            "model": c.model,
+            "description": spec.description,
+            "paper": spec.paper,
+            "config": {"image_size": spec.image_size, "nz": spec.nz, "width": spec.width, **self.hp},
+            "data": {**ds.summary(), "sources": [str(s) for s in c.data], "classes_filter": c.classes,
+                     "split": c.split, "framing": c.framing, "flip": c.flip},
+            "training": {
+                "command": c.command or " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
+                "steps": step,
+                "planned_steps": self.total,
+                "epochs": round(step * self.hp["batch_size"] / len(ds), 2),
+                "images_seen": step * self.hp["batch_size"],
+                "wall_time_s": round(wall, 1),
+                "hardware": describe(self.device),
+                "processes": self.world,
+                "seed": c.seed,
+                "init_from": _init_record(c.init_from),
+                "torch": torch.__version__,
+                "gan_core": __version__,
+            },
+            "metrics": {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
+            "samples": {"seed": c.sample_seed, "n": c.n_samples,
+                        "note": "gan_core.load(...).grid(n, seed) reproduces the training sample grid"},
+            "files": {"generator": GENERATOR_FILE, "discriminator": DISCRIMINATOR_FILE},
+        }
+
+
+def _init_record(checkpoint: str | None) -> dict | None:
+    if not checkpoint:
+        return None
+    training = open_checkpoint(checkpoint)[1].get("training", {})
+    return {"checkpoint": str(checkpoint), "steps": training.get("steps"), "wall_time_s": training.get("wall_time_s"),
+            # What the probe's untrained baseline rebuilds: this run's own seed drew
+            # weights that the loaded ones replaced.
+            "initial_seed": initial_seed(training)}
+
+
+def initial_seed(training: dict) -> int:
+    """The seed that drew a run's starting weights: its own, or, for a run started
+    `--init-from` another, that run's (recorded in its card's training.init_from)."""
+    origin = training.get("init_from")
+    if isinstance(origin, dict) and isinstance(origin.get("initial_seed"), int):
+        return origin["initial_seed"]
+    seed = training.get("seed", 0)
+    return seed if isinstance(seed, int) else 0
+
+
+def _init_from(checkpoint: str, spec: ModelSpec, G, D) -> None:
+    """Load an exported checkpoint's weights into fresh nets (fine-tuning, or going on
+    from a shipped model when its training state is gone)."""
+    folder, card = open_checkpoint(checkpoint, GAN)
+    saved = model_spec(folder, card)
+    if saved.name != spec.name:
+        raise ValueError(f"--init-from {checkpoint} is a {saved.name}, not a {spec.name}")
+    if saved.width != spec.width:
+        raise ValueError(f"--init-from {checkpoint} was trained at width {saved.width:g}, not {spec.width:g}: "
+                         f"pass --width {saved.width:g} (its weights have that many channels)")
+    load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
+    load_weights(D, weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE))
+
+
+__all__ = ["TrainConfig", "train", "GANTask", "initial_seed", "METRIC_NAMES"]
