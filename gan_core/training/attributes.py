@@ -12,7 +12,7 @@ label for (masked_attribute_loss). A share of the images is held out by a group 
 >>> model, report = train_attribute_classifier(ds, ["gender", "age", "Smiling"], epochs=4)  # doctest: +SKIP
 
 Given `out`, the run has a folder as gan_core.training.loop's (config.json, log.jsonl,
-state.safetensors, export/ with classifier.safetensors and classifier_card.json) and
+state.safetensors, export/ with classifier.safetensors and model_card.json) and
 `resume` continues it exactly.
 """
 from __future__ import annotations
