@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
+import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ from gan_core.core.checkpoints import (
 )
 from gan_core.core.errors import TrainingDiverged
 from gan_core.core.hardware import pick_device
+from gan_core.core.version import __version__
 
 ProgressFn = Callable[[int, dict, "Image.Image | None"], None]
 AbortFn = Callable[[], bool]
@@ -105,6 +108,22 @@ class Task:
 
 
 # ----------------------------------------------------------------------------- device
+
+
+def run_command(command: str | None) -> str:
+    """The command a model card records: the one given (each CLI passes its own), else
+    this process's command line."""
+    return command or " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])
+
+
+def software() -> dict:
+    """The versions a model card records next to its training: torch and gan_core."""
+    return {"torch": torch.__version__, "gan_core": __version__}
+
+
+def rounded(metrics: dict, digits: int) -> dict:
+    """The metrics as a card shows them: floats rounded to `digits`, the rest as they are."""
+    return {k: round(v, digits) if isinstance(v, float) else v for k, v in metrics.items()}
 
 
 def dist_env() -> tuple[int, int, int]:

@@ -22,8 +22,6 @@ steps; abort_fn() -> bool, polled every step: True saves a checkpoint and return
 """
 from __future__ import annotations
 
-import shlex
-import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
@@ -36,12 +34,13 @@ from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE
 from gan_core.core.hardware import describe
 from gan_core.core.hub import STYLE_TRANSFER
 from gan_core.core.images import to_uint8
-from gan_core.core.version import __version__
 from gan_core.data.sr_pairs import SRPatches, to_tensor
 from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE, SiameseDiscriminator, TileTranslator
 from gan_core.pipelines.style import MARGIN, combo, seam_score, translate_tiled
 from gan_core.training.losses import content_loss, generator_loss, margin_loss, painting_loss
-from gan_core.training.loop import AbortFn, ProgressFn, RunFolder, Task, TrainResult, setup_device, train_loop
+from gan_core.training.loop import (
+    AbortFn, ProgressFn, RunFolder, Task, TrainResult, rounded, run_command, setup_device, software, train_loop,
+)
 
 ARTICLE = ("Siamese GAN for high-resolution style transfer: the generator works on tiles and is trained "
            "through a combo of four reassembled tiles; the discriminator is a Siamese network (after "
@@ -235,7 +234,7 @@ class StyleTask(Task):
 
     def card(self, step: int, wall: float, metrics: dict) -> dict:
         c = self.config
-        hardware = describe(self.device) + (f", {c.hardware_note}" if c.hardware_note else "")
+        hardware = describe(self.device, c.hardware_note)
         s = c.tile
 
         def domain(p: SRPatches, what: str) -> dict:
@@ -264,17 +263,16 @@ class StyleTask(Task):
                      "note": c.data_note},
             "value_range": "RGB in [-1, 1] in and out",
             "training": {
-                "command": c.command or " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
+                "command": run_command(c.command),
                 "steps": step,
                 "planned_steps": c.steps,
                 "crops_seen": step * c.batch_size,
                 "wall_time_s": round(wall, 1),
                 "hardware": hardware,
                 "seed": c.seed,
-                "torch": torch.__version__,
-                "gan_core": __version__,
+                **software(),
             },
-            "metrics": {"training": {k: round(v, 5) if isinstance(v, float) else v for k, v in metrics.items()},
+            "metrics": {"training": rounded(metrics, 5),
                         "validation": {**self.last_val, "note": f"seam score of one {SEAM_PHOTO} px training photo "
                                        "translated tile by tile: a progress check; see metrics.seams"}},
             "files": {"generator": GENERATOR_FILE, "discriminator": DISCRIMINATOR_FILE},
