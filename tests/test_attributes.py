@@ -9,10 +9,13 @@ import gan_core
 from gan_core.core.checkpoints import CARD_FILE
 from gan_core.core.errors import CheckpointError
 from gan_core.explore.attributes import (
-    DEFAULT_NORM, AttributeDirection, attribute_direction, attribute_directions, direction_consistency, label_counts,
-    load_directions, orthogonalize, save_classifier, save_directions, usable_attributes,
+    DEFAULT_NORM, AttributeDirection, attribute_direction, attribute_directions, direction_consistency,
+    load_directions, orthogonalize, save_directions,
 )
-from gan_core.training.attributes import masked_attribute_loss, roc_auc, split_by_group, train_attribute_classifier
+from gan_core.training.attributes import (
+    label_counts, masked_attribute_loss, roc_auc, save_classifier, split_by_group, train_attribute_classifier,
+    usable_attributes,
+)
 from gan_core.models.attribute_classifier import AttributeClassifier, AttributeHead
 from gan_core.pipelines.classifier import AttributeClassifierPipeline, score_images
 from gan_core.cli import main

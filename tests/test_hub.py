@@ -13,7 +13,7 @@ from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, save_weights, w
 from gan_core.core.errors import CheckpointError
 from gan_core.core.hub import (ATTRIBUTE_CLASSIFICATION, GAN, STYLE_TRANSFER, SUPER_RESOLUTION, TASKS,
                                WINDOW_DETECTION, find_checkpoint, list_checkpoints, open_checkpoint, weights_file)
-from gan_core.explore.attributes import save_classifier
+from gan_core.training.attributes import save_classifier
 from gan_core.models.attribute_classifier import AttributeClassifier, AttributeHead
 from gan_core.models.siamese import TileTranslator
 from gan_core.models.srgan import SRResNet

@@ -1,4 +1,4 @@
-"""Face attributes: a small classifier, and latent directions found with it.
+"""Face attributes as latent directions, found with a small classifier.
 
 The DCGAN paper (section 6) shows that a generator's latent space has directions
 that mean something (a smile, glasses, a turned head). Here a small CNN learns
@@ -32,9 +32,9 @@ Scale convention: a stored direction has L2 norm `DEFAULT_NORM` (3.0), so that
 deviations of the latent prior along the attribute's axis; a slider over t in
 [-1, 1] then spans a clearly visible change that stays a face.
 
-Files: `classifier.safetensors` + `model_card.json` (with "task":
-"attribute-classification", so not offered as a generator), and a generator's `directions/directions.safetensors`
-(one (nz,) tensor per attribute) + `directions/directions.json`. No pickles.
+Files: a generator's `directions/directions.safetensors` (one (nz,) tensor per attribute)
++ `directions/directions.json`. No pickles. (The classifier's own files are written by
+gan_core.training.attributes.save_classifier.)
 """
 from __future__ import annotations
 
@@ -45,11 +45,11 @@ from typing import Callable, Mapping, Sequence
 import torch
 import torch.nn.functional as F
 
-from gan_core.core.checkpoints import CARD_FILE, read_json, read_tensors, save_weights, write_json
+from gan_core.core.checkpoints import read_json, read_tensors, write_json
 from gan_core.core.errors import CheckpointError
-from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION, find_checkpoint
+from gan_core.core.hub import find_checkpoint
 from gan_core.models.attribute_classifier import AttributeClassifier
-from gan_core.pipelines.classifier import CLASSIFIER_FILE, score_images
+from gan_core.pipelines.classifier import score_images
 
 DIRECTIONS_DIR = "directions"
 DIRECTIONS_FILE = "directions.safetensors"
@@ -57,68 +57,11 @@ DIRECTIONS_CARD = "directions.json"
 DEFAULT_NORM = 3.0
 NORM_CONVENTION = ("each direction has L2 norm {norm}: z + t * direction with t in [-1, 1] moves the latent "
                    "by up to {norm} prior standard deviations along the attribute's axis")
-# Labels that are categories rather than yes/no or an amount: a single head
-# cannot learn them, so they are never picked automatically.
-NOT_ORDERED = ("race", "class")
 # What the positive end of a label means, where its name does not say it.
 MEANINGS = {"gender": "+ female, - male (UTKFace gender label 1 = female)", "age": "+ older, - younger (years)",
             "No_Beard": "+ clean-shaven, - beard"}
 
 ScoreFn = Callable[[torch.Tensor], "Mapping[str, torch.Tensor] | torch.Tensor"]
-
-
-# ----------------------------------------------------------------------------- labels and losses
-
-
-def label_counts(labels: Mapping[str, torch.Tensor], names: Sequence[str] | None = None) -> dict[str, dict]:
-    """Per label: how many images have it, and positives/negatives (0/1 labels)
-    or mean/min/max (other values)."""
-    counts = {}
-    for name in names or sorted(labels):
-        v = labels[name]
-        known = v[~torch.isnan(v)]
-        if is_binary_label(known):
-            counts[name] = {"labelled": int(known.numel()), "positive": int((known > 0.5).sum()),
-                            "negative": int((known < 0.5).sum())}
-        else:
-            counts[name] = {"labelled": int(known.numel())}
-            if known.numel():
-                counts[name].update(mean=round(known.mean().item(), 2), min=known.min().item(),
-                                    max=known.max().item())
-    return counts
-
-
-def is_binary_label(known: torch.Tensor) -> bool:
-    return bool(((known == 0) | (known == 1)).all())
-
-
-def usable_attributes(labels: Mapping[str, torch.Tensor], min_count: int = 30,
-                      exclude: Sequence[str] = NOT_ORDERED) -> list[str]:
-    """Labels with at least `min_count` positives and negatives (0/1 labels) or
-    `min_count` known values (others); categories such as race are left out."""
-    keep = []
-    for name, c in label_counts(labels).items():
-        if name in exclude:
-            continue
-        if "positive" in c and min(c["positive"], c["negative"]) >= min_count:
-            keep.append(name)
-        elif "positive" not in c and c["labelled"] >= min_count:
-            keep.append(name)
-    return keep
-
-
-# ----------------------------------------------------------------------------- files
-
-
-def save_classifier(folder: str | Path, model: AttributeClassifier, card: dict) -> Path:
-    """Write `classifier.safetensors` and `model_card.json` (the card with its task,
-    plus the architecture under "classifier", which `gan_core.load` rebuilds)."""
-    folder = Path(folder)
-    card = {**card, "task": ATTRIBUTE_CLASSIFICATION, "classifier": model.config(),
-            "files": {**card.get("files", {}), "weights": CLASSIFIER_FILE}}
-    save_weights(folder / CLASSIFIER_FILE, model)
-    write_json(folder / CARD_FILE, card)
-    return folder
 
 
 # ----------------------------------------------------------------------------- directions
