@@ -105,10 +105,6 @@ class SRPatches:
     def __len__(self) -> int:
         return len(self.images)
 
-    @property
-    def lr_size(self) -> int:
-        return self.hr_size // self.scale
-
     def crop(self, index: int, top: int, left: int, turn: int = 0) -> np.ndarray:
         """One HR crop (hr_size x hr_size x 3 uint8): rot90 `turn % 4` times, mirrored when turn >= 4."""
         s = self.hr_size

@@ -17,15 +17,15 @@ so do their directions; `conditioned_on` projects the named attributes'
 directions out of the others, so that e.g. glasses do not also age a face.
 
 >>> import torch, gan_core
->>> from gan_core.explore.attributes import load_directions, attribute_direction
+>>> from gan_core.explore.attributes import load_directions, attribute_directions
 >>> from gan_core.explore.directions import along
 >>> pipe = gan_core.load("faces-dcgan64")                                 # doctest: +SKIP
 >>> directions = load_directions("faces-dcgan64")                         # doctest: +SKIP
 >>> smile = directions["Smiling"].direction                               # doctest: +SKIP
 >>> row = pipe(latents=along(pipe.latents(1, seed=3)[0], smile, [-1, 0, 1]))  # doctest: +SKIP
 >>> clf = gan_core.load("face-attributes").classifier                      # doctest: +SKIP
->>> d = attribute_direction(pipe, clf, "Eyeglasses", samples=2000,
-...                         generator=torch.Generator().manual_seed(0))   # doctest: +SKIP
+>>> d = attribute_directions(pipe, clf, ["Eyeglasses"], samples=2000,
+...                          generator=torch.Generator().manual_seed(0))["Eyeglasses"]  # doctest: +SKIP
 
 Scale convention: a stored direction has L2 norm `DEFAULT_NORM` (3.0), so that
 `z + t * direction` with t in [-1, 1] moves the latent by up to 3 standard
@@ -279,41 +279,6 @@ def _mean_change(classifier, name: str, base: torch.Tensor, moved: torch.Tensor)
             return (torch.sigmoid(moved) - torch.sigmoid(base)).mean().item()
         return ((moved - base) * head.scale).mean().item()
     return (moved - base).mean().item()
-
-
-def attribute_direction(pipe, classifier: AttributeClassifier | ScoreFn, attribute: str, *, samples: int = 5000,
-                        method: str = "mean", fraction: float = 0.1, norm: float | None = DEFAULT_NORM,
-                        generator: torch.Generator | None = None, conditioned_on: Sequence[str] = (),
-                        check_samples: int = 500, check_step: float = 0.25) -> AttributeDirection:
-    """The latent direction of one attribute (see `attribute_directions`).
-
-    classifier: an AttributeClassifier, or any function images -> {attribute: score}
-    (or -> scores) where a higher score means more of the attribute.
-
-    >>> d = attribute_direction(pipe, clf, "Smiling", samples=5000,
-    ...                         generator=torch.Generator().manual_seed(0))    # doctest: +SKIP
-    >>> d.consistency, d.direction.norm()                                        # doctest: +SKIP
-    """
-    return attribute_directions(pipe, classifier, [attribute], samples=samples, method=method, fraction=fraction,
-                                norm=norm, generator=generator, conditioned_on=conditioned_on,
-                                check_samples=check_samples, check_step=check_step)[attribute]
-
-
-def direction_consistency(pipe, classifier: AttributeClassifier | ScoreFn, attribute: str, direction: torch.Tensor,
-                          *, samples: int = 500, step: float = 0.25,
-                          generator: torch.Generator | None = None) -> float:
-    """Share of latents (drawn with `generator`: give other seeds than the fitting
-    ones) whose `attribute` score rises when z moves to z + step * direction.
-    0.5 is chance; 1.0 means the direction works for every sample.
-
-    >>> direction_consistency(pipe, clf, "Smiling", d.direction, samples=500,
-    ...                       generator=torch.Generator().manual_seed(1))     # doctest: +SKIP
-    """
-    generator = generator or torch.Generator().manual_seed(1)
-    z = pipe.latents(samples, generator=generator)
-    base = generated_scores(pipe, classifier, z, [attribute])[attribute]
-    moved = generated_scores(pipe, classifier, z + step * direction.view(1, -1), [attribute])[attribute]
-    return ((moved - base) > 0).float().mean().item()
 
 
 def directions_folder(checkpoint_name_or_path: str | Path) -> Path:
