@@ -57,7 +57,12 @@ def data_progress_bar(desc: str) -> Callable[[int, int], None]:
     return data_progress
 
 
-def run_done(result) -> str:
-    """The line a training command ends with: steps, time, run folder and model."""
-    return (f"{result.step} steps in {result.wall_time_s / 60:.1f} min; run folder {result.out}; "
-            f"model: {result.out / 'export'}")
+def finish_run(result, dry_run: tempfile.TemporaryDirectory | None, what: str) -> None:
+    """Print how a training command ended: a dry run's metrics (its folder is removed), or
+    a run's steps, time, run folder and model. `what` is what trained ("dcgan64")."""
+    if dry_run is not None:
+        print(f"dry run ok: 2 steps of {what}, metrics {json.dumps(result.metrics)}")
+        dry_run.cleanup()
+    else:
+        print(f"{result.step} steps in {result.wall_time_s / 60:.1f} min; run folder {result.out}; "
+              f"model: {result.out / 'export'}")

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from gan_core.cli.common import command_line, data_progress_bar, dry_run_folder, resumed_config, run_done
+from gan_core.cli.common import command_line, data_progress_bar, dry_run_folder, finish_run, resumed_config
 
 EPILOG = """\
 examples:
@@ -143,9 +142,5 @@ def run(args, argv: list[str]) -> int:
 
     result = train(cfg, progress_fn=progress, data_progress=data_progress_bar("preparing images"))
     bar.close()
-    if args.dry_run:
-        print(f"dry run ok: 2 steps of {cfg.model}, metrics {json.dumps(result.metrics)}")
-        tmp.cleanup()
-    else:
-        print(run_done(result))
+    finish_run(result, tmp, cfg.model)
     return 0

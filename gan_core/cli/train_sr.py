@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from gan_core.cli.common import command_line, data_progress_bar, dry_run_folder, resumed_config, run_done
+from gan_core.cli.common import command_line, data_progress_bar, dry_run_folder, finish_run, resumed_config
 
 EPILOG = """\
 examples:
@@ -144,9 +144,5 @@ def run(args, argv: list[str]) -> int:
     bar.close()
     loss = json.loads((result.out / "export" / "model_card.json").read_text()).get("loss", {})
     print(f"content loss: {loss.get('content')} ({loss.get('note')})")
-    if args.dry_run:
-        print(f"dry run ok: 2 steps of the {cfg.phase} phase, metrics {json.dumps(result.metrics)}")
-        tmp.cleanup()
-    else:
-        print(run_done(result))
+    finish_run(result, tmp, f"the {cfg.phase} phase")
     return 0

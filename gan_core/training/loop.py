@@ -41,7 +41,7 @@ from gan_core.core.checkpoints import (
     CARD_FILE, STATE_FILE, load_training_state, save_training_state, save_weights, write_json,
 )
 from gan_core.core.errors import TrainingDiverged
-from gan_core.core.hardware import pick_device
+from gan_core.core.hardware import describe, pick_device
 from gan_core.core.version import __version__
 
 ProgressFn = Callable[[int, dict, "Image.Image | None"], None]
@@ -119,6 +119,15 @@ def run_command(command: str | None) -> str:
 def software() -> dict:
     """The versions a model card records next to its training: torch and gan_core."""
     return {"torch": torch.__version__, "gan_core": __version__}
+
+
+def crop_training_record(config, step: int, wall: float, device: torch.device, **extra) -> dict:
+    """The "training" block of a card for a trainer on random crops (super-resolution,
+    style): command, steps, crops seen, wall time, hardware (with the config's note),
+    seed, `extra`, versions. `config` has command, steps, batch_size, seed and hardware_note."""
+    return {"command": run_command(config.command), "steps": step, "planned_steps": config.steps,
+            "crops_seen": step * config.batch_size, "wall_time_s": round(wall, 1),
+            "hardware": describe(device, config.hardware_note), "seed": config.seed, **extra, **software()}
 
 
 def rounded(metrics: dict, digits: int) -> dict:

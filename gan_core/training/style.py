@@ -31,7 +31,6 @@ import torch
 from PIL import Image
 
 from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE
-from gan_core.core.hardware import describe
 from gan_core.core.hub import STYLE_TRANSFER
 from gan_core.core.images import to_uint8
 from gan_core.data.sr_pairs import SRPatches, to_tensor
@@ -39,7 +38,7 @@ from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE, SiameseDiscr
 from gan_core.pipelines.style import MARGIN, combo, seam_score, translate_tiled
 from gan_core.training.losses import content_loss, generator_loss, margin_loss, painting_loss
 from gan_core.training.loop import (
-    AbortFn, ProgressFn, RunFolder, Task, TrainResult, rounded, run_command, setup_device, software, train_loop,
+    AbortFn, ProgressFn, RunFolder, Task, TrainResult, crop_training_record, rounded, setup_device, train_loop,
 )
 
 ARTICLE = ("Siamese GAN for high-resolution style transfer: the generator works on tiles and is trained "
@@ -234,7 +233,6 @@ class StyleTask(Task):
 
     def card(self, step: int, wall: float, metrics: dict) -> dict:
         c = self.config
-        hardware = describe(self.device, c.hardware_note)
         s = c.tile
 
         def domain(p: SRPatches, what: str) -> dict:
@@ -262,16 +260,7 @@ class StyleTask(Task):
             "data": {"A (photos)": domain(self.photos, "photos"), "B (paintings)": domain(self.paintings, "paintings"),
                      "note": c.data_note},
             "value_range": "RGB in [-1, 1] in and out",
-            "training": {
-                "command": run_command(c.command),
-                "steps": step,
-                "planned_steps": c.steps,
-                "crops_seen": step * c.batch_size,
-                "wall_time_s": round(wall, 1),
-                "hardware": hardware,
-                "seed": c.seed,
-                **software(),
-            },
+            "training": crop_training_record(c, step, wall, self.device),
             "metrics": {"training": rounded(metrics, 5),
                         "validation": {**self.last_val, "note": f"seam score of one {SEAM_PHOTO} px training photo "
                                        "translated tile by tile: a progress check; see metrics.seams"}},
