@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from gan_core.core.checkpoints import CARD_FILE, load_weights
 from gan_core.core.errors import CheckpointError
-from gan_core.core.hub import weights_file
+from gan_core.core.hub import checkpoint_name, weights_file
 from gan_core.core.images import from_uint8
 from gan_core.models.attribute_classifier import AttributeClassifier
 
@@ -74,7 +74,7 @@ class AttributeClassifierPipeline:
 
     @property
     def name(self) -> str:
-        return self.card.get("name") or (self.path.name if self.path else "attribute-classifier")
+        return checkpoint_name(self.card, self.path, "attribute-classifier")
 
     @property
     def names(self) -> list[str]:

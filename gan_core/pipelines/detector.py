@@ -39,7 +39,7 @@ import torch.nn.functional as F
 
 from gan_core.core.checkpoints import CARD_FILE, load_weights
 from gan_core.core.errors import CheckpointError
-from gan_core.core.hub import weights_file
+from gan_core.core.hub import checkpoint_name, weights_file
 from gan_core.core.images import from_uint8
 from gan_core.data.facades import resize_facades
 from gan_core.models.window_detector import WindowDetector
@@ -97,7 +97,7 @@ class WindowDetectorPipeline:
 
     @property
     def name(self) -> str:
-        return self.card.get("name") or (self.path.name if self.path else "window-detector")
+        return checkpoint_name(self.card, self.path, "window-detector")
 
     def probabilities(self, images: torch.Tensor) -> torch.Tensor:
         """Probability of window per pixel, float (N, H, W) on the CPU, of images

@@ -48,7 +48,7 @@ from torch import nn
 
 from gan_core.core.checkpoints import GENERATOR_FILE, load_weights
 from gan_core.core.errors import CheckpointError, ImageTooLargeError
-from gan_core.core.hub import weights_file
+from gan_core.core.hub import checkpoint_name, weights_file
 from gan_core.core.images import from_uint8, to_pil
 from gan_core.data.image_set import read_image
 from gan_core.models.siamese import G_WIDTH, TILE, TileTranslator
@@ -224,7 +224,7 @@ class StyleTransfer:
 
     @property
     def name(self) -> str:
-        return self.card.get("name") or (self.path.name if self.path else "style-transfer")
+        return checkpoint_name(self.card, self.path, "style-transfer")
 
     @property
     def tile(self) -> int:
