@@ -18,12 +18,12 @@ from gan_core.models.attribute_classifier import AttributeClassifier, AttributeH
 from gan_core.models.siamese import TileTranslator
 from gan_core.models.srgan import SRResNet
 from gan_core.models.window_detector import WindowDetector
-from gan_core.training.attributes import save_classifier
 from gan_core.pipelines.classifier import AttributeClassifierPipeline
 from gan_core.pipelines.detector import DETECTOR_FILE, WindowDetectorPipeline
 from gan_core.pipelines.generator import GeneratorPipeline
 from gan_core.pipelines.style import StyleTransfer
 from gan_core.pipelines.upscaler import Upscaler
+from gan_core.training.attributes import save_classifier
 
 from .helpers import only_checkpoints_in, write_tiny_checkpoint
 
