@@ -102,3 +102,10 @@ def test_every_command_line_caps_torch_threads_before_it_runs(one_usable_cpu, ca
 def test_the_hardware_line_of_a_model_card_counts_usable_cores(monkeypatch):
     monkeypatch.setattr(hardware, "usable_cpus", lambda: 2)
     assert hardware.describe("cpu").startswith("2-core CPU (")
+
+
+def test_a_hardware_note_follows_the_hardware_after_a_comma(monkeypatch):
+    monkeypatch.setattr(hardware, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(hardware, "cpu_name", lambda: "Test CPU")
+    assert hardware.describe("cpu", "shared with other training") == "2-core CPU (Test CPU), shared with other training"
+    assert hardware.describe("cpu", None) == hardware.describe("cpu", "") == "2-core CPU (Test CPU)"

@@ -12,8 +12,8 @@ import gan_core
 from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, save_weights, write_json
 from gan_core.core.errors import CheckpointError
 from gan_core.core.hub import (ATTRIBUTE_CLASSIFICATION, GAN, STYLE_TRANSFER, SUPER_RESOLUTION, TASKS,
-                               WINDOW_DETECTION, find_checkpoint, list_checkpoints, open_checkpoint, weights_file)
-from gan_core.explore.attributes import save_classifier
+                               WINDOW_DETECTION, checkpoint_name, find_checkpoint, list_checkpoints, open_checkpoint,
+                               weights_file)
 from gan_core.models.attribute_classifier import AttributeClassifier, AttributeHead
 from gan_core.models.siamese import TileTranslator
 from gan_core.models.srgan import SRResNet
@@ -23,6 +23,7 @@ from gan_core.pipelines.detector import DETECTOR_FILE, WindowDetectorPipeline
 from gan_core.pipelines.generator import GeneratorPipeline
 from gan_core.pipelines.style import StyleTransfer
 from gan_core.pipelines.upscaler import Upscaler
+from gan_core.training.attributes import save_classifier
 
 from .helpers import only_checkpoints_in, write_tiny_checkpoint
 
@@ -158,3 +159,9 @@ def test_the_shipped_cards_all_name_a_known_task():
     assert all((p / CARD_FILE).is_file() for p in shipped)  # one card file name for every kind
     for folder in shipped:
         assert open_checkpoint(folder)[1].get("task", GAN) in TASKS
+
+
+def test_a_checkpoint_is_named_by_its_card_else_its_folder_else_the_default(tmp_path):
+    assert checkpoint_name({"name": "mine"}, tmp_path / "folder", "upscaler") == "mine"
+    assert checkpoint_name({}, tmp_path / "folder", "upscaler") == "folder"
+    assert checkpoint_name({"name": ""}, None, "upscaler") == "upscaler"

@@ -282,3 +282,23 @@ def test_attribute_classifier_resume_is_exact(tmp_path):
     assert resumed["history"] == report["history"] and resumed["validation"] == report["validation"]
     with pytest.raises(ValueError, match="trained with lr"):
         train_attribute_classifier(ds, ["square", "age"], out=tmp_path / "split", resume=True, lr=1e-3, **kw)
+
+
+def test_a_crop_trainers_card_records_its_run_in_a_fixed_order(monkeypatch):
+    import os
+    import sys
+
+    from gan_core.core import hardware
+    from gan_core.training.loop import crop_training_record
+
+    monkeypatch.setattr(hardware, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(hardware, "cpu_name", lambda: "Test CPU")
+    config = SimpleNamespace(command="python -m gan_core train-sr", steps=10, batch_size=4, seed=3,
+                             hardware_note="shared with other training")
+    record = crop_training_record(config, 5, 12.345, torch.device("cpu"), init_from={"checkpoint": "x"})
+    assert list(record) == ["command", "steps", "planned_steps", "crops_seen", "wall_time_s", "hardware", "seed",
+                            "init_from", "torch", "gan_core"]
+    assert (record["command"], record["crops_seen"], record["wall_time_s"]) == ("python -m gan_core train-sr", 20, 12.3)
+    assert record["hardware"] == "2-core CPU (Test CPU), shared with other training"
+    config.command = None  # no command given: this process's own command line
+    assert crop_training_record(config, 5, 1.0, torch.device("cpu"))["command"].startswith(os.path.basename(sys.executable))

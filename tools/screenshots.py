@@ -44,55 +44,51 @@ def main(argv: list[str] | None = None) -> None:
             sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        if "generate" in only:
-            page.goto(url)
-            page.locator("#grid-size").get_by_text("36", exact=True).click()
-            page.locator("#generate-btn").click()
-            wait_for_image(page, "#grid")
-            page.wait_for_timeout(500)
-            page.screenshot(path=str(DOCS / "generate_tab.png"), full_page=True)
-            written.append("generate_tab.png")
-        if "explore" in only:
-            for name, query, image in EXPLORE_VIEWS:
-                page.goto(url + "?" + query)
-                wait_for_image(page, image)
-                page.wait_for_timeout(1500)  # the other panels finish drawing
-                page.screenshot(path=str(DOCS / name), full_page=True)
-                written.append(name)
-        if "photo" in only:
-            _photo_tab(page, url, Path(tmp))
-            written.append("explore_photo.png")
-        if "train" in only:
-            _train_tab(page, url)
-            written.append("train_tab.png")
-        if "upscale" in only:
-            _upscale_tab(page, url, Path(tmp))
-            written.append("upscale_tab.png")
-        if "style" in only:
-            _style_tab(page, url, Path(tmp))
-            written.append("style_tab.png")
-        if "forget" in only:
-            _forget_tab(page, url)
-            written.append("forget_tab.png")
-        if "learn" in only:
-            page.goto(url)
-            page.get_by_role("tab", name="Learn").click()
-            wait_for_image(page, "#learn-confusion")
-            page.wait_for_timeout(1000)
-            page.screenshot(path=str(DOCS / "learn_tab.png"), full_page=True)
-            written.append("learn_tab.png")
-        if "about" in only:
-            page.goto(url)
-            page.get_by_role("tab", name="About").click()
-            page.wait_for_timeout(1000)
-            page.screenshot(path=str(DOCS / "about_tab.png"), full_page=True)
-            written.append("about_tab.png")
+
+        def shoot(name: str) -> None:
+            page.screenshot(path=str(DOCS / name), full_page=True)
+            written.append(name)
+
+        for tab in (t for t in TABS if t in only):
+            if tab == "explore":
+                for name, query, image in EXPLORE_VIEWS:
+                    page.goto(url + "?" + query)
+                    wait_for_image(page, image)
+                    page.wait_for_timeout(1500)  # the other panels finish drawing
+                    shoot(name)
+            else:
+                name, prepare = SHOTS[tab]
+                prepare(page, url, Path(tmp))
+                shoot(name)
         browser.close()
     for name in written:
         print(f"wrote {DOCS / name}")
 
 
-def _train_tab(page, url: str, steps: int = TRAIN_STEPS) -> None:
+def _generate_tab(page, url: str, tmp: Path) -> None:
+    """A 6x6 grid of the default model."""
+    page.goto(url)
+    page.locator("#grid-size").get_by_text("36", exact=True).click()
+    page.locator("#generate-btn").click()
+    wait_for_image(page, "#grid")
+    page.wait_for_timeout(500)
+
+
+def _learn_tab(page, url: str, tmp: Path) -> None:
+    """The Learn tab with its probe's confusion matrix drawn."""
+    page.goto(url)
+    page.get_by_role("tab", name="Learn").click()
+    wait_for_image(page, "#learn-confusion")
+    page.wait_for_timeout(1000)
+
+
+def _about_tab(page, url: str, tmp: Path) -> None:
+    page.goto(url)
+    page.get_by_role("tab", name="About").click()
+    page.wait_for_timeout(1000)
+
+
+def _train_tab(page, url: str, tmp: Path, steps: int = TRAIN_STEPS) -> None:
     """A real run in the Train tab with its defaults (keras-gan32 on the built-in shapes),
     photographed when it ends: minutes on a CPU."""
     page.goto(url)
@@ -103,7 +99,6 @@ def _train_tab(page, url: str, steps: int = TRAIN_STEPS) -> None:
     page.locator("#train-start").click()
     page.locator("#train-status").get_by_text("Finished").wait_for(timeout=3600_000)
     page.wait_for_timeout(2000)
-    page.screenshot(path=str(DOCS / "train_tab.png"), full_page=True)
 
 
 def _upscale_tab(page, url: str, tmp: Path) -> None:
@@ -122,10 +117,9 @@ def _upscale_tab(page, url: str, tmp: Path) -> None:
     page.locator("#upscale-btn").click()
     wait_for_image(page, "#upscale-slider", timeout_ms=300_000)
     page.wait_for_timeout(2000)
-    page.screenshot(path=str(DOCS / "upscale_tab.png"), full_page=True)
 
 
-def _forget_tab(page, url: str) -> None:
+def _forget_tab(page, url: str, tmp: Path) -> None:
     """The Forget tab with facades-dcgan64: the window detector labels the samples, the fit
     ranks main.8's units (the tab's default layer), and the rows show every unit with a
     positive weight dropped."""
@@ -145,7 +139,6 @@ def _forget_tab(page, url: str) -> None:
     page.locator("#forget-numbers").get_by_text("% after").wait_for(timeout=300_000)
     wait_for_image(page, "#forget-after", timeout_ms=120_000)
     page.wait_for_timeout(2000)
-    page.screenshot(path=str(DOCS / "forget_tab.png"), full_page=True)
 
 
 def _style_tab(page, url: str, tmp: Path) -> None:
@@ -162,7 +155,6 @@ def _style_tab(page, url: str, tmp: Path) -> None:
     page.locator("#style-btn").click()
     wait_for_image(page, "#style-slider", timeout_ms=600_000)
     page.wait_for_timeout(2000)
-    page.screenshot(path=str(DOCS / "style_tab.png"), full_page=True)
 
 
 def _photo_tab(page, url: str, tmp: Path) -> None:
@@ -182,7 +174,19 @@ def _photo_tab(page, url: str, tmp: Path) -> None:
     page.locator("#photo-project").click()
     wait_for_image(page, "#photo-recon", timeout_ms=300_000)
     page.wait_for_timeout(1500)
-    page.screenshot(path=str(DOCS / "explore_photo.png"), full_page=True)
+
+
+# Each tab but Explore (several shared links): its picture and what sets the page up for it.
+SHOTS = {
+    "generate": ("generate_tab.png", _generate_tab),
+    "photo": ("explore_photo.png", _photo_tab),
+    "train": ("train_tab.png", _train_tab),
+    "upscale": ("upscale_tab.png", _upscale_tab),
+    "style": ("style_tab.png", _style_tab),
+    "forget": ("forget_tab.png", _forget_tab),
+    "learn": ("learn_tab.png", _learn_tab),
+    "about": ("about_tab.png", _about_tab),
+}
 
 
 if __name__ == "__main__":

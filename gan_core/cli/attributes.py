@@ -144,8 +144,9 @@ def _train(args, argv: list[str]) -> int:
 
     from gan_core import __version__
     from gan_core.core.checkpoints import CARD_FILE
-    from gan_core.explore.attributes import label_counts, save_classifier, usable_attributes
-    from gan_core.training.attributes import train_attribute_classifier
+    from gan_core.training.attributes import (
+        label_counts, save_classifier, train_attribute_classifier, usable_attributes,
+    )
     from gan_core.data.image_set import load_images
     from gan_core.core.hardware import describe
 

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
-from gan_core.cli.common import command_line
+from gan_core.cli.common import command_line, data_progress_bar, dry_run_folder, finish_run, resumed_config
 
 EPILOG = """\
 examples:
@@ -94,18 +92,12 @@ def register(commands) -> None:
 
 
 def run(args, argv: list[str]) -> int:
-    import tempfile
-
     from tqdm import tqdm
 
     from gan_core.training.gan import TrainConfig, train
 
-    if not args.out and not args.dry_run:
-        raise ValueError("--out is required: the run folder to write (or resume)")
-    cfg_file = Path(args.out or ".") / "config.json"
-    if args.resume and cfg_file.exists():
-        cfg = TrainConfig.from_dict(json.loads(cfg_file.read_text()))
-        cfg.resume = True
+    cfg = resumed_config(args, TrainConfig)
+    if cfg is not None:
         # A resumed run may be given a new length; everything else is the run's own.
         if args.steps is not None:
             cfg.steps, cfg.epochs = args.steps, None
@@ -132,18 +124,10 @@ def run(args, argv: list[str]) -> int:
         )
     tmp = None
     if args.dry_run:
-        tmp = tempfile.TemporaryDirectory(prefix="gan_core-dry-run-")
-        cfg.out, cfg.steps, cfg.epochs, cfg.resume = tmp.name, 2, None, False
-        cfg.log_every = cfg.sample_every = cfg.checkpoint_every = 1
+        tmp = dry_run_folder(cfg)
+        cfg.epochs = None
         cfg.batch_size = min(cfg.hyperparameters()["batch_size"], 8)
         cfg.max_images = cfg.max_images or 64
-
-    def data_progress(done, total, bar=[None]):  # noqa: B006 - a one-slot holder for the bar
-        if bar[0] is None:
-            bar[0] = tqdm(total=total, desc="preparing images", unit="img", leave=False)
-        bar[0].update(done - bar[0].n)
-        if done >= total:
-            bar[0].close()
 
     bar = tqdm(desc="training", unit="step", dynamic_ncols=True)
 
@@ -156,12 +140,7 @@ def run(args, argv: list[str]) -> int:
             bar.set_postfix({k: f"{metrics[k]:.3f}" for k in ("loss_d", "loss_g", "d_x", "d_g_z1")} |
                             {"img/s": f"{metrics.get('img_per_s', 0):.0f}"})
 
-    result = train(cfg, progress_fn=progress, data_progress=data_progress)
+    result = train(cfg, progress_fn=progress, data_progress=data_progress_bar("preparing images"))
     bar.close()
-    if args.dry_run:
-        print(f"dry run ok: 2 steps of {cfg.model}, metrics {json.dumps(result.metrics)}")
-        tmp.cleanup()
-    else:
-        print(f"{result.step} steps in {result.wall_time_s / 60:.1f} min; run folder {result.out}; "
-              f"model: {result.out / 'export'}")
+    finish_run(result, tmp, cfg.model)
     return 0

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from gan_core.cli.common import command_line
+from gan_core.cli.common import command_line, data_progress_bar, dry_run_folder, finish_run, resumed_config
 
 EPILOG = """\
 examples:
@@ -103,18 +102,12 @@ def register(commands) -> None:
 
 
 def run(args, argv: list[str]) -> int:
-    import tempfile
-
     from tqdm import tqdm
 
     from gan_core.training.sr import SRTrainConfig, train_sr
 
-    if not args.out and not args.dry_run:
-        raise ValueError("--out is required: the run folder to write (or resume)")
-    cfg_file = Path(args.out or ".") / "config.json"
-    if args.resume and cfg_file.exists():
-        cfg = SRTrainConfig.from_dict(json.loads(cfg_file.read_text()))
-        cfg.resume = True
+    cfg = resumed_config(args, SRTrainConfig)
+    if cfg is not None:
         if args.steps is not None:  # a resumed run may be given a new length; the rest is the run's own
             cfg.steps = args.steps
         if args.device != "auto":
@@ -135,18 +128,9 @@ def run(args, argv: list[str]) -> int:
         )
     tmp = None
     if args.dry_run:
-        tmp = tempfile.TemporaryDirectory(prefix="gan_core-dry-run-")
-        cfg.out, cfg.steps, cfg.resume = tmp.name, 2, False
-        cfg.log_every = cfg.sample_every = cfg.checkpoint_every = 1
+        tmp = dry_run_folder(cfg)
         cfg.batch_size = min(cfg.batch_size, 4)
         cfg.max_images = min(cfg.max_images or 8, 8)
-
-    def data_progress(done, total, bar=[None]):  # noqa: B006 - a one-slot holder for the bar
-        if bar[0] is None:
-            bar[0] = tqdm(total=total, desc="reading photos", unit="img", leave=False)
-        bar[0].update(done - bar[0].n)
-        if done >= total:
-            bar[0].close()
 
     bar = tqdm(desc=f"training ({cfg.phase})", unit="step", total=cfg.steps, dynamic_ncols=True)
 
@@ -156,14 +140,9 @@ def run(args, argv: list[str]) -> int:
         if metrics:
             bar.set_postfix(shown | {"img/s": f"{metrics.get('img_per_s', 0):.2f}"})
 
-    result = train_sr(cfg, progress_fn=progress, data_progress=data_progress)
+    result = train_sr(cfg, progress_fn=progress, data_progress=data_progress_bar("reading photos"))
     bar.close()
     loss = json.loads((result.out / "export" / "model_card.json").read_text()).get("loss", {})
     print(f"content loss: {loss.get('content')} ({loss.get('note')})")
-    if args.dry_run:
-        print(f"dry run ok: 2 steps of the {cfg.phase} phase, metrics {json.dumps(result.metrics)}")
-        tmp.cleanup()
-    else:
-        print(f"{result.step} steps in {result.wall_time_s / 60:.1f} min; run folder {result.out}; "
-              f"model: {result.out / 'export'}")
+    finish_run(result, tmp, f"the {cfg.phase} phase")
     return 0

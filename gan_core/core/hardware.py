@@ -98,13 +98,16 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def describe(device: torch.device | str) -> str:
-    """E.g. 'NVIDIA H200' or '2-core CPU (AMD EPYC)'."""
+def describe(device: torch.device | str, note: str | None = None) -> str:
+    """E.g. 'NVIDIA H200' or '2-core CPU (AMD EPYC)'; a `note` follows after a comma
+    ('NVIDIA H200, shared with other training')."""
     device = torch.device(device)
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
         world = int(os.environ.get("WORLD_SIZE", "1"))
-        return f"{world} x {name}" if world > 1 else name
-    if device.type == "mps":
-        return "Apple GPU (MPS)"
-    return f"{usable_cpus()}-core CPU ({cpu_name()})"
+        line = f"{world} x {name}" if world > 1 else name
+    elif device.type == "mps":
+        line = "Apple GPU (MPS)"
+    else:
+        line = f"{usable_cpus()}-core CPU ({cpu_name()})"
+    return f"{line}, {note}" if note else line

@@ -49,6 +49,12 @@ def checkpoint_dirs() -> list[Path]:
     return extra + [REPO_CHECKPOINTS]
 
 
+def checkpoint_name(card: dict, path: Path | None, default: str) -> str:
+    """A loaded checkpoint's name: its card's, else its folder's, else `default` (a model
+    built in memory)."""
+    return card.get("name") or (path.name if path else default)
+
+
 def card_task(card: dict) -> str:
     """The task a model card names: GAN when it names none."""
     task = card.get("task", GAN)

@@ -18,6 +18,15 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return x.to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
+def from_uint8(images: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels (0..255) -> float32 in [-1, 1], x / 127.5 - 1: the value range every net
+    here takes and gives. A new tensor; one that is float already is taken as in [-1, 1]
+    and only made float32. The inverse of `to_uint8`, up to rounding."""
+    if images.dtype != torch.uint8:
+        return images.float()
+    return images.to(torch.float32).div_(127.5).sub_(1.0)
+
+
 def to_pil(images: torch.Tensor) -> list[Image.Image]:
     return [Image.fromarray(a) for a in to_uint8(images)]
 

@@ -39,6 +39,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gan_core.core.errors import DataError, ImageTooLargeError
+from gan_core.core.images import from_uint8
 from gan_core.data import shapes
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -105,7 +106,7 @@ class ImageSet:
     def batch(self, index: torch.Tensor, flip: torch.Tensor | None = None) -> torch.Tensor:
         """Images `index` as float in [-1, 1] on the images' device; `flip` is a bool
         mask of images to mirror left-right."""
-        x = self.images[index.to(self.images.device)].float().div_(127.5).sub_(1.0)
+        x = from_uint8(self.images[index.to(self.images.device)])
         if flip is not None:  # torch.where, not a boolean index: no host sync on a GPU
             flip = flip.to(x.device).view(-1, 1, 1, 1)
             x = torch.where(flip, x.flip(-1), x)

@@ -26,6 +26,7 @@ import torch
 from PIL import Image
 
 from gan_core.core.errors import DataError
+from gan_core.core.images import from_uint8
 from gan_core.data.image_set import _list_archive, _list_folder, open_image
 from gan_core.evaluation.sr_metrics import bicubic_downscale
 
@@ -104,10 +105,6 @@ class SRPatches:
     def __len__(self) -> int:
         return len(self.images)
 
-    @property
-    def lr_size(self) -> int:
-        return self.hr_size // self.scale
-
     def crop(self, index: int, top: int, left: int, turn: int = 0) -> np.ndarray:
         """One HR crop (hr_size x hr_size x 3 uint8): rot90 `turn % 4` times, mirrored when turn >= 4."""
         s = self.hr_size
@@ -166,7 +163,7 @@ class SRPatches:
 
 def to_tensor(batch: np.ndarray) -> torch.Tensor:
     """uint8 (N, H, W, 3) -> float (N, 3, H, W) in [-1, 1]."""
-    return torch.from_numpy(batch).permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0).contiguous()
+    return from_uint8(torch.from_numpy(batch).permute(0, 3, 1, 2)).contiguous()
 
 
 def _entries(sources: list[str]) -> list[tuple[str, Callable[[], bytes | str]]]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from gan_core.core.images import from_uint8
+
 
 def _flat(images: torch.Tensor, size: int = 32) -> torch.Tensor:
     x = images.float()
@@ -59,8 +61,8 @@ def evaluate_generator(pipe, images: torch.Tensor, n: int = 1000, seed: int = 0)
     g = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(images), generator=g)
     n = min(n, len(images) // 2)
-    real = images[perm[:n]].float() / 127.5 - 1
-    reference = images[perm[n:n + 4 * n]].float() / 127.5 - 1
+    real = from_uint8(images[perm[:n]])
+    reference = from_uint8(images[perm[n:n + 4 * n]])
     fake = pipe.decode(pipe.latents(n, seed=seed))
     return {
         "diversity_ratio": round(pairwise_diversity(fake) / pairwise_diversity(real), 3),

@@ -37,6 +37,8 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 from torch import nn
 
+from gan_core.core.images import from_uint8
+
 # The paper's probe: activations max-pooled to a 4x4 grid in every layer.
 GRID = 4
 # The regularisation strengths tried (L2 on the weights, relative to the mean
@@ -85,9 +87,7 @@ def discriminator_features(D: nn.Module, images: torch.Tensor, grid: int = GRID,
     D = D.to(device).eval()
     out = []
     for batch in images.split(batch_size):
-        x = batch.to(device)
-        x = x.float().div_(127.5).sub_(1.0) if x.dtype == torch.uint8 else x.float()
-        maps = D.features(x)
+        maps = D.features(from_uint8(batch.to(device)))
         out.append(torch.cat([F.adaptive_max_pool2d(m.float(), grid).flatten(1) for m in maps], 1).cpu())
     D.train(was_training)
     if not out:

@@ -1,4 +1,4 @@
-"""Face attributes: a small classifier, and latent directions found with it.
+"""Face attributes as latent directions, found with a small classifier.
 
 The DCGAN paper (section 6) shows that a generator's latent space has directions
 that mean something (a smile, glasses, a turned head). Here a small CNN learns
@@ -17,24 +17,24 @@ so do their directions; `conditioned_on` projects the named attributes'
 directions out of the others, so that e.g. glasses do not also age a face.
 
 >>> import torch, gan_core
->>> from gan_core.explore.attributes import load_directions, attribute_direction
+>>> from gan_core.explore.attributes import load_directions, attribute_directions
 >>> from gan_core.explore.directions import along
 >>> pipe = gan_core.load("faces-dcgan64")                                 # doctest: +SKIP
 >>> directions = load_directions("faces-dcgan64")                         # doctest: +SKIP
 >>> smile = directions["Smiling"].direction                               # doctest: +SKIP
 >>> row = pipe(latents=along(pipe.latents(1, seed=3)[0], smile, [-1, 0, 1]))  # doctest: +SKIP
 >>> clf = gan_core.load("face-attributes").classifier                      # doctest: +SKIP
->>> d = attribute_direction(pipe, clf, "Eyeglasses", samples=2000,
-...                         generator=torch.Generator().manual_seed(0))   # doctest: +SKIP
+>>> d = attribute_directions(pipe, clf, ["Eyeglasses"], samples=2000,
+...                          generator=torch.Generator().manual_seed(0))["Eyeglasses"]  # doctest: +SKIP
 
 Scale convention: a stored direction has L2 norm `DEFAULT_NORM` (3.0), so that
 `z + t * direction` with t in [-1, 1] moves the latent by up to 3 standard
 deviations of the latent prior along the attribute's axis; a slider over t in
 [-1, 1] then spans a clearly visible change that stays a face.
 
-Files: `classifier.safetensors` + `model_card.json` (with "task":
-"attribute-classification", so not offered as a generator), and a generator's `directions/directions.safetensors`
-(one (nz,) tensor per attribute) + `directions/directions.json`. No pickles.
+Files: a generator's `directions/directions.safetensors` (one (nz,) tensor per attribute)
++ `directions/directions.json`. No pickles. (The classifier's own files are written by
+gan_core.training.attributes.save_classifier.)
 """
 from __future__ import annotations
 
@@ -45,11 +45,11 @@ from typing import Callable, Mapping, Sequence
 import torch
 import torch.nn.functional as F
 
-from gan_core.core.checkpoints import CARD_FILE, read_json, read_tensors, save_weights, write_json
+from gan_core.core.checkpoints import read_json, read_tensors, write_json
 from gan_core.core.errors import CheckpointError
-from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION, find_checkpoint
+from gan_core.core.hub import find_checkpoint
 from gan_core.models.attribute_classifier import AttributeClassifier
-from gan_core.pipelines.classifier import CLASSIFIER_FILE, score_images
+from gan_core.pipelines.classifier import score_images
 
 DIRECTIONS_DIR = "directions"
 DIRECTIONS_FILE = "directions.safetensors"
@@ -57,68 +57,11 @@ DIRECTIONS_CARD = "directions.json"
 DEFAULT_NORM = 3.0
 NORM_CONVENTION = ("each direction has L2 norm {norm}: z + t * direction with t in [-1, 1] moves the latent "
                    "by up to {norm} prior standard deviations along the attribute's axis")
-# Labels that are categories rather than yes/no or an amount: a single head
-# cannot learn them, so they are never picked automatically.
-NOT_ORDERED = ("race", "class")
 # What the positive end of a label means, where its name does not say it.
 MEANINGS = {"gender": "+ female, - male (UTKFace gender label 1 = female)", "age": "+ older, - younger (years)",
             "No_Beard": "+ clean-shaven, - beard"}
 
 ScoreFn = Callable[[torch.Tensor], "Mapping[str, torch.Tensor] | torch.Tensor"]
-
-
-# ----------------------------------------------------------------------------- labels and losses
-
-
-def label_counts(labels: Mapping[str, torch.Tensor], names: Sequence[str] | None = None) -> dict[str, dict]:
-    """Per label: how many images have it, and positives/negatives (0/1 labels)
-    or mean/min/max (other values)."""
-    counts = {}
-    for name in names or sorted(labels):
-        v = labels[name]
-        known = v[~torch.isnan(v)]
-        if is_binary_label(known):
-            counts[name] = {"labelled": int(known.numel()), "positive": int((known > 0.5).sum()),
-                            "negative": int((known < 0.5).sum())}
-        else:
-            counts[name] = {"labelled": int(known.numel())}
-            if known.numel():
-                counts[name].update(mean=round(known.mean().item(), 2), min=known.min().item(),
-                                    max=known.max().item())
-    return counts
-
-
-def is_binary_label(known: torch.Tensor) -> bool:
-    return bool(((known == 0) | (known == 1)).all())
-
-
-def usable_attributes(labels: Mapping[str, torch.Tensor], min_count: int = 30,
-                      exclude: Sequence[str] = NOT_ORDERED) -> list[str]:
-    """Labels with at least `min_count` positives and negatives (0/1 labels) or
-    `min_count` known values (others); categories such as race are left out."""
-    keep = []
-    for name, c in label_counts(labels).items():
-        if name in exclude:
-            continue
-        if "positive" in c and min(c["positive"], c["negative"]) >= min_count:
-            keep.append(name)
-        elif "positive" not in c and c["labelled"] >= min_count:
-            keep.append(name)
-    return keep
-
-
-# ----------------------------------------------------------------------------- files
-
-
-def save_classifier(folder: str | Path, model: AttributeClassifier, card: dict) -> Path:
-    """Write `classifier.safetensors` and `model_card.json` (the card with its task,
-    plus the architecture under "classifier", which `gan_core.load` rebuilds)."""
-    folder = Path(folder)
-    card = {**card, "task": ATTRIBUTE_CLASSIFICATION, "classifier": model.config(),
-            "files": {**card.get("files", {}), "weights": CLASSIFIER_FILE}}
-    save_weights(folder / CLASSIFIER_FILE, model)
-    write_json(folder / CARD_FILE, card)
-    return folder
 
 
 # ----------------------------------------------------------------------------- directions
@@ -336,41 +279,6 @@ def _mean_change(classifier, name: str, base: torch.Tensor, moved: torch.Tensor)
             return (torch.sigmoid(moved) - torch.sigmoid(base)).mean().item()
         return ((moved - base) * head.scale).mean().item()
     return (moved - base).mean().item()
-
-
-def attribute_direction(pipe, classifier: AttributeClassifier | ScoreFn, attribute: str, *, samples: int = 5000,
-                        method: str = "mean", fraction: float = 0.1, norm: float | None = DEFAULT_NORM,
-                        generator: torch.Generator | None = None, conditioned_on: Sequence[str] = (),
-                        check_samples: int = 500, check_step: float = 0.25) -> AttributeDirection:
-    """The latent direction of one attribute (see `attribute_directions`).
-
-    classifier: an AttributeClassifier, or any function images -> {attribute: score}
-    (or -> scores) where a higher score means more of the attribute.
-
-    >>> d = attribute_direction(pipe, clf, "Smiling", samples=5000,
-    ...                         generator=torch.Generator().manual_seed(0))    # doctest: +SKIP
-    >>> d.consistency, d.direction.norm()                                        # doctest: +SKIP
-    """
-    return attribute_directions(pipe, classifier, [attribute], samples=samples, method=method, fraction=fraction,
-                                norm=norm, generator=generator, conditioned_on=conditioned_on,
-                                check_samples=check_samples, check_step=check_step)[attribute]
-
-
-def direction_consistency(pipe, classifier: AttributeClassifier | ScoreFn, attribute: str, direction: torch.Tensor,
-                          *, samples: int = 500, step: float = 0.25,
-                          generator: torch.Generator | None = None) -> float:
-    """Share of latents (drawn with `generator`: give other seeds than the fitting
-    ones) whose `attribute` score rises when z moves to z + step * direction.
-    0.5 is chance; 1.0 means the direction works for every sample.
-
-    >>> direction_consistency(pipe, clf, "Smiling", d.direction, samples=500,
-    ...                       generator=torch.Generator().manual_seed(1))     # doctest: +SKIP
-    """
-    generator = generator or torch.Generator().manual_seed(1)
-    z = pipe.latents(samples, generator=generator)
-    base = generated_scores(pipe, classifier, z, [attribute])[attribute]
-    moved = generated_scores(pipe, classifier, z + step * direction.view(1, -1), [attribute])[attribute]
-    return ((moved - base) > 0).float().mean().item()
 
 
 def directions_folder(checkpoint_name_or_path: str | Path) -> Path:

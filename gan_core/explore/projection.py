@@ -23,7 +23,7 @@ from PIL import Image
 from torch import nn
 
 from gan_core.data.image_set import preprocess
-from gan_core.core.images import to_pil
+from gan_core.core.images import from_uint8, to_pil
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Projection:
 def image_to_tensor(image: Image.Image, size: int, framing: str = "center") -> torch.Tensor:
     """A PIL image -> (1, 3, size, size) in [-1, 1], framed as training data was."""
     arr = preprocess(image.convert("RGB"), size, "generic", framing)
-    return torch.from_numpy(np.ascontiguousarray(arr)).float().div(127.5).sub(1).unsqueeze(0)
+    return from_uint8(torch.from_numpy(np.ascontiguousarray(arr))).unsqueeze(0)
 
 
 def project_image(pipe, image: Image.Image | torch.Tensor, *, steps: int = 300, restarts: int = 8, lr: float = 0.05,

@@ -18,7 +18,8 @@ import torch.nn.functional as F
 
 from gan_core.core.checkpoints import CARD_FILE, load_weights
 from gan_core.core.errors import CheckpointError
-from gan_core.core.hub import weights_file
+from gan_core.core.hub import checkpoint_name, weights_file
+from gan_core.core.images import from_uint8
 from gan_core.models.attribute_classifier import AttributeClassifier
 
 CLASSIFIER_FILE = "classifier.safetensors"
@@ -26,7 +27,7 @@ CLASSIFIER_FILE = "classifier.safetensors"
 
 def _as_model_input(images: torch.Tensor, size: int) -> torch.Tensor:
     """uint8 (0..255) or float in [-1, 1] -> float in [-1, 1] at size x size."""
-    x = images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images.float()
+    x = from_uint8(images)
     if x.shape[-1] != size or x.shape[-2] != size:
         x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
     return x
@@ -73,7 +74,7 @@ class AttributeClassifierPipeline:
 
     @property
     def name(self) -> str:
-        return self.card.get("name") or (self.path.name if self.path else "attribute-classifier")
+        return checkpoint_name(self.card, self.path, "attribute-classifier")
 
     @property
     def names(self) -> list[str]:

@@ -39,7 +39,8 @@ import torch.nn.functional as F
 
 from gan_core.core.checkpoints import CARD_FILE, load_weights
 from gan_core.core.errors import CheckpointError
-from gan_core.core.hub import weights_file
+from gan_core.core.hub import checkpoint_name, weights_file
+from gan_core.core.images import from_uint8
 from gan_core.data.facades import resize_facades
 from gan_core.models.window_detector import WindowDetector
 
@@ -52,7 +53,7 @@ def _as_input(images: torch.Tensor, size: int) -> torch.Tensor:
     (area averaging down, bilinear up)."""
     if images.ndim != 4 or images.shape[1] != 3:
         raise ValueError(f"images must be (N, 3, H, W), not {tuple(images.shape)}")
-    x = images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images.float()
+    x = from_uint8(images)
     if x.shape[-2:] != (size, size):
         mode = "area" if min(x.shape[-2:]) >= size else "bilinear"
         x = F.interpolate(x, (size, size), mode=mode, **({} if mode == "area" else {"align_corners": False}))
@@ -96,7 +97,7 @@ class WindowDetectorPipeline:
 
     @property
     def name(self) -> str:
-        return self.card.get("name") or (self.path.name if self.path else "window-detector")
+        return checkpoint_name(self.card, self.path, "window-detector")
 
     def probabilities(self, images: torch.Tensor) -> torch.Tensor:
         """Probability of window per pixel, float (N, H, W) on the CPU, of images

@@ -48,7 +48,8 @@ from torch import nn
 
 from gan_core.core.checkpoints import GENERATOR_FILE, load_weights
 from gan_core.core.errors import CheckpointError, ImageTooLargeError
-from gan_core.core.hub import weights_file
+from gan_core.core.hub import checkpoint_name, weights_file
+from gan_core.core.images import from_uint8, to_pil
 from gan_core.data.image_set import read_image
 from gan_core.models.siamese import G_WIDTH, TILE, TileTranslator
 
@@ -126,12 +127,11 @@ def seam_score(image: np.ndarray | Image.Image | torch.Tensor, tile: int = TILE)
 
 
 def _to_tensor(img: Image.Image) -> torch.Tensor:
-    return torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).permute(2, 0, 1).float().div_(127.5).sub_(1)
+    return from_uint8(torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).permute(2, 0, 1))
 
 
 def _to_image(x: torch.Tensor) -> Image.Image:
-    arr = x.clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
-    return Image.fromarray(arr)
+    return to_pil(x[None])[0]
 
 
 def fit_working_size(size: tuple[int, int], working_size: int | None) -> tuple[int, int]:
@@ -224,7 +224,7 @@ class StyleTransfer:
 
     @property
     def name(self) -> str:
-        return self.card.get("name") or (self.path.name if self.path else "style-transfer")
+        return checkpoint_name(self.card, self.path, "style-transfer")
 
     @property
     def tile(self) -> int:

@@ -26,7 +26,7 @@ from torch import nn
 
 from gan_core.core.checkpoints import GENERATOR_FILE, load_weights
 from gan_core.core.errors import CheckpointError
-from gan_core.core.hub import weights_file
+from gan_core.core.hub import checkpoint_name, weights_file
 from gan_core.models.srgan import SR_BLOCKS, SR_CHANNELS, RRDBNet, SRResNet, for_inference
 from gan_core.pipelines.tiles import MAX_INPUT_PIXELS, upscale_image
 
@@ -63,7 +63,7 @@ class Upscaler:
 
     @property
     def name(self) -> str:
-        return self.card.get("name") or (self.path.name if self.path else "upscaler")
+        return checkpoint_name(self.card, self.path, "upscaler")
 
     def __call__(self, image: Image.Image | str | Path | bytes, *, tile: int = DEFAULT_TILE,
                  overlap: int = DEFAULT_OVERLAP, max_input_pixels: int = MAX_INPUT_PIXELS,

@@ -1,4 +1,5 @@
-"""Training the face-attribute classifier (gan_core.explore.attributes.AttributeClassifier).
+"""Training the face-attribute classifier (gan_core.models.attribute_classifier.AttributeClassifier),
+choosing the labels it can learn (label_counts, usable_attributes) and saving it (save_classifier).
 
 A small CNN learns labelled attributes from real faces (UTKFace's gender and age,
 CelebA's 40 binary attributes), one head each: binary logits, or a regression in units
@@ -22,16 +23,69 @@ import math
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 
-from gan_core.core.checkpoints import CARD_FILE
-from gan_core.explore.attributes import is_binary_label, label_counts
+from gan_core.core.checkpoints import CARD_FILE, save_weights, write_json
+from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION
 from gan_core.models.attribute_classifier import AttributeClassifier, AttributeHead
 from gan_core.pipelines.classifier import CLASSIFIER_FILE
 from gan_core.training.loop import RunFolder, Task, train_loop
+
+
+# Labels that are categories rather than yes/no or an amount: a single head
+# cannot learn them, so they are never picked automatically.
+NOT_ORDERED = ("race", "class")
+
+
+def label_counts(labels: Mapping[str, torch.Tensor], names: Sequence[str] | None = None) -> dict[str, dict]:
+    """Per label: how many images have it, and positives/negatives (0/1 labels)
+    or mean/min/max (other values)."""
+    counts = {}
+    for name in names or sorted(labels):
+        v = labels[name]
+        known = v[~torch.isnan(v)]
+        if is_binary_label(known):
+            counts[name] = {"labelled": int(known.numel()), "positive": int((known > 0.5).sum()),
+                            "negative": int((known < 0.5).sum())}
+        else:
+            counts[name] = {"labelled": int(known.numel())}
+            if known.numel():
+                counts[name].update(mean=round(known.mean().item(), 2), min=known.min().item(),
+                                    max=known.max().item())
+    return counts
+
+
+def is_binary_label(known: torch.Tensor) -> bool:
+    return bool(((known == 0) | (known == 1)).all())
+
+
+def usable_attributes(labels: Mapping[str, torch.Tensor], min_count: int = 30,
+                      exclude: Sequence[str] = NOT_ORDERED) -> list[str]:
+    """Labels with at least `min_count` positives and negatives (0/1 labels) or
+    `min_count` known values (others); categories such as race are left out."""
+    keep = []
+    for name, c in label_counts(labels).items():
+        if name in exclude:
+            continue
+        if "positive" in c and min(c["positive"], c["negative"]) >= min_count:
+            keep.append(name)
+        elif "positive" not in c and c["labelled"] >= min_count:
+            keep.append(name)
+    return keep
+
+
+def save_classifier(folder: str | Path, model: AttributeClassifier, card: dict) -> Path:
+    """Write `classifier.safetensors` and `model_card.json` (the card with its task,
+    plus the architecture under "classifier", which `gan_core.load` rebuilds)."""
+    folder = Path(folder)
+    card = {**card, "task": ATTRIBUTE_CLASSIFICATION, "classifier": model.config(),
+            "files": {**card.get("files", {}), "weights": CLASSIFIER_FILE}}
+    save_weights(folder / CLASSIFIER_FILE, model)
+    write_json(folder / CARD_FILE, card)
+    return folder
 
 
 def masked_attribute_loss(outputs: torch.Tensor, targets: torch.Tensor, heads: Sequence[AttributeHead],
@@ -315,4 +369,5 @@ def _mean_auc(val: dict) -> float | None:
 
 
 
-__all__ = ["train_attribute_classifier", "ClassifierTask", "masked_attribute_loss", "roc_auc", "split_by_group"]
+__all__ = ["train_attribute_classifier", "ClassifierTask", "masked_attribute_loss", "roc_auc", "split_by_group",
+           "label_counts", "usable_attributes", "save_classifier"]

@@ -13,8 +13,6 @@ outright for `divergence_patience` steps (the generator then gets no gradient).
 from __future__ import annotations
 
 import math
-import shlex
-import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
@@ -31,11 +29,11 @@ from gan_core.core.images import make_grid
 from gan_core.data.image_set import ImageSet, ShuffledBatches, load_images
 from gan_core.models import ModelSpec, get_model, model_names
 from gan_core.models.registry import check_width
-from gan_core.core.version import __version__
 from gan_core.pipelines.generator import model_spec
 from gan_core.training.losses import nonsaturating_loss
 from gan_core.training.loop import (
-    AbortFn, ProgressFn, RunFolder, Task, TrainResult, autocast_for, setup_device, train_loop,
+    AbortFn, ProgressFn, RunFolder, Task, TrainResult, autocast_for, rounded, run_command, setup_device, software,
+    train_loop,
 )
 
 METRIC_NAMES = ("loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
@@ -321,7 +319,7 @@ class GANTask(Task):
             "data": {**ds.summary(), "sources": [str(s) for s in c.data], "classes_filter": c.classes,
                      "split": c.split, "framing": c.framing, "flip": c.flip},
             "training": {
-                "command": c.command or " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
+                "command": run_command(c.command),
                 "steps": step,
                 "planned_steps": self.total,
                 "epochs": round(step * self.hp["batch_size"] / len(ds), 2),
@@ -331,10 +329,9 @@ class GANTask(Task):
                 "processes": self.world,
                 "seed": c.seed,
                 "init_from": _init_record(c.init_from),
-                "torch": torch.__version__,
-                "gan_core": __version__,
+                **software(),
             },
-            "metrics": {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
+            "metrics": rounded(metrics, 4),
             "samples": {"seed": c.sample_seed, "n": c.n_samples,
                         "note": "gan_core.load(...).grid(n, seed) reproduces the training sample grid"},
             "files": {"generator": GENERATOR_FILE, "discriminator": DISCRIMINATOR_FILE},

@@ -71,7 +71,6 @@ class Job:
     total: int = 0
     history: list[dict] = field(default_factory=list)  # the loop's metrics, one dict per log step
     sample: Image.Image | None = None  # the latest fixed-noise grid
-    sample_step: int = 0
     created: float = field(default_factory=time.time)
     started: float | None = None  # of the current run (a resume restarts the clock)
     start_step: int = 0  # the step the current run started from
@@ -278,7 +277,7 @@ class JobRunner:
                     if len(job.history) > MAX_HISTORY:
                         job.history = job.history[::2]
                 if grid is not None:
-                    job.sample, job.sample_step = grid, step
+                    job.sample = grid
 
         try:
             result = self._train(job.config, progress_fn=progress, abort_fn=job.stop_event.is_set,

@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
+import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -39,7 +41,8 @@ from gan_core.core.checkpoints import (
     CARD_FILE, STATE_FILE, load_training_state, save_training_state, save_weights, write_json,
 )
 from gan_core.core.errors import TrainingDiverged
-from gan_core.core.hardware import pick_device
+from gan_core.core.hardware import describe, pick_device
+from gan_core.core.version import __version__
 
 ProgressFn = Callable[[int, dict, "Image.Image | None"], None]
 AbortFn = Callable[[], bool]
@@ -105,6 +108,31 @@ class Task:
 
 
 # ----------------------------------------------------------------------------- device
+
+
+def run_command(command: str | None) -> str:
+    """The command a model card records: the one given (each CLI passes its own), else
+    this process's command line."""
+    return command or " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])
+
+
+def software() -> dict:
+    """The versions a model card records next to its training: torch and gan_core."""
+    return {"torch": torch.__version__, "gan_core": __version__}
+
+
+def crop_training_record(config, step: int, wall: float, device: torch.device, **extra) -> dict:
+    """The "training" block of a card for a trainer on random crops (super-resolution,
+    style): command, steps, crops seen, wall time, hardware (with the config's note),
+    seed, `extra`, versions. `config` has command, steps, batch_size, seed and hardware_note."""
+    return {"command": run_command(config.command), "steps": step, "planned_steps": config.steps,
+            "crops_seen": step * config.batch_size, "wall_time_s": round(wall, 1),
+            "hardware": describe(device, config.hardware_note), "seed": config.seed, **extra, **software()}
+
+
+def rounded(metrics: dict, digits: int) -> dict:
+    """The metrics as a card shows them: floats rounded to `digits`, the rest as they are."""
+    return {k: round(v, digits) if isinstance(v, float) else v for k, v in metrics.items()}
 
 
 def dist_env() -> tuple[int, int, int]:

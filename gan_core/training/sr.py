@@ -33,8 +33,6 @@ saves a checkpoint and returns.
 from __future__ import annotations
 
 import json
-import shlex
-import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
@@ -46,16 +44,16 @@ from PIL import Image
 from torch import nn
 
 from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE, load_weights, read_tensors
-from gan_core.core.hardware import describe
 from gan_core.core.hub import SUPER_RESOLUTION, open_checkpoint, weights_file
 from gan_core.core.images import to_uint8
-from gan_core.core.version import __version__
 from gan_core.data.sr_pairs import SRPatches
 from gan_core.evaluation.sr_metrics import psnr_y
 from gan_core.models.srgan import SR_BLOCKS, SR_CHANNELS, SRDiscriminator, SRResNet
 from gan_core.pipelines.tiles import bicubic_upscale
 from gan_core.training.losses import VGG_RESCALE, VGGLoss, feature_matching_loss, nonsaturating_loss
-from gan_core.training.loop import AbortFn, ProgressFn, RunFolder, Task, TrainResult, setup_device, train_loop
+from gan_core.training.loop import (
+    AbortFn, ProgressFn, RunFolder, Task, TrainResult, crop_training_record, rounded, setup_device, train_loop,
+)
 
 PHASES = ("mse", "gan")
 CONTENT_LOSSES = ("auto", "vgg", "discriminator", "pixel")
@@ -327,7 +325,6 @@ class SRTask(Task):
     def card(self, step: int, wall: float, metrics: dict) -> dict:
         c, p = self.config, self.patches
         gan = c.phase == "gan"
-        hardware = describe(self.device) + (f", {c.hardware_note}" if c.hardware_note else "")
         saved = json.loads((self.out / "config.json").read_text())
         files = {"generator": GENERATOR_FILE, **({"discriminator": DISCRIMINATOR_FILE} if gan else {})}
         return {
@@ -348,19 +345,8 @@ class SRTask(Task):
                      "pixel_weight": c.pixel_weight if gan and self.content_kind != "pixel" else None},
             "data": {**p.summary(), "note": c.data_note},
             "value_range": "LR input and SR output RGB in [-1, 1]; clamp the output",
-            "training": {
-                "command": c.command or " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
-                "steps": step,
-                "planned_steps": c.steps,
-                "crops_seen": step * c.batch_size,
-                "wall_time_s": round(wall, 1),
-                "hardware": hardware,
-                "seed": c.seed,
-                "init_from": saved.get("init_record"),
-                "torch": torch.__version__,
-                "gan_core": __version__,
-            },
-            "metrics": {"training": {k: round(v, 5) if isinstance(v, float) else v for k, v in metrics.items()},
+            "training": crop_training_record(c, step, wall, self.device, init_from=saved.get("init_record")),
+            "metrics": {"training": rounded(metrics, 5),
                         "validation_crops": {**self.last_val, "note": f"{VALIDATION_CROPS} centre crops of training "
                                              "photos: a progress check, not a benchmark (see evaluation)"}},
             "files": files,

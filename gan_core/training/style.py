@@ -22,8 +22,6 @@ steps; abort_fn() -> bool, polled every step: True saves a checkpoint and return
 """
 from __future__ import annotations
 
-import shlex
-import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
@@ -33,15 +31,15 @@ import torch
 from PIL import Image
 
 from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE
-from gan_core.core.hardware import describe
 from gan_core.core.hub import STYLE_TRANSFER
 from gan_core.core.images import to_uint8
-from gan_core.core.version import __version__
 from gan_core.data.sr_pairs import SRPatches, to_tensor
 from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE, SiameseDiscriminator, TileTranslator
 from gan_core.pipelines.style import MARGIN, combo, seam_score, translate_tiled
 from gan_core.training.losses import content_loss, generator_loss, margin_loss, painting_loss
-from gan_core.training.loop import AbortFn, ProgressFn, RunFolder, Task, TrainResult, setup_device, train_loop
+from gan_core.training.loop import (
+    AbortFn, ProgressFn, RunFolder, Task, TrainResult, crop_training_record, rounded, setup_device, train_loop,
+)
 
 ARTICLE = ("Siamese GAN for high-resolution style transfer: the generator works on tiles and is trained "
            "through a combo of four reassembled tiles; the discriminator is a Siamese network (after "
@@ -235,7 +233,6 @@ class StyleTask(Task):
 
     def card(self, step: int, wall: float, metrics: dict) -> dict:
         c = self.config
-        hardware = describe(self.device) + (f", {c.hardware_note}" if c.hardware_note else "")
         s = c.tile
 
         def domain(p: SRPatches, what: str) -> dict:
@@ -263,18 +260,8 @@ class StyleTask(Task):
             "data": {"A (photos)": domain(self.photos, "photos"), "B (paintings)": domain(self.paintings, "paintings"),
                      "note": c.data_note},
             "value_range": "RGB in [-1, 1] in and out",
-            "training": {
-                "command": c.command or " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv]),
-                "steps": step,
-                "planned_steps": c.steps,
-                "crops_seen": step * c.batch_size,
-                "wall_time_s": round(wall, 1),
-                "hardware": hardware,
-                "seed": c.seed,
-                "torch": torch.__version__,
-                "gan_core": __version__,
-            },
-            "metrics": {"training": {k: round(v, 5) if isinstance(v, float) else v for k, v in metrics.items()},
+            "training": crop_training_record(c, step, wall, self.device),
+            "metrics": {"training": rounded(metrics, 5),
                         "validation": {**self.last_val, "note": f"seam score of one {SEAM_PHOTO} px training photo "
                                        "translated tile by tile: a progress check; see metrics.seams"}},
             "files": {"generator": GENERATOR_FILE, "discriminator": DISCRIMINATOR_FILE},
