@@ -6,9 +6,6 @@ import pytest
 from gan_core.core.errors import DataError
 
 
-# ----------------------------------------------------------------------------- CIFAR-10 download
-
-
 def test_cifar10_download_writes_class_folders_that_load(tmp_path):
     import numpy as np
 

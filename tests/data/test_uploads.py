@@ -12,9 +12,6 @@ from gan_core.core.errors import DataError
 from gan_core.data.uploads import check_training_archive
 
 
-# ----------------------------------------------------------------------------- uploads
-
-
 def _png() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (16, 16), (200, 10, 10)).save(buf, "PNG")

@@ -6,9 +6,6 @@ import torch
 from gan_core.models.siamese import SiameseDiscriminator, TileTranslator
 
 
-# ----------------------------------------------------------------------------- the networks
-
-
 def test_networks_keep_sizes_and_an_untrained_translator_is_the_identity():
     G = TileTranslator(width=8, blocks=1)
     x = torch.rand(2, 3, 64, 64) * 1.6 - 0.8

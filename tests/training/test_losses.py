@@ -9,9 +9,6 @@ import torch.nn.functional as F
 from gan_core.training.losses import content_loss, generator_loss, margin_loss, painting_loss
 
 
-# ----------------------------------------------------------------------------- the losses, by hand
-
-
 def test_each_loss_term_matches_a_hand_computation():
     v_b = torch.tensor([[3.0, 4.0], [0.0, 1.0]])  # norms 5 and 1
     assert painting_loss(v_b).item() == pytest.approx((25 + 1) / 2)

@@ -20,9 +20,6 @@ from gan_core.training.style import StyleTrainConfig, train_style
 from ..helpers import pixel_difference as _differ, smooth_picture, tiles_by_hand as _tiles_by_hand
 
 
-# ----------------------------------------------------------------------------- training
-
-
 def cfg(domains, out, **kw) -> StyleTrainConfig:
     base = dict(photos=[str(domains[0])], paintings=[str(domains[1])], out=str(out), steps=4, tile=16,
                 batch_size=3, g_width=4, g_blocks=1, d_width=4, lenvec=8, log_every=1, sample_every=2,
