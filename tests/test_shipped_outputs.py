@@ -15,6 +15,8 @@ import gan_core
 from gan_core.pipelines.classifier import score_images
 from gan_core.pipelines.detector import window_probabilities
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 PINNED = {
     "cifar10-dcgan32": "9b758b3e529e2bac",
     "cifar10-frogs-keras32": "b825c2c0cbaca6ef",
@@ -40,14 +42,6 @@ def _picture(w: int = 24, h: int = 20, seed: int = 0) -> Image.Image:
     arr = np.stack([x * 255 // w, y * 255 // h, (x * y) % 256], -1).astype(np.uint8)
     arr[4:10, 5:12] = rng.integers(0, 255, 3)
     return Image.fromarray(arr)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _samples(name: str, n: int) -> torch.Tensor:

@@ -1,0 +1,98 @@
+"""The Train tab in a real browser: start a 20-step run on the built-in shapes, see
+the curves and a sample grid arrive, stop it, and the checkpoint can be downloaded.
+
+Needs Debian's Chromium at /usr/bin/chromium and the playwright package; skipped otherwise.
+Set SCREENSHOT_DIR to keep a screenshot.
+"""
+from __future__ import annotations
+
+import re
+import zipfile
+
+import pytest
+
+from tools.browser import wait_for_image
+
+from .browser import BROWSER, chromium, keep_screenshot, page_at, serve_app, sync_api
+
+pytestmark = BROWSER
+
+
+@pytest.fixture
+def app_url(tiny_checkpoint_dir, tmp_path):
+    yield from serve_app(tmp_path, {"GAN_CORE_CHECKPOINTS": str(tiny_checkpoint_dir),
+                                                "TMPDIR": str(tmp_path)})
+
+
+def _set_number(page, elem_id: str, value) -> None:
+    box = page.locator(f"#{elem_id} input").first
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def test_start_watch_and_stop_a_run(app_url):
+    with page_at(app_url, "Train", 1400, 1100) as page:
+        sync_api.expect(page.locator("#train-stop")).to_be_disabled()
+        _set_number(page, "train-steps", 20)
+        page.get_by_text("Hyperparameters (the paper's defaults)").click()
+        _set_number(page, "train-sample-every", 5)
+        page.locator("#train-start").click()
+
+        # The status turns to training, a grid arrives, the curves get drawn.
+        # "images/s" appears with the first logged metrics, i.e. the first curve point.
+        sync_api.expect(page.locator("#train-status")).to_contain_text("images/s", timeout=120_000)
+        wait_for_image(page, "#train-samples", timeout_ms=120_000)
+        page.locator("#train-losses canvas, #train-losses svg").first.wait_for(timeout=60_000)
+        # Two curve points (steps 5 and 10) draw a line; stop after that, before step 20.
+        page.wait_for_function("() => /^\\s*(1[0-9]) \\/ 20 steps/.test("
+                               "document.querySelector('#train-progress').innerText)", timeout=120_000)
+        sync_api.expect(page.locator("#train-stop")).to_be_enabled()
+        page.locator("#train-stop").click()
+        sync_api.expect(page.locator("#train-status")).to_contain_text("Stopped at step", timeout=120_000)
+        status = page.locator("#train-status").inner_text()
+        sync_api.expect(page.locator("#train-resume")).to_be_enabled()
+        sync_api.expect(page.locator("#train-start")).to_be_enabled()
+        sync_api.expect(page.locator("#train-download")).to_be_enabled()
+        progress = page.locator("#train-progress").inner_text()
+        keep_screenshot(page, "train_tab.png")
+        with page.expect_download(timeout=60_000) as download_info:
+            page.locator("#train-download").click()
+        with zipfile.ZipFile(download_info.value.path()) as zf:
+            names = {n.split("/", 1)[1] for n in zf.namelist()}
+
+        # Use in Explore: the Explore tab opens on the new generator, its gallery drawn by it.
+        page.locator("#train-use").click()
+        sync_api.expect(page.locator("#explore-model input")).to_have_value(
+            re.compile(r"^Yours: keras-gan32-shapes \(step \d+\)$"), timeout=60_000)
+        page.wait_for_function("() => location.search.includes('model=trained-')", timeout=60_000)
+        gallery_images = page.locator("#explore-gallery img")
+        gallery_images.first.wait_for(timeout=60_000)
+        n_gallery = gallery_images.count()
+
+    step = int(status.split("Stopped at step")[1].split(".")[0].strip())
+    assert 10 <= step < 20, status
+    assert f"{step} / 20 steps" in progress
+    assert {"generator.safetensors", "model_card.json"} <= names
+    assert n_gallery == 32
+
+
+def test_second_user_waits_in_line_and_a_closed_page_frees_the_server(app_url):
+    """Two browsers: B waits with its place shown; closing A's page stops A's run, and B's starts."""
+    with chromium() as browser:
+        pages = []
+        for _ in range(2):
+            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            page.goto(app_url)
+            page.get_by_role("tab", name="Train").click()
+            _set_number(page, "train-steps", 5000)
+            pages.append(page)
+        a, b = pages
+        a.locator("#train-start").click()
+        sync_api.expect(a.locator("#train-status")).to_contain_text("Training", timeout=120_000)
+        b.locator("#train-start").click()
+        sync_api.expect(b.locator("#train-status")).to_contain_text("Waiting in line: number 1",
+                                                                     timeout=60_000)
+        a.context.close()  # the page's session ends: its run saves a checkpoint and stops
+        sync_api.expect(b.locator("#train-status")).to_contain_text("Training", timeout=120_000)
+        b.locator("#train-stop").click()
+        sync_api.expect(b.locator("#train-status")).to_contain_text("Stopped at step", timeout=120_000)

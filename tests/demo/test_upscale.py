@@ -1,0 +1,175 @@
+"""The Upscale tab's handlers, called as plain functions (no server, no browser)."""
+from __future__ import annotations
+
+import json
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from demo import upscale as tab
+from demo.examples import upscale_examples
+from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, save_weights, write_json
+from gan_core.models.srgan import SRResNet
+from gan_core.evaluation.sr_metrics import bicubic_downscale, crop_to_multiple, psnr_y, ssim_y
+from gan_core.pipelines.tiles import bicubic_upscale
+import gan_core
+
+from ..helpers import only_checkpoints_in, unreadable_uploads, write_upload
+
+TINY_SR = "tiny-srresnet-x4"
+
+
+@pytest.fixture
+def sr_checkpoint(tmp_path, monkeypatch):
+    """One SR checkpoint: a 2-block SRResNet with seeded random weights."""
+    root = tmp_path / "checkpoints"
+    torch.manual_seed(0)
+    save_weights(root / TINY_SR / GENERATOR_FILE, SRResNet(4, blocks=2, channels=16))
+    write_json(root / TINY_SR / CARD_FILE, {
+        "name": TINY_SR, "task": "super-resolution", "model": "srresnet", "scale": 4,
+        "description": "an untrained SRResNet for tests", "config": {"blocks": 2, "channels": 16, "batch_size": 4},
+        "loss": {"content": "pixel", "adversarial_weight": 0.0},
+        "training": {"steps": 0, "wall_time_s": 0.0, "hardware": "none"},
+        "metrics": {"evaluation": {"sets": {"Set5": {"psnr": 20.0, "ssim": 0.5, "bicubic_psnr": 28.43,
+                                                     "bicubic_ssim": 0.81}}}},
+        "files": {"generator": GENERATOR_FILE},
+    })
+    return only_checkpoints_in(root, monkeypatch)
+
+
+def photo(path, size=(40, 30), mode="RGB"):
+    rng = np.random.default_rng(0)
+    arr = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    arr[:, : size[0] // 2] = (200, 120, 40)
+    img = Image.fromarray(arr)
+    if mode != "RGB":
+        img = img.convert(mode)
+    img.save(path)
+    return str(path)
+
+
+def test_bicubic_works_without_any_checkpoint(no_checkpoints, tmp_path):
+    assert tab.model_choices() == ["bicubic"]
+    pair, gallery, scores, download = tab.upscale_files(photo(tmp_path / "p.png"), "bicubic")
+    left, right = (Image.open(p) for p in pair)
+    assert left.size == right.size == (160, 120)
+    out = Image.open(download)
+    assert out.format == "PNG" and out.size == (160, 120)
+    assert download.endswith("p-x4-bicubic.png")
+    assert [caption for _, caption in gallery] == ["input (each pixel a block)", "bicubic"]
+    assert Image.open(gallery[0][0]).size == (tab.CROP_HR * tab.ZOOM,) * 2
+    assert scores == ""
+    assert "bicubic" in tab.model_summary("bicubic")
+
+
+def test_the_tab_builds_and_says_when_no_model_is_shipped(no_checkpoints):
+    with gr.Blocks() as app:
+        tab.build_upscale_tab()
+    assert "upscale" in {dep.get("api_name") for dep in app.config["dependencies"]}
+    assert any(getattr(c, "elem_id", None) == "no-sr-models" for c in app.blocks.values())
+    assert len(upscale_examples()) == 3 and all(Image.open(p).size[0] >= 64 for p in upscale_examples())
+
+
+def test_a_model_output_is_four_times_the_input(sr_checkpoint, tmp_path):
+    assert tab.model_choices() == [TINY_SR, "bicubic"]
+    pair, gallery, _, download = tab.upscale_files(photo(tmp_path / "p.png", (37, 23)), TINY_SR)
+    assert Image.open(download).size == (148, 92)
+    assert Image.open(pair[1]).size == Image.open(pair[0]).size == (148, 92)
+    assert [caption for _, caption in gallery] == ["input (each pixel a block)", "bicubic", TINY_SR]
+    summary = tab.model_summary(TINY_SR)
+    assert "pixel content loss" in summary and "Set5" in summary and "x pixel MSE" not in summary
+
+
+def test_the_summary_names_every_loss_term_of_an_srgan(sr_checkpoint):
+    card_path = sr_checkpoint / TINY_SR / CARD_FILE
+    card = json.loads(card_path.read_text())
+    card["loss"] = {"content": "discriminator features", "adversarial_weight": 1e-3, "pixel_weight": 10.0}
+    write_json(card_path, card)
+    summary = tab.model_summary(TINY_SR)
+    assert "discriminator features content loss + 10 x pixel MSE + 0.001 x adversarial" in summary
+
+
+def test_transparency_and_grayscale_are_kept(sr_checkpoint, tmp_path):
+    assert Image.open(tab.upscale_files(photo(tmp_path / "a.png", mode="RGBA"), TINY_SR)[3]).mode == "RGBA"
+    assert Image.open(tab.upscale_files(photo(tmp_path / "g.png", mode="L"), TINY_SR)[3]).mode == "L"
+
+
+def test_downscale_and_score_returns_the_benchmark_numbers(sr_checkpoint, tmp_path):
+    path = photo(tmp_path / "hr.png", (70, 58))
+    result = tab.upscale_photo(path, TINY_SR, score=True)
+    hr = crop_to_multiple(np.asarray(Image.open(path)), 4)
+    bic = bicubic_upscale(bicubic_downscale(hr, 4), 4)
+    assert result.original.size == (68, 56) and result.input.size == (17, 14)
+    assert result.scores["bicubic"] == pytest.approx((psnr_y(bic, hr), ssim_y(bic, hr)))
+    by_hand = gan_core.load(TINY_SR)(Image.fromarray(bicubic_downscale(hr, 4)))  # the network on the shrunk photo
+    assert np.array_equal(np.asarray(result.output), np.asarray(by_hand))
+    assert result.scores[TINY_SR] == pytest.approx((psnr_y(np.asarray(by_hand), hr), ssim_y(np.asarray(by_hand), hr)))
+    assert result.scores[TINY_SR] != result.scores["bicubic"]
+    table = tab.scores_table(result)
+    assert "PSNR (dB)" in table and f"{result.scores['bicubic'][0]:.2f}" in table
+    _, gallery, scores, download = tab.upscale_files(path, TINY_SR, True)
+    assert gallery[-1][1] == "original" and scores == table
+    assert Image.open(download).size == (68, 56)  # the shrunk photo, upscaled back
+
+
+@pytest.mark.parametrize("content, message", unreadable_uploads("upscaled"))
+def test_bad_files_get_a_clear_message(no_checkpoints, tmp_path, content, message):
+    with pytest.raises(gr.Error, match=message):
+        tab.upscale_files(write_upload(tmp_path / "bad.png", content), "bicubic")
+
+
+def test_missing_input_unknown_model_and_oversized_photos_are_refused(no_checkpoints, tmp_path):
+    with pytest.raises(gr.Error, match="Upload a photo first"):
+        tab.upscale_files(None, "bicubic")
+    with pytest.raises(gr.Error, match="Unknown model 'nope'"):
+        tab.upscale_files(photo(tmp_path / "p.png"), "nope")
+    big = tmp_path / "big.png"
+    Image.new("RGB", (600, 500)).save(big)
+    with pytest.raises(gr.Error, match=r"600x500 = 300,000 pixels; the network upscales at most 262,144"):
+        tab.upscale_files(str(big), "bicubic")
+    tab.upscale_photo(str(big), "bicubic", score=True)  # as ground truth it is shrunk first: allowed
+    with pytest.raises(gr.Error, match="too small to score"):
+        tab.upscale_photo(photo(tmp_path / "s.png", (16, 16)), "bicubic", score=True)
+    with pytest.raises(gr.Error, match="too small"):
+        tab.upscale_photo(photo(tmp_path / "t.png", (5, 5)), "bicubic")
+
+
+@pytest.mark.browser  # starts the app: seconds, not milliseconds
+def test_the_upscale_endpoint_through_the_api(sr_checkpoint, tmp_path):
+    gradio_client = pytest.importorskip("gradio_client")
+    from tools.browser import AppDidNotStart, running_app
+
+    try:
+        with running_app(tmp_path / "app.log", {"GAN_CORE_CHECKPOINTS": str(sr_checkpoint)}) as url:
+            client = gradio_client.Client(url, verbose=False)
+            pair, gallery, scores, download = client.predict(
+                gradio_client.handle_file(photo(tmp_path / "p.png", (40, 36))), TINY_SR, True, api_name="/upscale")
+            with pytest.raises(gradio_client.exceptions.AppError, match="not a readable image"):
+                (tmp_path / "bad.png").write_bytes(b"not a picture")
+                client.predict(gradio_client.handle_file(str(tmp_path / "bad.png")), TINY_SR, False,
+                               api_name="/upscale")
+    except AppDidNotStart as exc:
+        pytest.fail(str(exc))
+    assert Image.open(pair[0]).size == Image.open(pair[1]).size == Image.open(download).size == (40, 36)
+    assert len(gallery) == 4 and "PSNR" in scores
+
+
+def test_the_tab_opens_on_the_photo_psnr_model_among_several(sr_checkpoint, monkeypatch):
+    import shutil
+
+    import gan_core.core.hub
+
+    # Three shipped upscalers (copies of the tiny one): the faithful photo model comes first.
+    for name in ("faces-srgan-x4", "photo-srresnet-x4", "photo-srgan-x4"):
+        shutil.copytree(sr_checkpoint / TINY_SR, sr_checkpoint / name)
+    shutil.rmtree(sr_checkpoint / TINY_SR)
+    monkeypatch.setattr(gan_core.core.hub, "REPO_CHECKPOINTS", sr_checkpoint)
+    monkeypatch.delenv("GAN_CORE_CHECKPOINTS")
+    with gr.Blocks() as app:
+        tab.build_upscale_tab()
+    dropdown = next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "upscale-model")
+    assert dropdown.value == "photo-srresnet-x4"
+    assert [c[0] for c in dropdown.choices][-1] == tab.BICUBIC

@@ -1,0 +1,227 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import gan_core
+from gan_core.core.checkpoints import STATE_FILE, read_tensors
+from gan_core.data.image_set import load_images
+from gan_core.core.errors import TrainingDiverged
+from gan_core.training.gan import TrainConfig, initial_seed, train
+
+from ..helpers import make_folder
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    root = tmp_path_factory.mktemp("imgs")
+    make_folder(root, 24)
+    return root
+
+
+def cfg(images, out, **kw):
+    base = dict(model="dcgan32", data=[str(images)], out=str(out), steps=4, batch_size=8, log_every=1,
+                sample_every=2, checkpoint_every=2, n_samples=4, device="cpu", cache_dir=str(out.parent / "cache"))
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def weights(path):
+    tensors, _ = read_tensors(path)
+    return {k: v for k, v in tensors.items() if k.startswith(("G.", "D."))}
+
+
+def test_a_run_writes_log_samples_checkpoint_and_card(images, tmp_path):
+    seen = []
+    result = train(cfg(images, tmp_path / "run"), progress_fn=lambda s, m, g: seen.append((s, sorted(m), g)))
+    out = tmp_path / "run"
+    lines = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines] == [1, 2, 3, 4]
+    assert {"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"} <= set(lines[0])
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step_000002.png", "step_000004.png"]
+    assert [s for s, _, g in seen if g is not None] == [2, 4]
+    card = json.loads((out / "export" / "model_card.json").read_text())
+    assert card["model"] == "dcgan32" and card["training"]["steps"] == 4 and card["data"]["images"] == 24
+    assert card["data"]["content_hash"] and card["training"]["hardware"] and card["training"]["command"]
+    assert result.step == 4 and not result.aborted
+    # The exported generator reproduces the training sample grid from the card's seed.
+    pipe = gan_core.load(out)
+    grid = pipe.grid(4, seed=card["samples"]["seed"])
+    from PIL import Image
+    saved = Image.open(out / "samples" / "step_000004.png")
+    assert grid.size == saved.size
+    assert np.abs(np.asarray(grid, np.int16) - np.asarray(saved.convert("RGB"), np.int16)).max() <= 1
+
+
+@pytest.mark.parametrize("model", ["dcgan32", "keras-gan32"])
+def test_resume_continues_exactly(images, tmp_path, model):
+    straight = tmp_path / "straight"
+    train(cfg(images, straight, model=model, steps=6, flip=True))
+    split = tmp_path / "split"
+    train(cfg(images, split, model=model, steps=3, flip=True))
+    train(cfg(images, split, model=model, steps=6, flip=True, resume=True))
+    a, b = weights(straight / STATE_FILE), weights(split / STATE_FILE)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a), "resumed run differs from the uninterrupted one"
+    log = [json.loads(x)["step"] for x in (split / "log.jsonl").read_text().splitlines()]
+    assert log == [1, 2, 3, 4, 5, 6]
+
+
+def test_existing_run_is_never_overwritten_without_resume(images, tmp_path):
+    train(cfg(images, tmp_path / "run", steps=2))
+    before = (tmp_path / "run" / STATE_FILE).read_bytes()
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(cfg(images, tmp_path / "run", steps=2))
+    assert (tmp_path / "run" / STATE_FILE).read_bytes() == before
+
+
+def test_resume_refuses_other_data(images, tmp_path):
+    train(cfg(images, tmp_path / "run", steps=2))
+    other = tmp_path / "other"
+    make_folder(other, 24, start=500)
+    with pytest.raises(ValueError, match="data differs"):
+        train(cfg(other, tmp_path / "run", steps=4, resume=True))
+
+
+def test_nan_stops_training_and_keeps_the_last_good_checkpoint(images, tmp_path, monkeypatch):
+    import torch.nn.functional as F
+
+    real_bce = F.binary_cross_entropy_with_logits
+    calls = {"n": 0}
+
+    def poisoned(logits, target, *a, **k):
+        calls["n"] += 1
+        loss = real_bce(logits, target, *a, **k)
+        return loss * float("nan") if calls["n"] > 3 * 3 else loss  # from step 4 on (3 losses a step)
+
+    monkeypatch.setattr(F, "binary_cross_entropy_with_logits", poisoned)
+    out = tmp_path / "run"
+    with pytest.raises(TrainingDiverged, match="NaN"):
+        train(cfg(images, out, steps=8, checkpoint_every=2))
+    _, meta = read_tensors(out / STATE_FILE)
+    assert json.loads(meta["state"])["info"]["step"] == 2
+    assert all(torch.isfinite(v).all() for v in weights(out / STATE_FILE).values())
+    monkeypatch.setattr(F, "binary_cross_entropy_with_logits", real_bce)
+    result = train(cfg(images, out, steps=4, resume=True))  # and the run can go on
+    assert result.step == 4
+
+
+def test_abort_fn_stops_cleanly_with_a_resumable_checkpoint(images, tmp_path):
+    result = train(cfg(images, tmp_path / "run", steps=50, checkpoint_every=100), abort_fn=lambda: True)
+    assert result.aborted and result.step == 1
+    result = train(cfg(images, tmp_path / "run", steps=3, resume=True))
+    assert result.step == 3
+
+
+def test_dataset_given_directly_is_used(images, tmp_path):
+    ds = load_images(images, 32, use_cache=False)
+    result = train(cfg("unused", tmp_path / "run", steps=1, data=[]), dataset=ds)
+    assert result.step == 1
+
+
+def test_init_from_an_exported_checkpoint(images, tmp_path):
+    train(cfg(images, tmp_path / "first", steps=2))
+    result = train(cfg(images, tmp_path / "second", steps=0, init_from=str(tmp_path / "first")))
+    card = json.loads((tmp_path / "second" / "export" / "model_card.json").read_text())
+    assert result.step == 0 and card["training"]["init_from"]["steps"] == 2
+    a = weights(tmp_path / "first" / STATE_FILE)
+    b = weights(tmp_path / "second" / STATE_FILE)
+    assert all(torch.equal(a[k], b[k]) for k in a)  # the weights, not a fresh initialisation
+    with pytest.raises(ValueError, match="not a keras-gan32"):
+        train(cfg(images, tmp_path / "third", model="keras-gan32", steps=1, init_from=str(tmp_path / "first")))
+
+
+def test_a_chain_of_init_from_runs_remembers_the_first_seed(images, tmp_path):
+    """The untrained baseline of the probe must rebuild the weights the chain began
+    with, not draw new ones from the last run's seed (which only orders the data)."""
+    train(cfg(images, tmp_path / "a", steps=1, seed=3))
+    train(cfg(images, tmp_path / "b", steps=1, seed=5, init_from=str(tmp_path / "a")))
+    train(cfg(images, tmp_path / "c", steps=0, seed=7, init_from=str(tmp_path / "b" / "export")))
+    cards = {k: json.loads((tmp_path / k / "export" / "model_card.json").read_text())["training"] for k in "abc"}
+    assert [initial_seed(cards[k]) for k in "abc"] == [3, 3, 3]
+    assert cards["c"]["seed"] == 7 and cards["c"]["init_from"]["initial_seed"] == 3
+
+
+def test_a_quarter_width_run_exports_a_checkpoint_that_loads_at_its_width(tmp_path):
+    out = tmp_path / "run"
+    train(cfg("unused", out, model="keras-gan32", width=0.25, data=["shapes:40"], steps=2, sample_every=2))
+    card = json.loads((out / "export" / "model_card.json").read_text())
+    assert card["config"]["width"] == 0.25 and card["data"]["sources"] == ["shapes:40"]
+    assert json.loads((out / "config.json").read_text())["width"] == 0.25
+    pipe = gan_core.load(out)
+    assert pipe.spec.width == 0.25 and pipe.generator.main[0].out_channels == 64  # 256 x 0.25
+    a, b = pipe(3, seed=5), pipe(3, seed=5)
+    assert all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
+    from PIL import Image
+    saved = np.asarray(Image.open(out / "samples" / "step_000002.png").convert("RGB"), np.int16)
+    assert np.abs(np.asarray(pipe.grid(4, seed=card["samples"]["seed"]), np.int16) - saved).max() <= 1
+    assert gan_core.load_discriminator(out)(pipe.decode(pipe.latents(2))).shape == (2,)
+
+
+def test_cards_without_a_width_are_the_paper_network_and_a_bad_width_is_refused(images, tmp_path):
+    from gan_core.core.errors import CheckpointError
+
+    out = tmp_path / "run"
+    train(cfg(images, out, steps=1))
+    card_path = out / "export" / "model_card.json"
+    card = json.loads(card_path.read_text())
+    assert card["config"]["width"] == 1.0
+    del card["config"]["width"]  # as written before the width setting
+    card_path.write_text(json.dumps(card))
+    assert gan_core.load(out).spec.width == 1.0
+    for bad in (0, "wide", 9):
+        card["config"]["width"] = bad
+        card_path.write_text(json.dumps(card))
+        with pytest.raises(CheckpointError, match="config.width: width must be a number above 0 and at most 4"):
+            gan_core.load(out)
+    card["config"]["width"] = 0.5  # weights of another width: refused by their shapes
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match="wrong shape"):
+        gan_core.load(out)
+
+
+def test_a_run_resumes_only_at_its_own_width(images, tmp_path):
+    out = tmp_path / "run"
+    train(cfg(images, out, steps=2, width=0.5))
+    with pytest.raises(ValueError, match="trained at width 0.5, not 1"):
+        train(cfg(images, out, steps=4, resume=True))
+    assert train(cfg(images, out, steps=3, width=0.5, resume=True)).step == 3
+
+
+def test_init_from_checks_the_width(images, tmp_path):
+    train(cfg(images, tmp_path / "first", steps=1, width=0.5))
+    with pytest.raises(ValueError, match="--width 0.5"):
+        train(cfg(images, tmp_path / "second", steps=1, init_from=str(tmp_path / "first")))
+    assert train(cfg(images, tmp_path / "third", steps=1, width=0.5, init_from=str(tmp_path / "first"))).step == 1
+
+
+def test_a_bad_width_is_refused_before_anything_is_written(images, tmp_path):
+    with pytest.raises(ValueError, match="above 0 and at most 4"):
+        train(cfg(images, tmp_path / "run", width=0))
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_default_config_passes_its_check():
+    TrainConfig().check()
+    TrainConfig(model="keras-gan32", width=0.25, steps=0, batch_size=2, lr_g=0.1, label_noise=0.5).check()
+
+
+@pytest.mark.parametrize("over, message", [
+    (dict(model="nope"), "unknown model 'nope'"),
+    (dict(width=5), "above 0 and at most 4"),
+    (dict(steps=-1), "steps must be a whole number from 0"),
+    (dict(steps=2.5), "steps must be a whole number"),
+    (dict(batch_size=1), "the batch size must be a whole number from 2"),
+    (dict(lr_g=0.5), "the generator's learning rate must be a number from 1e-06 to 0.1, not 0.5"),
+    (dict(lr_d=float("nan")), "the discriminator's learning rate must be a number"),
+    (dict(beta1=1.0), "Adam's beta1 must be a number from 0 to 0.999"),
+    (dict(label_noise=0.9), "the label noise must be a number from 0 to 0.5"),
+    (dict(log_every=0), "log_every must be a whole number from 1"),
+])
+def test_config_check_names_the_setting_out_of_bounds(tmp_path, over, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**over).check()
+    with pytest.raises(ValueError, match=message):  # before anything is read or written
+        train(TrainConfig(data=["nowhere"], out=str(tmp_path / "run"), **over))
+    assert not (tmp_path / "run").exists()

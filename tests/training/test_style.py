@@ -1,0 +1,130 @@
+"""Style training (gan_core.training.style): runs, resume, refusals, the ablation, clipping.
+
+Tiny nets on a handful of synthetic pictures: seconds on a CPU.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import gan_core
+from gan_core.core.checkpoints import CARD_FILE, STATE_FILE, read_tensors
+from gan_core.core.errors import CheckpointError
+from gan_core.pipelines.style import StyleTransfer
+from gan_core.training.style import StyleTrainConfig, train_style
+
+from ..helpers import pixel_difference as _differ, smooth_picture, tiles_by_hand as _tiles_by_hand
+
+
+def cfg(domains, out, **kw) -> StyleTrainConfig:
+    base = dict(photos=[str(domains[0])], paintings=[str(domains[1])], out=str(out), steps=4, tile=16,
+                batch_size=3, g_width=4, g_blocks=1, d_width=4, lenvec=8, log_every=1, sample_every=2,
+                checkpoint_every=2, device="cpu", max_side=None)
+    return StyleTrainConfig(**{**base, **kw})
+
+
+def _weights(path):
+    tensors, _ = read_tensors(path)
+    return {k: v for k, v in tensors.items() if not k.startswith("rng.")}
+
+
+def test_training_writes_a_loadable_style_model_and_logs_every_term(domains, tmp_path):
+    seen = []
+    result = train_style(cfg(domains, tmp_path / "run", name="tiny-style"),
+                         progress_fn=lambda step, metrics, sheet: seen.append((step, sheet)))
+    assert result.step == 4 and not result.aborted
+    lines = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert {"loss_d1", "loss_d2", "loss_d3", "loss_g1", "loss_g2", "norm_b", "norm_ab"} <= set(lines[-1])
+    assert "seam_score" in lines[-1]
+    assert any(sheet is not None for _, sheet in seen)
+    card = json.loads((tmp_path / "run" / "export" / CARD_FILE).read_text())
+    assert card["task"] == "style-transfer" and card["config"]["combo"] is True
+    assert card["data"]["A (photos)"]["images"] == 4 and card["data"]["A (photos)"]["skipped"] == 1
+    painter = gan_core.load(tmp_path / "run")
+    assert isinstance(painter, StyleTransfer)
+    out = painter(Image.fromarray(smooth_picture(5, (50, 40))), working_size=None)
+    assert out.size == (50, 40)
+    assert painter(Image.fromarray(smooth_picture(5, (50, 40))), working_size=None, method="resized").size == (50, 40)
+    with pytest.raises(ValueError, match="tiles"):
+        painter(Image.fromarray(smooth_picture(5)), method="mosaic")
+
+
+def test_training_changes_the_generator(domains, tmp_path):
+    train_style(cfg(domains, tmp_path / "run", steps=3, lr=1e-2))  # a big step: 3 of them must show
+    painter = gan_core.load(tmp_path / "run")
+    G = painter.generator
+    x = torch.rand(1, 3, 32, 32) * 1.6 - 0.8
+    assert not torch.allclose(G(x), x, atol=1e-3)  # no longer the identity it started as
+    img = Image.fromarray(smooth_picture(5, (48, 32)))  # 3 x 2 tiles of 16
+    out = painter(img, working_size=None)
+    assert np.array_equal(np.asarray(out), _tiles_by_hand(G, img, 16))  # the trained G, tile by tile
+    assert _differ(out, img).mean() > 1
+
+
+def test_resume_continues_exactly(domains, tmp_path):
+    train_style(cfg(domains, tmp_path / "whole", steps=4))
+    train_style(cfg(domains, tmp_path / "split", steps=2))
+    card_path = tmp_path / "split" / "export" / CARD_FILE
+    card = json.loads(card_path.read_text())
+    card["metrics"]["seams"] = {"measured": "by hand"}  # as `style seams --write-card` leaves it
+    card_path.write_text(json.dumps(card))
+    train_style(cfg(domains, tmp_path / "split", steps=4, resume=True))
+    a, b = _weights(tmp_path / "whole" / STATE_FILE), _weights(tmp_path / "split" / STATE_FILE)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    card = json.loads(card_path.read_text())
+    assert card["metrics"]["seams"] == {"measured": "by hand"} and card["training"]["steps"] == 4
+    assert [json.loads(line)["step"] for line in (tmp_path / "split" / "log.jsonl").read_text().splitlines()
+            if "step" in json.loads(line)][-1] == 4
+
+
+def test_a_run_refuses_to_overwrite_or_resume_with_other_settings(domains, tmp_path):
+    train_style(cfg(domains, tmp_path / "run", steps=2))
+    with pytest.raises(FileExistsError, match="--resume"):
+        train_style(cfg(domains, tmp_path / "run", steps=2))
+    with pytest.raises(ValueError, match="combo"):
+        train_style(cfg(domains, tmp_path / "run", steps=3, combo=False, resume=True))
+
+
+def test_bad_settings_are_refused_before_anything_is_written(domains, tmp_path):
+    for kw, msg in [(dict(batch_size=1), "at least 2"), (dict(tile=20), "multiple of 16"),
+                    (dict(paintings=[]), "both domains"), (dict(margin=0), "positive")]:
+        with pytest.raises(ValueError, match=msg):
+            train_style(cfg(domains, tmp_path / "run", **kw))
+        assert not (tmp_path / "run").exists()
+
+
+def test_the_ablation_trains_without_the_combo(domains, tmp_path):
+    train_style(cfg(domains, tmp_path / "plain", steps=2, combo=False, lr_d=1e-3))
+    card = json.loads((tmp_path / "plain" / "export" / CARD_FILE).read_text())
+    assert card["config"]["combo"] is False and "WITHOUT" in card["description"]
+    assert card["config"]["lr_d"] == 1e-3 and card["config"]["lr"] == 2e-4 and card["config"]["clip_grad"] == 1.0
+
+
+def test_gradient_clipping_is_applied(domains, tmp_path):
+    """The same two steps with a tiny clip and with none end with different weights (Adam's
+    moments see the clipped gradients)."""
+    train_style(cfg(domains, tmp_path / "clipped", steps=2, clip_grad=1e-6))
+    train_style(cfg(domains, tmp_path / "free", steps=2, clip_grad=None))
+    a, b = _weights(tmp_path / "clipped" / STATE_FILE), _weights(tmp_path / "free" / STATE_FILE)
+    assert any(not torch.equal(a[k], b[k]) for k in a if k.startswith("D."))
+
+
+def test_style_models_are_listed_apart_from_generators(domains, tmp_path, monkeypatch):
+    root = tmp_path / "checkpoints"
+    train_style(cfg(domains, tmp_path / "run", steps=2))
+    (root / "tiny-style").mkdir(parents=True)
+    for f in (tmp_path / "run" / "export").iterdir():
+        (root / "tiny-style" / f.name).write_bytes(f.read_bytes())
+    monkeypatch.setenv("GAN_CORE_CHECKPOINTS", str(root))
+    assert "tiny-style" in gan_core.list_checkpoints(task="style-transfer")
+    assert "tiny-style" not in gan_core.list_checkpoints()
+    with pytest.raises(CheckpointError, match="no style-transfer checkpoint"):
+        gan_core.load(tmp_path, task="style-transfer")  # no card there
+    with pytest.raises(CheckpointError, match="tiny-style is a style-transfer checkpoint, not a GAN generator"):
+        gan_core.load("tiny-style", task="gan")  # not a generator of noise: the error says what it is
