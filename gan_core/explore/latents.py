@@ -12,6 +12,26 @@ import torch
 
 from gan_core.models import ModelSpec
 
+# The largest |z_i| a latent from outside (a link, an API call) may hold. Samples are standard
+# normal (or uniform in [-1, 1]): 10 standard deviations happen about once in 10^23 draws, and
+# a projected photo stays near a sample's length. Beyond it the generator draws saturated noise.
+MAX_LATENT_ABS = 10.0
+
+
+def check_latent(z: torch.Tensor, nz: int) -> torch.Tensor:
+    """`z` as a float (nz,) latent, or ValueError saying what is wrong with it: not nz
+    numbers, not finite, or an entry beyond +-MAX_LATENT_ABS."""
+    z = torch.as_tensor(z).detach().float().reshape(-1)
+    if z.numel() != nz:
+        raise ValueError(f"a latent of {z.numel()} numbers; this model needs {nz}")
+    if not torch.isfinite(z).all():
+        raise ValueError("the latent holds numbers that are not finite (NaN or infinity)")
+    biggest = float(z.abs().max()) if nz else 0.0
+    if biggest > MAX_LATENT_ABS:
+        raise ValueError(f"the latent holds {biggest:g}, beyond the +-{MAX_LATENT_ABS:g} a latent can have "
+                         f"(its numbers are about -3 to 3)")
+    return z
+
 
 def latents_for_seeds(spec: ModelSpec, seeds: list[int]) -> torch.Tensor:
     """One latent per seed, (len(seeds), nz): the image a seed names is the first

@@ -47,10 +47,10 @@ from PIL import Image
 from torch import nn
 
 from gan_core.core.checkpoints import GENERATOR_FILE, load_weights
-from gan_core.core.errors import CheckpointError, ImageTooLargeError
+from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
 from gan_core.core.hub import checkpoint_name, weights_file
 from gan_core.core.images import from_uint8, to_pil
-from gan_core.data.image_set import read_image
+from gan_core.data.image_set import MIN_IMAGE_SIDE, read_image
 from gan_core.models.siamese import G_WIDTH, TILE, TileTranslator
 
 MARGIN = 1.0  # m: how far from the origin D must push translated photos
@@ -145,11 +145,23 @@ def fit_working_size(size: tuple[int, int], working_size: int | None) -> tuple[i
 
 def load_picture(image: Image.Image | str | Path | bytes, working_size: int | None = None) -> Image.Image:
     """RGB at the working size. Files go through the checked reader (empty, damaged or
-    oversized files raise DataError); the result may not exceed MAX_WORKING_SIZE a side."""
+    oversized files raise DataError); the result may not exceed MAX_WORKING_SIZE a side.
+
+    A picture under MIN_IMAGE_SIDE (8 px) a side, as Upscale refuses, or one so long and
+    thin that its short side would be under 8 px at the working size (a 10000x3 strip
+    painted as 512x1), raises DataError: there is nothing to paint there."""
     if not isinstance(image, Image.Image):
         image = _open_limited(image)
     img = image.convert("RGB")
     w, h = fit_working_size(img.size, working_size)
+    if min(img.size) < MIN_IMAGE_SIDE:
+        raise DataError(f"image too small: {img.width}x{img.height} pixels; a picture to paint needs at least "
+                        f"{MIN_IMAGE_SIDE} pixels a side")
+    if min(w, h) < MIN_IMAGE_SIDE:
+        longest = -(-MIN_IMAGE_SIDE * max(img.size) // min(img.size))
+        raise DataError(f"a {img.width}x{img.height} picture is too long and thin: at a working size of "
+                        f"{working_size} px its short side would be {min(w, h)} px, under {MIN_IMAGE_SIDE}; crop it "
+                        f"closer to a square{'' if longest > MAX_WORKING_SIZE else f' or choose a working size of at least {longest} px'}")
     if max(w, h) > MAX_WORKING_SIZE:
         raise ImageTooLargeError(f"{w}x{h} is larger than the {MAX_WORKING_SIZE} px a side this translates; "
                                  f"choose a working size of at most {MAX_WORKING_SIZE}", w, h)

@@ -1,9 +1,10 @@
-"""Latents (gan_core.explore.latents): seeds, walks, lerp and slerp."""
+"""Latents (gan_core.explore.latents): seeds, walks, lerp and slerp, and the check of a latent from outside."""
 
 import pytest
 import torch
 
-from gan_core.explore.latents import latent_at, latent_walk, latents_for_seeds, lerp, slerp
+from gan_core.explore.latents import (MAX_LATENT_ABS, check_latent, latent_at, latent_walk, latents_for_seeds, lerp,
+                                      slerp)
 from gan_core.models import get_model
 from gan_core.pipelines.generator import GeneratorPipeline
 
@@ -48,3 +49,15 @@ def test_walk_rejects_bad_input():
         latent_at(w, 1.5)
     with pytest.raises(ValueError, match="lerp or slerp"):
         latent_at(w, 0.5, "cubic")
+
+
+def test_a_latent_from_outside_is_checked():
+    z = torch.randn(1, 100, generator=torch.Generator().manual_seed(0))
+    assert check_latent(z, 100).shape == (100,)
+    with pytest.raises(ValueError, match="needs 100"):
+        check_latent(torch.zeros(99), 100)
+    with pytest.raises(ValueError, match="not finite"):
+        check_latent(torch.full((100,), float("nan")), 100)
+    with pytest.raises(ValueError, match="65000"):
+        check_latent(torch.full((100,), 65000.0), 100)
+    assert check_latent(torch.full((100,), -MAX_LATENT_ABS), 100).min() == -MAX_LATENT_ABS
