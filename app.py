@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     # Two generations at a time keep a small CPU machine responsive; the rest wait in line.
     app.queue(default_concurrency_limit=2, max_size=64)
     app.launch(server_name=args.host, server_port=args.port, share=args.share, theme=demo.THEME, css=demo.CSS,
-               max_file_size=MAX_UPLOAD_BYTES)  # Gradio refuses bigger uploads before they reach a handler
+               max_file_size=MAX_UPLOAD_BYTES,  # Gradio refuses bigger uploads before they reach a handler
+               app_kwargs=demo.app_kwargs())  # old links' `?page=` redirected before Gradio reads it
 
 
 if __name__ == "__main__":

@@ -2,6 +2,6 @@
 
 Only UI code lives here; every computation is a call into gan_core.
 """
-from .app import CSS, THEME, TITLE, build_app
+from .app import CSS, THEME, TITLE, app_kwargs, build_app
 
-__all__ = ["build_app", "CSS", "THEME", "TITLE"]
+__all__ = ["app_kwargs", "build_app", "CSS", "THEME", "TITLE"]

@@ -1,7 +1,11 @@
 """The whole GAN studio UI: a header and one tab per module of this package."""
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
 import gradio as gr
+from starlette.middleware import Middleware
+from starlette.responses import RedirectResponse
 
 from .about import build_about_tab
 from .explore import build_explore_tab
@@ -11,6 +15,7 @@ from .learn import build_learn_tab
 from .style import build_style_tab
 from .train import build_train_tab, end_session
 from .upscale import build_upscale_tab
+from .view_state import RENAMED, canonical_params
 
 TITLE = "GAN studio"
 
@@ -46,3 +51,41 @@ def build_app() -> gr.Blocks:
             build_about_tab()
         app.unload(end_session)  # a closed page's training run stops (after a checkpoint)
     return app
+
+
+# ----------------------------------------------------------------------------- old links
+
+
+def renamed_query(query: str) -> str | None:
+    """The query string under today's parameter names when `query` uses an old one
+    (`page=1` -> `gallery=1`), else None."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(key in RENAMED for key, _ in pairs):
+        return None
+    return urlencode(canonical_params(pairs), safe=",")
+
+
+class OldLinks:
+    """ASGI middleware: an old link to the page, `/?model=...&page=1`, is redirected to its
+    new name, `/?model=...&gallery=1`, before Gradio sees it. Gradio reads `?page=` as the
+    name of one of its multipage routes and answers an unknown one with HTTP 500."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("method") in ("GET", "HEAD"):
+            path, root = scope.get("path", ""), scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root):]
+            query = renamed_query(scope.get("query_string", b"").decode("latin-1")) if path in ("", "/") else None
+            if query is not None:
+                # Relative to the page itself, so a proxy's path prefix stays.
+                await RedirectResponse("?" + query, status_code=307)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def app_kwargs() -> dict:
+    """What `launch(app_kwargs=...)` passes to the server's FastAPI app: the old-link redirect."""
+    return {"middleware": [Middleware(OldLinks)]}

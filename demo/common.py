@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import gradio as gr
 
@@ -22,6 +23,33 @@ MAX_SEED = 2**32 - 1
 PREFERRED_MODEL = "faces-dcgan64"
 
 
+# What a message quotes of a user's value (a token, a file name, a link's parameter): enough to
+# recognise it, never a megabyte of it.
+QUOTE_LIMIT = 60
+# Characters that would be markup in a toast (HTML) or a Markdown component: written as numeric
+# character references, which both show as the character itself.
+_MARKUP = {c: f"&#{ord(c)};" for c in "&<>\"'`*_[]#|~\\@"}
+# Markdown turns "https://..." and "www.x" into links by themselves: one reference breaks them.
+_AUTOLINK = re.compile(r"(?<=[A-Za-z]):(?=//)|(?<=www)\.", re.IGNORECASE)
+
+
+def quote_user_text(value, limit: int = QUOTE_LIMIT) -> str:
+    """`value` (from a link, a form, a file name or a user's model card) made safe to show
+    in a gr.Warning / gr.Info / gr.Error toast or a Markdown component: control characters
+    and line breaks become spaces, more than `limit` characters end in "…", and every
+    character HTML or Markdown would read as markup is escaped, so it shows as typed and
+    nothing in it becomes a link, a tag or formatting. Not for inside `code spans`."""
+    text = "".join(" " if (ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029") else c for c in str(value))
+    if len(text) > limit:
+        text = text[:max(limit - 1, 0)] + "…"
+    return _AUTOLINK.sub(lambda m: f"&#{ord(m.group())};", "".join(_MARKUP.get(c, c) for c in text))
+
+
+def quoted(value, limit: int = QUOTE_LIMIT) -> str:
+    """quote_user_text in single quotes: 'value', as a message names what was typed."""
+    return f"'{quote_user_text(value, limit)}'"
+
+
 def input_error(message: str) -> gr.Error:
     """The error for a user's mistake: shown, with the traceback kept out of the log
     (a typo is not a server fault)."""
@@ -33,7 +61,7 @@ def check_seed(seed, name: str = "seed") -> int:
     if seed is None or seed == "":
         raise input_error(f"Enter a {name}: a whole number from 0 to {MAX_SEED}.")
     if isinstance(seed, bool) or not isinstance(seed, (int, float)) or not math.isfinite(seed) or seed != int(seed):
-        raise input_error(f"The {name} must be a whole number, not {seed!r}.")
+        raise input_error(f"The {name} must be a whole number, not {quoted(seed)}.")
     if not 0 <= int(seed) <= MAX_SEED:
         raise input_error(f"The {name} must be between 0 and {MAX_SEED}, not {int(seed)}.")
     return int(seed)
@@ -49,7 +77,7 @@ def check_name(name, available: list[str], kind: str = "model", *, none_message:
         article = "an" if kind[:1] in "aeiou" else "a"
         raise input_error(f"Choose {article} {kind} first: one of {listed}.")
     if name not in available:
-        raise input_error(f"Unknown {kind} {name!r}; available: {listed}.")
+        raise input_error(f"Unknown {kind} {quoted(name)}; available: {listed}.")
     return name
 
 
@@ -104,4 +132,5 @@ def check_generator(model_name: str | None) -> gan_core.GeneratorPipeline:
     try:
         return load_pipeline(model_name)
     except CheckpointError as exc:
-        raise gr.Error(f"Model {model_name!r} could not be loaded: {exc}") from None
+        raise gr.Error(f"Model {quoted(model_name)} could not be loaded: {quote_user_text(exc, 300)}",
+                       print_exception=False) from None

@@ -32,11 +32,13 @@ from gan_core.explore.latents import latent_at, latent_walk, latents_for_seeds
 from gan_core.explore.presets import Presets, load_presets
 
 from . import trained
-from .common import MAX_SEED, check_generator, check_seed, default_model, input_error, model_location
+from .common import (MAX_SEED, check_generator, check_seed, default_model, input_error, model_location, quote_user_text,
+                     quoted)
 from .files import ROOT, serve_files, write_file
 from .gpu import best_device, gpu
 from .view_state import (PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS, ExploreView,
-                         FaceListError, decode_latent, encode_latent, format_faces, parse_faces, toggle_face)
+                         FaceListError, canonical_params, decode_latent, encode_latent, format_faces, parse_faces,
+                         toggle_face)
 
 GALLERY_SIZE = 32  # page p shows seeds 32p .. 32p + 31
 ROW_TS = [-1.0, -2 / 3, -1 / 3, 0.0, 1 / 3, 2 / 3, 1.0]  # the paper's figure 8 row: t from -1 to +1
@@ -288,7 +290,7 @@ def make_walk_animation(model_name: str, waypoints: str, method: str, frames: in
 def turn_direction(model_name: str, left: str, right: str, source: str, photo: str = "") -> torch.Tensor:
     pipe = check_generator(model_name)
     if source not in TURN_SOURCES:
-        raise input_error(f"The turn vector comes from {' or '.join(TURN_SOURCES)}, not {source!r}.")
+        raise input_error(f"The turn vector comes from {' or '.join(TURN_SOURCES)}, not {quoted(source)}.")
     if source == "pose":
         return pose_direction_for(model_name)
     z_left = faces_to_latents(pipe, left, "Looking left", photo)
@@ -349,7 +351,7 @@ def arithmetic_preset(model_name: str, name: str) -> tuple[str, str, str, str]:
     """(A, B, C, note) of a shipped preset."""
     preset = presets_for(model_name).arithmetic_by_name(name)
     if preset is None:
-        raise input_error(f"No preset {name!r} for {model_name}.")
+        raise input_error(f"No preset {quoted(name)} for {quote_user_text(model_name)}.")
     return format_faces(list(preset.a)), format_faces(list(preset.b)), format_faces(list(preset.c)), preset.note
 
 
@@ -427,7 +429,7 @@ def project_photo(model_name: str, image: str | Path | Image.Image | None, resta
         try:
             image = open_image(image)
         except DataError as exc:
-            raise input_error(f"This file cannot be used as a photo: {exc}") from None
+            raise input_error(f"This file cannot be used as a photo: {quote_user_text(exc, 300)}") from None
     try:
         restarts, steps = int(restarts), int(steps)
     except (TypeError, ValueError):
@@ -478,21 +480,30 @@ def initial_view(model_name: str) -> ExploreView:
 
 
 def restore_view(request: gr.Request) -> ExploreView:
-    """The model's opening view with the link's values on top; problems become a warning."""
-    params = dict(request.query_params) if request is not None else {}
+    """The model's opening view with the link's values on top; problems become a warning
+    (every value quoted from the link is escaped and shortened: a link is anyone's text)."""
+    params = canonical_params(request.query_params) if request is not None else {}
     models = gan_core.list_checkpoints()
     asked, problems = ExploreView.from_query(params)
     known = asked.model in models or trained.is_trained(asked.model)
     model = asked.model if known else (default_model(models) or "")
     if asked.model and not known:
-        problems.append(f"model {asked.model!r} is not available here")
+        problems.append(f"model {quoted(asked.model)} is not available here")
     view = initial_view(model)
     for key in params:
         if hasattr(view, key) and key != "model":
             setattr(view, key, getattr(asked, key))
     if view.attribute and view.attribute not in attribute_choices(model):
-        problems.append(f"attribute {view.attribute!r} is not available for {model}")
+        problems.append(f"attribute {quoted(view.attribute)} is not available for {quote_user_text(model)}")
         view.attribute = initial_view(model).attribute
+    if view.photo and model:
+        try:
+            decode_latent(view.photo, check_generator(model).spec.nz)
+        except ValueError as exc:
+            problems.append(f"photo: {exc}")
+            view.photo = ""
+        except gr.Error:
+            pass  # the model itself cannot be loaded: its panels say so
     if problems:
         gr.Warning("Parts of this link were not understood and were left at their defaults: " + "; ".join(problems))
     return view
@@ -529,7 +540,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
             with gr.Column(scale=1, min_width=240):
                 model = gr.Dropdown(models, value=start.model or None, label="Model", interactive=bool(models),
                                     elem_id="explore-model")
-                page = gr.Number(start.page, label="Gallery page", precision=0, minimum=0, elem_id="explore-page")
+                page = gr.Number(start.gallery, label="Gallery page", precision=0, minimum=0, elem_id="explore-page")
                 target = gr.Radio(list(PICK_TARGETS), value="Subject", label="A click on a face goes to",
                                   elem_id="pick-target")
                 subject = gr.Textbox(start.subject, label="Subject (a seed, or 'photo')", max_lines=1,
@@ -745,7 +756,7 @@ def restore_outputs(request: gr.Request):
     after the visitor has clicked a sub-tab or typed seeds (a slow or busy server), and
     putting back the opening view then would undo what they did."""
     v = restore_view(request)
-    params = request.query_params if request is not None else {}
+    params = canonical_params(request.query_params) if request is not None else {}
     values = v.values() if params else [gr.skip()] * len(v.values())
     return (gr.Tabs(selected="explore") if params else gr.skip(),
             gr.Tabs(selected=v.tab) if "tab" in params else gr.skip(), *values, attribute_report(v.model))

@@ -15,7 +15,7 @@ from gan_core.core.errors import CheckpointError
 
 from . import trained
 from .common import (MAX_SEED, check_generator, check_generator_name, check_seed, default_model, duration, input_error,
-                     load_pipeline)
+                     load_pipeline, quote_user_text, quoted)
 from .files import png_file
 
 GRID_SIZES = [1, 4, 9, 16, 36, 64]
@@ -34,7 +34,7 @@ def _check_grid_size(grid_size) -> int:
     except (TypeError, ValueError):
         size = None
     if size not in GRID_SIZES:
-        raise input_error(f"The grid size must be one of {', '.join(map(str, GRID_SIZES))}, not {grid_size!r}.")
+        raise input_error(f"The grid size must be one of {', '.join(map(str, GRID_SIZES))}, not {quoted(grid_size)}.")
     return size
 
 
@@ -104,30 +104,40 @@ def card_summary(model_name: str | None) -> str:
         card = check_generator(model_name).card
     except gr.Error as exc:
         return f"**{exc.message}**"
-    lines = [f"**{card.get('name', model_name)}** · `{card.get('model', '?')}`"
-             + (f" — {card['description']}" if card.get("description") else "")]
-    data = card.get("data") or {}
+    # A model trained in the Train tab has a card made from what its user typed and uploaded:
+    # every text of a card is escaped before it is Markdown.
+    lines = [f"**{quote_user_text(card.get('name', model_name), 120)}** · `{_code(card.get('model', '?'))}`"
+             + (f" — {quote_user_text(card['description'], 500)}" if card.get("description") else "")]
+    data = card.get("data") if isinstance(card.get("data"), dict) else {}
     if data:
         images = f"{data['images']:,} images" if isinstance(data.get("images"), int) else ""
-        lines.append("- **Data:** " + " — ".join(s for s in (images, data.get("description", "")) if s))
-    training = card.get("training") or {}
+        described = quote_user_text(data["description"], 500) if data.get("description") else ""
+        lines.append("- **Data:** " + " — ".join(s for s in (images, described) if s))
+    training = card.get("training") if isinstance(card.get("training"), dict) else {}
     if training:
         lines.append("- **Training:** " + _training_summary(training))
         if training.get("command"):
-            lines.append(f"- **Command:** `{training['command']}`")
+            lines.append(f"- **Command:** `{_code(training['command'], 500)}`")
     return "\n".join(lines)
+
+
+def _code(value, limit: int = 60) -> str:
+    """Text for inside a Markdown `code span` (where markup is not read): no backtick to end
+    it early, one line, at most `limit` characters."""
+    text = " ".join(str(value).replace("`", "'").split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _training_summary(training: dict) -> str:
     parts = []
-    if training.get("steps") is not None:
+    if isinstance(training.get("steps"), int):
         parts.append(f"{training['steps']:,} steps")
-    if training.get("epochs") is not None:
+    if isinstance(training.get("epochs"), (int, float)):
         parts.append(f"({training['epochs']:g} epochs)")
     if training.get("wall_time_s") is not None:
         parts.append(f"in {duration(training['wall_time_s'])}")
     if training.get("hardware"):
-        parts.append(f"on {training['hardware']}")
+        parts.append(f"on {quote_user_text(training['hardware'], 120)}")
     return " ".join(parts) or "no details recorded"
 
 

@@ -27,7 +27,7 @@ from gan_core.core.hub import STYLE_TRANSFER
 from gan_core.pipelines.style import MAX_WORKING_SIZE, load_picture, seam_score
 
 from . import gpu as _gpu_module
-from .common import check_name, duration, input_error
+from .common import check_name, duration, input_error, quote_user_text, quoted
 from .examples import COMBO_PNG, combo_figure, style_examples
 from .files import named_png, png_file
 from .gpu import best_device, gpu
@@ -116,7 +116,7 @@ def _check_working_size(working_size) -> int:
         size = int(working_size)
     except (TypeError, ValueError):
         raise input_error(f"The working size must be a number of pixels, one of "
-                           f"{', '.join(map(str, working_size_choices()))}; not {working_size!r}.") from None
+                           f"{', '.join(map(str, working_size_choices()))}; not {quoted(working_size)}.") from None
     cap = max_working_size()
     if size > cap:
         why = ("the most this server translates on its CPU (a 4096 px picture takes minutes there)"
@@ -134,7 +134,7 @@ def _check_method(method: str | None) -> str:
         return method
     if method in METHODS:
         return METHODS[method]
-    raise input_error(f"Unknown method {method!r}; choose {TILES!r} or {RESIZED!r}.")
+    raise input_error(f"Unknown method {quoted(method)}; choose '{TILES}' or '{RESIZED}'.")
 
 
 def model_summary(model_name: str | None) -> str:
@@ -202,9 +202,9 @@ def _read(path, working_size: int) -> Image.Image:
     try:
         return load_picture(path if isinstance(path, Image.Image) else str(path), working_size)
     except ImageTooLargeError as exc:
-        raise input_error(f"This photo is too large to paint: {exc}") from None
+        raise input_error(f"This photo is too large to paint: {quote_user_text(exc, 300)}") from None
     except DataError as exc:
-        raise input_error(f"This file cannot be painted: {exc}") from None
+        raise input_error(f"This file cannot be painted: {quote_user_text(exc, 300)}") from None
 
 
 @gpu(duration=120)
@@ -219,7 +219,8 @@ def paint_photo(path, model_name: str | None, working_size=DEFAULT_WORKING_SIZE,
     try:
         painter = _painter(model_name, best_device())
     except CheckpointError as exc:
-        raise gr.Error(f"Model {model_name!r} could not be loaded: {exc}") from None
+        raise gr.Error(f"Model {quoted(model_name)} could not be loaded: {quote_user_text(exc, 300)}",
+                       print_exception=False) from None
     painting = painter(picture, working_size=None, method=how, progress_fn=progress_fn)
     return StyleResult(picture, painting, model_name, how, painter.tile,
                        _seams(painting, painter.tile), _seams(picture, painter.tile))

@@ -14,7 +14,9 @@ from urllib.parse import parse_qsl, quote, urlencode
 import numpy as np
 import torch
 
-from .common import MAX_SEED
+from gan_core.explore.latents import check_latent
+
+from .common import MAX_SEED, quoted
 
 PHOTO = "photo"  # the token naming the projected photo wherever faces are listed
 TABS = ("walk", "turn", "arithmetic", "attributes", "photo")
@@ -25,6 +27,8 @@ WALK_FRAMES = (2, 16)
 SLIDER_RANGE = 2.0  # turn and attribute sliders run over [-2, 2]
 FACE_FIELDS = {"subject", "walk", "left", "right", "a", "b", "c"}
 DROPDOWNS = {"model", "preset", "attribute"}
+# Query names that once meant a field, and the field they mean now (old links keep working).
+RENAMED = {"page": "gallery"}
 
 
 @dataclass
@@ -34,7 +38,7 @@ class ExploreView:
     tab: str = "walk"
     model: str = ""
     subject: str = "0"
-    page: int = 0
+    gallery: int = 0  # the gallery page; not `page`, which Gradio reads as one of its multipage routes
     walk: str = "0, 1, 2"
     method: str = "slerp"
     walk_t: float = 0.5
@@ -81,7 +85,8 @@ class ExploreView:
     def from_query(cls, query: str | dict) -> tuple["ExploreView", list[str]]:
         """(view, problems): values that do not parse are left at their defaults and
         named in `problems`, so a mangled link still opens."""
-        params = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True)) if isinstance(query, str) else dict(query)
+        params = canonical_params(parse_qsl(query.lstrip("?"), keep_blank_values=True)
+                                  if isinstance(query, str) else query)
         view, problems = cls(), []
         types = {f.name: f.type for f in fields(cls)}
         for key, raw in params.items():
@@ -94,6 +99,14 @@ class ExploreView:
         return view, problems
 
 
+def canonical_params(params) -> dict[str, str]:
+    """A link's parameters (a mapping or (key, value) pairs) under today's names: an old
+    link's `page=3` is `gallery=3` (a `gallery` beside it wins)."""
+    items = list(params.items()) if hasattr(params, "items") else list(params)
+    keys = {k for k, _ in items}
+    return {RENAMED.get(k, k): v for k, v in items if RENAMED.get(k) not in keys}
+
+
 def _format(value) -> str:
     if isinstance(value, float):
         return f"{value:g}"
@@ -103,24 +116,30 @@ def _format(value) -> str:
 def _parse(key: str, kind: str, raw: str):
     raw = raw.strip()
     if kind == "float":
-        value = float(raw)
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{quoted(raw)} is not a number") from None
         if not math.isfinite(value):
-            raise ValueError(f"{raw!r} is not a finite number")
+            raise ValueError(f"{quoted(raw)} is not a finite number")
         if key == "walk_t":
             return min(max(value, 0.0), 1.0)
         return min(max(value, -SLIDER_RANGE), SLIDER_RANGE)
     if kind == "int":
-        value = int(raw)
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"{quoted(raw)} is not a whole number") from None
         if key == "frames":
             return min(max(value, WALK_FRAMES[0]), WALK_FRAMES[1])
         if not 0 <= value <= MAX_SEED:
-            raise ValueError(f"{value} is out of range")
+            raise ValueError(f"{quoted(value)} is out of range")
         return value
     choices = {"tab": TABS, "method": WALK_METHODS, "turn_from": TURN_SOURCES}.get(key)
     if choices and raw not in choices:
-        raise ValueError(f"{raw!r} is not one of {', '.join(choices)}")
+        raise ValueError(f"{quoted(raw)} is not one of {', '.join(choices)}")
     if len(raw) > 2000:
-        raise ValueError("too long")
+        raise ValueError(f"{quoted(raw)} is too long ({len(raw):,} characters)")
     return raw
 
 
@@ -138,15 +157,15 @@ def parse_faces(text: str | None, label: str, *, minimum: int = 1, photo_allowed
     for token in tokens:
         if token.lower() == PHOTO:
             if not photo_allowed:
-                raise FaceListError(f"{label}: {PHOTO!r} cannot be used here.")
+                raise FaceListError(f"{label}: '{PHOTO}' cannot be used here.")
             faces.append(PHOTO)
             continue
         try:
             seed = int(token)
         except ValueError:
-            raise FaceListError(f"{label}: {token!r} is not a seed (a whole number) or {PHOTO!r}.") from None
+            raise FaceListError(f"{label}: {quoted(token)} is not a seed (a whole number) or '{PHOTO}'.") from None
         if not 0 <= seed <= MAX_SEED:
-            raise FaceListError(f"{label}: seed {seed} is out of range (0 to {MAX_SEED}).")
+            raise FaceListError(f"{label}: seed {quoted(seed)} is out of range (0 to {MAX_SEED}).")
         faces.append(seed)
     if len(faces) < minimum:
         need = "a face" if minimum == 1 else f"at least {minimum} faces"
@@ -181,7 +200,10 @@ def encode_latent(z: torch.Tensor) -> str:
 
 
 def decode_latent(text: str, nz: int) -> torch.Tensor:
-    """The inverse of encode_latent; ValueError when it is not a latent of length nz."""
+    """The inverse of encode_latent; ValueError when it is not a latent of length nz with
+    finite entries within gan_core's bound (MAX_LATENT_ABS)."""
+    if len(text) > 16 * nz + 1024:  # base64 of nz float16s is 8 nz / 3 characters: not decoded at all
+        raise ValueError(f"the photo's latent in the link is too long ({len(text):,} characters) for this model")
     try:
         data = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (ValueError, TypeError):  # binascii.Error is a ValueError
@@ -189,6 +211,7 @@ def decode_latent(text: str, nz: int) -> torch.Tensor:
     if len(data) != 2 * nz:
         raise ValueError(f"the photo's latent in the link has {len(data) // 2} numbers; this model needs {nz}")
     z = torch.from_numpy(np.frombuffer(data, dtype="<f2").astype(np.float32).copy())
-    if not torch.isfinite(z).all():
-        raise ValueError("the photo's latent in the link is damaged")
-    return z
+    try:
+        return check_latent(z, nz)
+    except ValueError as exc:
+        raise ValueError(f"the photo's latent in the link is damaged: {exc}") from None

@@ -35,7 +35,7 @@ def _images(seeds) -> list[np.ndarray]:
 
 
 def test_a_view_survives_its_link():
-    view = ExploreView(tab="turn", model="faces-dcgan64", subject="photo", page=3, walk="4, 8, photo",
+    view = ExploreView(tab="turn", model="faces-dcgan64", subject="photo", gallery=3, walk="4, 8, photo",
                        method="lerp", walk_t=0.25, frames=5, left="1, 2", right="3, 4", turn_from="pose",
                        turn_t=-0.75, preset="glasses", a="1", b="2", c="3", noise=9, attribute="Smiling",
                        attribute_t=1.5, photo=encode_latent(torch.ones(100)))
