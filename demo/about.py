@@ -8,7 +8,7 @@ from gan_core.core.checkpoints import CARD_FILE, read_json
 from gan_core.core.errors import CheckpointError
 from gan_core.core.hub import find_checkpoint
 
-from .common import quote_user_text
+from .common import error_text
 
 PAPERS = """\
 ### The papers behind the tabs
@@ -75,7 +75,7 @@ def shipped_models_markdown() -> str:
             if not isinstance(card, dict):
                 raise CheckpointError("not a JSON object")
         except (CheckpointError, TypeError) as exc:
-            parts.append(f"**{name}**: its card could not be read ({quote_user_text(exc, 300)}).")
+            parts.append(f"**{name}**: its card could not be read ({error_text(exc)}).")
             continue
         data = card.get("data") if isinstance(card.get("data"), dict) else {}
         training = card.get("training") if isinstance(card.get("training"), dict) else {}

@@ -50,6 +50,18 @@ def quoted(value, limit: int = QUOTE_LIMIT) -> str:
     return f"'{quote_user_text(value, limit)}'"
 
 
+# The folders of an absolute path ("/srv/checkpoints/x/", "C:\\data\\"): what a message from
+# gan_core may hold of the server's disk, and the user is not shown.
+_FOLDERS = re.compile(r"(?:(?<![\w.])[A-Za-z]:|(?<![\w.:/\\]))[\\/](?:[^\s'\"\\/:<>|]+[\\/])+")
+
+
+def error_text(exc, limit: int = 300) -> str:
+    """The message of an exception from gan_core (a damaged checkpoint, an unreadable file),
+    as quote_user_text shows it, with the server's folders taken out of any path in it
+    (`/srv/checkpoints/x/card.json` -> `card.json`)."""
+    return quote_user_text(_FOLDERS.sub("", str(exc)), limit)
+
+
 def input_error(message: str) -> gr.Error:
     """The error for a user's mistake: shown, with the traceback kept out of the log
     (a typo is not a server fault)."""
@@ -132,5 +144,4 @@ def check_generator(model_name: str | None) -> gan_core.GeneratorPipeline:
     try:
         return load_pipeline(model_name)
     except CheckpointError as exc:
-        raise gr.Error(f"Model {quoted(model_name)} could not be loaded: {quote_user_text(exc, 300)}",
-                       print_exception=False) from None
+        raise gr.Error(f"Model {quoted(model_name)} could not be loaded: {error_text(exc)}") from None

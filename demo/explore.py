@@ -32,8 +32,8 @@ from gan_core.explore.latents import latent_at, latent_walk, latents_for_seeds
 from gan_core.explore.presets import Presets, load_presets
 
 from . import trained
-from .common import (MAX_SEED, check_generator, check_seed, default_model, input_error, model_location, quote_user_text,
-                     quoted)
+from .common import (MAX_SEED, check_generator, check_seed, default_model, error_text, input_error, model_location,
+                     quote_user_text, quoted)
 from .files import ROOT, serve_files, write_file
 from .gpu import best_device, gpu
 from .view_state import (PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS, ExploreView,
@@ -429,7 +429,7 @@ def project_photo(model_name: str, image: str | Path | Image.Image | None, resta
         try:
             image = open_image(image)
         except DataError as exc:
-            raise input_error(f"This file cannot be used as a photo: {quote_user_text(exc, 300)}") from None
+            raise input_error(f"This file cannot be used as a photo: {error_text(exc)}") from None
     try:
         restarts, steps = int(restarts), int(steps)
     except (TypeError, ValueError):

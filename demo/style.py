@@ -27,7 +27,7 @@ from gan_core.core.hub import STYLE_TRANSFER
 from gan_core.pipelines.style import MAX_WORKING_SIZE, load_picture, seam_score
 
 from . import gpu as _gpu_module
-from .common import check_name, duration, input_error, quote_user_text, quoted
+from .common import check_name, duration, error_text, input_error, quoted
 from .examples import COMBO_PNG, combo_figure, style_examples
 from .files import named_png, png_file
 from .gpu import best_device, gpu
@@ -202,9 +202,9 @@ def _read(path, working_size: int) -> Image.Image:
     try:
         return load_picture(path if isinstance(path, Image.Image) else str(path), working_size)
     except ImageTooLargeError as exc:
-        raise input_error(f"This photo is too large to paint: {quote_user_text(exc, 300)}") from None
+        raise input_error(f"This photo is too large to paint: {error_text(exc)}") from None
     except DataError as exc:
-        raise input_error(f"This file cannot be painted: {quote_user_text(exc, 300)}") from None
+        raise input_error(f"This file cannot be painted: {error_text(exc)}") from None
 
 
 @gpu(duration=120)
@@ -219,8 +219,7 @@ def paint_photo(path, model_name: str | None, working_size=DEFAULT_WORKING_SIZE,
     try:
         painter = _painter(model_name, best_device())
     except CheckpointError as exc:
-        raise gr.Error(f"Model {quoted(model_name)} could not be loaded: {quote_user_text(exc, 300)}",
-                       print_exception=False) from None
+        raise gr.Error(f"Model {quoted(model_name)} could not be loaded: {error_text(exc)}") from None
     painting = painter(picture, working_size=None, method=how, progress_fn=progress_fn)
     return StyleResult(picture, painting, model_name, how, painter.tile,
                        _seams(painting, painter.tile), _seams(picture, painter.tile))

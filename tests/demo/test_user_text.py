@@ -13,7 +13,7 @@ import torch
 
 from demo import explore, generate
 from demo.app import renamed_query
-from demo.common import QUOTE_LIMIT, check_name, check_seed, quote_user_text
+from demo.common import QUOTE_LIMIT, check_generator, check_name, check_seed, error_text, quote_user_text
 from demo.view_state import ExploreView, FaceListError, decode_latent, encode_latent, parse_faces
 
 from ..helpers import TINY_CHECKPOINT
@@ -46,6 +46,22 @@ def test_quote_user_text_leaves_no_markup_and_shortens():
         "&#91;click&#93;(http&#58;//x.org) &#42;b&#42; &#96;c&#96; www&#46;x.org a b"
     assert quote_user_text("seed 12, photo 1.5") == "seed 12, photo 1.5"  # ordinary text is unchanged
     assert quote_user_text(3) == "3" and quote_user_text("abcdef", 4) == "abc…"
+
+
+def test_error_text_keeps_the_servers_folders_out():
+    assert error_text("/srv/checkpoints/x-1/card.json is not valid JSON") == "card.json is not valid JSON"
+    assert error_text("C:\\models\\x\\generator.pt not found") == "generator.pt not found"
+    assert error_text("steps 1/2 of https://example.org/a") == "steps 1/2 of https&#58;//example.org/a"
+    assert len(error_text("x" * 10_000)) == 300
+
+
+def test_a_damaged_model_is_named_without_the_servers_path(tiny_checkpoint_dir):
+    from gan_core.core.checkpoints import GENERATOR_FILE
+
+    (tiny_checkpoint_dir / TINY_CHECKPOINT / GENERATOR_FILE).write_bytes(b"not weights")
+    with pytest.raises(gr.Error, match=f"Model '{TINY_CHECKPOINT}' could not be loaded: {GENERATOR_FILE}") as exc:
+        check_generator(TINY_CHECKPOINT)
+    assert str(tiny_checkpoint_dir) not in exc.value.message and "/" not in exc.value.message
 
 
 def test_checks_echo_a_short_escaped_value():
