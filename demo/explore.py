@@ -32,15 +32,14 @@ from gan_core.explore.latents import latent_at, latent_walk, latents_for_seeds
 from gan_core.explore.presets import Presets, load_presets
 
 from . import trained
-from .common import (MAX_SEED, check_generator, check_seed, default_model, error_text, input_error, model_location,
+from .common import (check_generator, check_seed, default_model, error_text, input_error, model_location,
                      quote_user_text, quoted)
 from .files import ROOT, serve_files, write_file
 from .gpu import best_device, gpu
-from .view_state import (PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS, ExploreView,
-                         FaceListError, canonical_params, decode_latent, encode_latent, format_faces, parse_faces,
-                         toggle_face)
+from .view_state import (GALLERY_SIZE, MAX_GALLERY_PAGE, PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS,
+                         ExploreView, FaceListError, canonical_params, decode_latent, encode_latent, format_faces,
+                         parse_faces, toggle_face)
 
-GALLERY_SIZE = 32  # page p shows seeds 32p .. 32p + 31
 ROW_TS = [-1.0, -2 / 3, -1 / 3, 0.0, 1 / 3, 2 / 3, 1.0]  # the paper's figure 8 row: t from -1 to +1
 ANIMATIONS = ROOT / "animations"
 VARIATION_SPREAD = 0.25  # the paper's uniform noise around an arithmetic result
@@ -199,8 +198,8 @@ def _check_page(page) -> int:
         page = int(page)
     except (TypeError, ValueError):
         raise input_error("The gallery page must be a whole number.") from None
-    if not 0 <= page <= MAX_SEED // GALLERY_SIZE:
-        raise input_error(f"The gallery page must be between 0 and {MAX_SEED // GALLERY_SIZE}.")
+    if not 0 <= page <= MAX_GALLERY_PAGE:
+        raise input_error(f"The gallery page must be between 0 and {MAX_GALLERY_PAGE}.")
     return page
 
 

@@ -22,6 +22,8 @@ PHOTO = "photo"  # the token naming the projected photo wherever faces are liste
 TABS = ("walk", "turn", "arithmetic", "attributes", "photo")
 WALK_METHODS = ("slerp", "lerp")
 TURN_SOURCES = ("picks", "pose")
+GALLERY_SIZE = 32  # faces on a gallery page: page p shows seeds 32p .. 32p + 31
+MAX_GALLERY_PAGE = MAX_SEED // GALLERY_SIZE
 MAX_FACES = 16  # per list: more gives no better mean and a URL nobody can read
 WALK_FRAMES = (2, 16)
 SLIDER_RANGE = 2.0  # turn and attribute sliders run over [-2, 2]
@@ -132,6 +134,8 @@ def _parse(key: str, kind: str, raw: str):
             raise ValueError(f"{quoted(raw)} is not a whole number") from None
         if key == "frames":
             return min(max(value, WALK_FRAMES[0]), WALK_FRAMES[1])
+        if key == "gallery" and not 0 <= value <= MAX_GALLERY_PAGE:
+            raise ValueError(f"page {quoted(value)} is out of range (0 to {MAX_GALLERY_PAGE})")
         if not 0 <= value <= MAX_SEED:
             raise ValueError(f"{quoted(value)} is out of range")
         return value

@@ -158,10 +158,11 @@ def load_picture(image: Image.Image | str | Path | bytes, working_size: int | No
         raise DataError(f"image too small: {img.width}x{img.height} pixels; a picture to paint needs at least "
                         f"{MIN_IMAGE_SIDE} pixels a side")
     if min(w, h) < MIN_IMAGE_SIDE:
-        longest = -(-MIN_IMAGE_SIDE * max(img.size) // min(img.size))
+        longest = -(-MIN_IMAGE_SIDE * max(img.size) // min(img.size))  # the working size that would keep 8 px
+        larger = f" or choose a working size of at least {longest} px" if longest <= MAX_WORKING_SIZE else ""
         raise DataError(f"a {img.width}x{img.height} picture is too long and thin: at a working size of "
                         f"{working_size} px its short side would be {min(w, h)} px, under {MIN_IMAGE_SIDE}; crop it "
-                        f"closer to a square{'' if longest > MAX_WORKING_SIZE else f' or choose a working size of at least {longest} px'}")
+                        f"closer to a square{larger}")
     if max(w, h) > MAX_WORKING_SIZE:
         raise ImageTooLargeError(f"{w}x{h} is larger than the {MAX_WORKING_SIZE} px a side this translates; "
                                  f"choose a working size of at most {MAX_WORKING_SIZE}", w, h)

@@ -102,6 +102,8 @@ def test_the_gallery_page_is_not_called_page():
     view, problems = ExploreView.from_query("model=m&page=3")
     assert view.gallery == 3 and problems == []
     assert ExploreView.from_query("page=3&gallery=4")[0].gallery == 4
+    view, problems = ExploreView.from_query(f"gallery={2**32 // 32}")
+    assert view.gallery == 0 and problems == [f"gallery: page '{2**32 // 32}' is out of range (0 to {2**32 // 32 - 1})"]
     assert renamed_query("model=faces-dcgan64&page=1") == "model=faces-dcgan64&gallery=1"
     assert renamed_query("page=0") == "gallery=0"
     assert renamed_query("model=m&gallery=1") is None and renamed_query("") is None
