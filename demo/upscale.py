@@ -24,7 +24,7 @@ from PIL import Image
 import gan_core
 from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
 from gan_core.core.hub import SUPER_RESOLUTION
-from gan_core.data.image_set import MIN_IMAGE_SIDE, read_image
+from gan_core.data.image_set import MIN_IMAGE_SIDE, read_image, upright_8bit
 from gan_core.evaluation.sr_benchmarks import BORDER, MIN_SCORE_SIDE, SCALE, score_photo
 from gan_core.pipelines.tiles import bicubic_upscale
 
@@ -143,9 +143,9 @@ def _read(path) -> Image.Image:
     """The upload, read once by gan_core's checked reader (size checked from the header)."""
     if path is None or path == "":
         raise input_error("Upload a photo first (or pick one of the examples).")
-    if isinstance(path, Image.Image):
-        return path
     try:
+        if isinstance(path, Image.Image):  # other colour spaces (CMYK, LAB) and depths as read_image gives them
+            return upright_8bit(path)
         return read_image(path, max_pixels=MAX_INPUT_PIXELS * SCALE * SCALE)
     except ImageTooLargeError as exc:
         raise _too_large(exc.width, exc.height, MAX_INPUT_PIXELS * SCALE * SCALE,

@@ -414,12 +414,31 @@ def read_image(source: bytes | str | Path, max_pixels: int | None = None) -> Ima
 
 
 def upright_8bit(img: Image.Image) -> Image.Image:
-    """EXIF orientation applied, and 16-bit or float grey scaled to 8-bit L (values
-    over 255 are taken as 16-bit and scaled by 255/65535; 8-bit-range ones kept)."""
+    """EXIF orientation applied, colour spaces other than RGB (CMYK, LAB, YCbCr, HSV)
+    converted to RGB, and high-bit-depth grey scaled to 8-bit L:
+
+      * 16-bit integers: kept when every value is under 256 (8-bit data in a 16-bit
+        file), else scaled by 255/65535;
+      * 32-bit integers (mode "I"): the same, and values over 65,535 are scaled by
+        255/2,147,483,647 (their full range); negatives become 0;
+      * floats (mode "F"): values in [0, 1] are scaled by 255 (the usual range of a
+        float image), others clipped to [0, 255]; NaN or infinite values are refused
+        with a DataError (they would come out black).
+    """
     img = ImageOps.exif_transpose(img)
+    if img.mode in ("CMYK", "LAB", "YCbCr", "HSV"):
+        return img.convert("RGB")
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        arr = np.asarray(img, dtype=np.float32)
-        k = 255.0 / 65535.0 if arr.size and arr.max() > 255 else 1.0
+        arr = np.asarray(img, dtype=np.float64)
+        if img.mode == "F":
+            if arr.size and not np.isfinite(arr).all():
+                bad = int(arr.size - np.isfinite(arr).sum())
+                raise DataError(f"a floating-point image with {bad:,} NaN or infinite pixel values: "
+                                "save it with finite values (0 to 1, or 0 to 255)")
+            k = 255.0 if arr.size and arr.min() >= 0 and arr.max() <= 1 else 1.0
+        else:
+            top = arr.max() if arr.size else 0
+            k = 1.0 if top <= 255 else 255.0 / 65535.0 if top <= 65535 else 255.0 / (2**31 - 1)
         img = Image.fromarray(np.clip(arr * k + 0.5, 0, 255).astype(np.uint8), "L")
     return img
 
