@@ -207,11 +207,29 @@ def _list_archive(path: Path, classes, split) -> tuple[list[_Entry], str | None]
             raise DataError(f"{path} is a damaged or truncated tar archive ({exc}): "
                             "copy or download it again") from None
     else:
-        raise DataError(f"{path} is neither a folder nor a readable .zip/.tar archive")
+        why = damaged_archive(path)
+        raise DataError(f"{path}: {why}" if why else f"{path} is neither a folder nor a readable .zip/.tar archive")
     for e in entries:
         e.kind = _guess_kind(e.name, attr_text is not None)
         e.framed = framed
     return entries, attr_text
+
+
+def damaged_archive(path: Path) -> str | None:
+    """Why a file that is neither a readable zip nor tar looks like a damaged one, or None:
+    a zip without its directory at the end, or a compressed tar cut short."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError:
+        return None
+    if head.startswith(b"PK\x03\x04"):
+        return ("the zip archive is truncated or damaged: its directory at the end is missing "
+                "(an interrupted upload, download or copy?); make the archive again and use the whole file")
+    if head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ")):
+        return ("the compressed tar archive is truncated or damaged (an interrupted upload, download or copy?); "
+                "make the archive again and use the whole file")
+    return None
 
 
 class _ReadBudget:
@@ -219,6 +237,7 @@ class _ReadBudget:
 
     def __init__(self, path: Path):
         self.path, self.members, self.bytes = path, 0, 0
+        self.largest: list[tuple[int, str]] = []  # (size, name) of the 5 largest members taken
 
     def count(self, n: int = 1) -> None:
         self.members += n
@@ -227,15 +246,17 @@ class _ReadBudget:
                             "archive: split it into several archives (each may be given with --data)")
 
     def take(self, name: str, size: int) -> None:
+        self.largest = sorted([*self.largest, (size, name)], key=lambda t: -t[0])[:5]
         if size > MAX_MEMBER_BYTES:
             raise DataError(f"{self.path}: member {name} would unpack to {size:,} bytes, over the limit of "
                             f"{MAX_MEMBER_BYTES:,} bytes for one file (a zip bomb, or not an image); "
                             "nothing was unpacked: remove that member from the archive")
         self.bytes += size
         if self.bytes > MAX_ARCHIVE_BYTES:
+            largest = ", ".join(f"{n} ({s:,} bytes)" for s, n in self.largest)
             raise DataError(f"{self.path} would unpack to more than {MAX_ARCHIVE_BYTES:,} bytes, the limit "
                             "for one archive (all of it is held in memory): split it into several archives, "
-                            "or extract it and give the folder")
+                            f"or extract it and give the folder. The largest members: {largest}")
 
 
 def _unsafe_member_name(name: str) -> str | None:

@@ -231,3 +231,23 @@ def test_a_float_tiff_with_nan_or_inf_is_refused_clearly(bad):
     values[2, 3] = bad
     with pytest.raises(DataError, match="NaN or infinite"):
         read_image(_saved(Image.fromarray(values), "TIFF"))
+
+
+def test_a_truncated_zip_is_called_truncated(tmp_path):
+    whole = tmp_path / "whole.zip"
+    make_folder(tmp_path / "imgs", 4)
+    with zipfile.ZipFile(whole, "w") as zf:
+        for p in sorted((tmp_path / "imgs").iterdir()):
+            zf.write(p, p.name)
+    raw = whole.read_bytes()
+    (tmp_path / "cut.zip").write_bytes(raw[: len(raw) // 2])
+    assert_refused(tmp_path / "cut.zip", "cut.zip: the zip archive is truncated or damaged")
+
+
+def test_an_archive_over_the_byte_limit_names_its_largest_members(tmp_path, monkeypatch):
+    z = tmp_path / "big.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for name, size in (("a.png", 300), ("b.png", 900), ("c.png", 600)):
+            zf.writestr(name, bytes(size))
+    monkeypatch.setattr(data_mod, "MAX_ARCHIVE_BYTES", 1000)
+    assert_refused(z, r"more than 1,000 bytes.*The largest members: b\.png \(900 bytes\), a\.png \(300 bytes\)")

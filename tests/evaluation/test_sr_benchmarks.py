@@ -68,7 +68,6 @@ def test_score_photo_shrinks_upscales_back_and_scores_as_the_benchmarks_do():
 def test_evaluate_sr_names_each_bad_file_goes_on_with_the_rest_and_exits_2(tmp_path, capsys):
     from gan_core.cli import main
 
-
     bench = tmp_path / "bench"
     bench.mkdir()
     for i in range(2):
