@@ -24,9 +24,9 @@ from PIL import Image
 import gan_core
 from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
 from gan_core.core.hub import SUPER_RESOLUTION
-from gan_core.data.image_set import MIN_IMAGE_SIDE, read_image, upright_8bit
+from gan_core.data.image_set import MIN_IMAGE_SIDE, read_image
 from gan_core.evaluation.sr_benchmarks import BORDER, MIN_SCORE_SIDE, SCALE, score_photo
-from gan_core.pipelines.tiles import bicubic_upscale
+from gan_core.pipelines.tiles import bicubic_upscale, output_mode
 
 from .common import check_name, default_model, input_error
 from .examples import upscale_examples
@@ -144,9 +144,11 @@ def _read(path) -> Image.Image:
     if path is None or path == "":
         raise input_error("Upload a photo first (or pick one of the examples).")
     try:
-        if isinstance(path, Image.Image):  # other colour spaces (CMYK, LAB) and depths as read_image gives them
-            return upright_8bit(path)
-        return read_image(path, max_pixels=MAX_INPUT_PIXELS * SCALE * SCALE)
+        # Shown beside the result and written as PNG: in the result's mode family (L, LA, RGB, RGBA),
+        # whatever the file's (palette, CMYK, LAB, 16-bit, float).
+        if isinstance(path, Image.Image):
+            return output_mode(path)
+        return output_mode(read_image(path, max_pixels=MAX_INPUT_PIXELS * SCALE * SCALE))
     except ImageTooLargeError as exc:
         raise _too_large(exc.width, exc.height, MAX_INPUT_PIXELS * SCALE * SCALE,
                          "the Upscale tab reads photos of") from None
