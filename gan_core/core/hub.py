@@ -136,7 +136,7 @@ def open_checkpoint(name_or_path: str | Path, task: str | None = None) -> tuple[
 CARD_LIMITS = {
     SUPER_RESOLUTION: [("", "scale", 2, 8), ("config", "scale", 2, 8), ("config", "blocks", 1, 64),
                        ("config", "channels", 8, 256)],
-    STYLE_TRANSFER: [("config", "g_width", 4, 128), ("config", "g_blocks", 0, 32), ("config", "tile", 16, 1024)],
+    STYLE_TRANSFER: [("config", "g_width", 4, 128), ("config", "g_blocks", 0, 16), ("config", "tile", 16, 1024)],
     WINDOW_DETECTION: [("detector", "width", 1, 128), ("detector", "image_size", 8, 1024)],
     ATTRIBUTE_CLASSIFICATION: [("classifier", "width", 1, 256), ("classifier", "image_size", 8, 1024)],
 }
