@@ -26,7 +26,7 @@ from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
 from gan_core.core.hub import SUPER_RESOLUTION
 from gan_core.data.image_set import MIN_IMAGE_SIDE, read_image
 from gan_core.evaluation.sr_benchmarks import BORDER, MIN_SCORE_SIDE, SCALE, score_photo
-from gan_core.pipelines.tiles import bicubic_upscale
+from gan_core.pipelines.tiles import bicubic_upscale, output_mode
 
 from .common import check_name, default_model, input_error
 from .examples import upscale_examples
@@ -143,10 +143,12 @@ def _read(path) -> Image.Image:
     """The upload, read once by gan_core's checked reader (size checked from the header)."""
     if path is None or path == "":
         raise input_error("Upload a photo first (or pick one of the examples).")
-    if isinstance(path, Image.Image):
-        return path
     try:
-        return read_image(path, max_pixels=MAX_INPUT_PIXELS * SCALE * SCALE)
+        # Shown beside the result and written as PNG: in the result's mode family (L, LA, RGB, RGBA),
+        # whatever the file's (palette, CMYK, LAB, 16-bit, float).
+        if isinstance(path, Image.Image):
+            return output_mode(path)
+        return output_mode(read_image(path, max_pixels=MAX_INPUT_PIXELS * SCALE * SCALE))
     except ImageTooLargeError as exc:
         raise _too_large(exc.width, exc.height, MAX_INPUT_PIXELS * SCALE * SCALE,
                          "the Upscale tab reads photos of") from None

@@ -76,4 +76,9 @@ def run(args, argv: list[str]) -> int:
             card.setdefault("metrics", {})["evaluation"] = {**card_record(result, name), "command": command}
             write_json(up.path / CARD_FILE, card)
             print(f"written to {up.path / CARD_FILE}")
+    failed = [f"{set_name}/{reason}" for set_name, reasons in result.get("failed", {}).items() for reason in reasons]
+    if failed:
+        shown = "; ".join(failed[:5]) + (f"; and {len(failed) - 5} more" if len(failed) > 5 else "")
+        print(f"error: {len(failed)} file(s) could not be scored and were left out: {shown}", file=sys.stderr)
+        return 2
     return 0

@@ -16,7 +16,7 @@ def register(commands) -> None:
 def run(args, argv: list[str]) -> int:
     import gan_core
     from gan_core.models import get_model, model_names
-    from gan_core.core.hub import find_checkpoint
+    from gan_core.core.hub import open_checkpoint
 
     if args.what is None:
         print("models:")
@@ -32,6 +32,6 @@ def run(args, argv: list[str]) -> int:
         print(json.dumps({"model": spec.name, "image_size": spec.image_size, "nz": spec.nz,
                           "paper": spec.paper, "defaults": spec.defaults}, indent=2))
         return 0
-    folder = find_checkpoint(args.what)
-    print((folder / "model_card.json").read_text())
+    _, card = open_checkpoint(args.what)  # read and checked: a damaged or hostile card is an error, exit 2
+    print(json.dumps(card, indent=2))
     return 0

@@ -54,18 +54,52 @@ def write_json(path: str | Path, obj: Any) -> None:
     atomic_write(path, _write)
 
 
-def read_json(path: str | Path) -> dict:
+# A model card is a few kB; 1 MB and 32 levels of nesting leave room for any real one,
+# and refuse a card made to exhaust memory or the parser's recursion.
+MAX_JSON_BYTES = 2**20
+MAX_JSON_DEPTH = 32
+
+
+def read_json(path: str | Path, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH) -> dict:
+    """A small JSON file (a model card...): CheckpointError when it is missing, not JSON,
+    over `max_bytes` or nested deeper than `max_depth`."""
     try:
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise CheckpointError(f"{path} is {size:,} bytes, over the limit of {max_bytes:,} bytes for a "
+                                  "JSON file here (a model card is a few kB): it is not a model card")
         with open(path) as f:
-            return json.load(f)
+            obj = json.load(f)
     except FileNotFoundError:
         raise CheckpointError(f"{path} not found") from None
+    except RecursionError:
+        raise CheckpointError(f"{path} is nested too deeply (more than {max_depth} levels of lists or "
+                              "objects): it is not a model card") from None
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"{path} is not valid JSON: {exc}") from None
     except UnicodeDecodeError:
         raise CheckpointError(f"{path} is not valid JSON: it is not UTF-8 text") from None
     except IsADirectoryError:
         raise CheckpointError(f"{path} is a folder, not a JSON file") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    if _depth(obj) > max_depth:
+        raise CheckpointError(f"{path} is nested too deeply (more than {max_depth} levels of lists or "
+                              "objects): it is not a model card")
+    return obj
+
+
+def _depth(obj: Any) -> int:
+    """Levels of lists and objects in parsed JSON, counted without recursion."""
+    deepest, todo = 0, [(obj, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            todo += [(x, level + 1) for x in item if isinstance(x, (dict, list))]
+    return deepest
 
 
 def _cpu_state(module: nn.Module) -> dict[str, torch.Tensor]:
@@ -129,25 +163,61 @@ def _why_unreadable(path: Path, exc: Exception) -> str:
     return f"is not a readable safetensors file ({exc}). {never}"
 
 
-def load_weights(module: nn.Module, path: str | Path) -> None:
-    """Load weights into `module`, refusing missing, extra or mis-shaped tensors."""
-    tensors, _ = read_tensors(path)
-    own = module.state_dict()
-    missing = sorted(set(own) - set(tensors))
-    extra = sorted(set(tensors) - set(own))
-    wrong = sorted(k for k in set(own) & set(tensors) if own[k].shape != tensors[k].shape)
+def tensor_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
+    """Each tensor's shape in a safetensors file, from its header alone (nothing is
+    allocated); CheckpointError as read_tensors for a missing or unreadable file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path} not found")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path} {_why_unreadable(path, exc)}") from None
+
+
+def check_fits(own: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]], path: str | Path) -> None:
+    """CheckpointError unless the file's tensors (`found`: name -> shape) are exactly
+    the model's (`own`), naming the first wrong, missing or unexpected tensor."""
+    missing = sorted(set(own) - set(found))
+    extra = sorted(set(found) - set(own))
+    wrong = sorted(k for k in set(own) & set(found) if tuple(own[k]) != tuple(found[k]))
     if missing or extra or wrong:
         detail = []
         if wrong:
             k = wrong[0]
-            detail.append(f"{len(wrong)} tensors of the wrong shape (e.g. {k}: file {tuple(tensors[k].shape)}, "
-                          f"model {tuple(own[k].shape)})")
+            detail.append(f"{len(wrong)} tensors of the wrong shape (e.g. {k}: file {tuple(found[k])}, "
+                          f"model {tuple(own[k])})")
         if missing:
             detail.append(f"{len(missing)} missing (e.g. {missing[0]})")
         if extra:
             detail.append(f"{len(extra)} unexpected (e.g. {extra[0]})")
         raise CheckpointError(f"{path} does not fit the model named in its card: {'; '.join(detail)}")
+
+
+def load_weights(module: nn.Module, path: str | Path) -> None:
+    """Load weights into `module`, refusing missing, extra or mis-shaped tensors (from the
+    file's header, before any tensor is read) and weights holding NaN or infinity."""
+    check_fits({k: tuple(v.shape) for k, v in module.state_dict().items()}, tensor_shapes(path), path)
+    tensors, _ = read_tensors(path)
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise CheckpointError(f"{path} holds NaN or infinite weights in {len(bad)} tensors (e.g. {bad[0]}): "
+                              "the training that wrote them diverged, and the model would draw blank images; "
+                              "use an earlier checkpoint")
     module.load_state_dict(tensors)
+
+
+def build_checked(build: Callable[[], nn.Module], path: str | Path) -> nn.Module:
+    """`build()` with the weights of `path` loaded: the network is first built on the
+    meta device (no memory) and its tensor shapes compared with the file's header, so
+    a card that does not describe these weights is refused before anything is allocated."""
+    with torch.device("meta"):
+        shapes = {k: tuple(v.shape) for k, v in build().state_dict().items()}
+    check_fits(shapes, tensor_shapes(path), path)
+    module = build()
+    load_weights(module, path)
+    return module
 
 
 # ----------------------------------------------------------------------------- training state

@@ -124,7 +124,45 @@ def open_checkpoint(name_or_path: str | Path, task: str | None = None) -> tuple[
         raise CheckpointError(f"{name_or_path} is {article} {found} checkpoint, not {TASKS[task]}: its card says "
                               f"\"task\": \"{found}\", and gan_core.load() without task= loads it as that. "
                               f"The {task} checkpoints: {others}")
+    check_card_sizes(folder, card, found)
     return folder, card
+
+
+# The sizes a card may ask the loaders to build, by task: (where in the card, field, lowest,
+# highest). Each range holds every network this library trains with room to spare (the
+# shipped SRResNet has 16 blocks of 64 channels; the style translator width 32 and 3
+# blocks), and keeps the largest network a card can describe to a few hundred MB, so a
+# card cannot make a loader allocate what the machine does not have.
+CARD_LIMITS = {
+    SUPER_RESOLUTION: [("", "scale", 2, 8), ("config", "scale", 2, 8), ("config", "blocks", 1, 64),
+                       ("config", "channels", 8, 256)],
+    STYLE_TRANSFER: [("config", "g_width", 4, 128), ("config", "g_blocks", 0, 16), ("config", "tile", 16, 1024)],
+    WINDOW_DETECTION: [("detector", "width", 1, 128), ("detector", "image_size", 8, 1024)],
+    ATTRIBUTE_CLASSIFICATION: [("classifier", "width", 1, 256), ("classifier", "image_size", 8, 1024)],
+}
+MAX_HEADS = 256  # attributes one classifier may score (CelebA has 40)
+
+
+def check_card_sizes(folder: Path, card: dict, task: str) -> None:
+    """CheckpointError when a field that sets a network's size is not a whole number in
+    its range (CARD_LIMITS); a GAN's config.width is checked by its ModelSpec."""
+    where = folder / CARD_FILE
+    for section, field, lo, hi in CARD_LIMITS.get(task, []):
+        part = card.get(section) if section else card
+        if not isinstance(part, dict) or field not in part:
+            continue
+        value = part[field]
+        name = f"{section}.{field}" if section else field
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
+                or value in (float("inf"), float("-inf")) or int(value) != value:
+            raise CheckpointError(f"{where}: {name} must be a whole number from {lo} to {hi}, not {value!r}")
+        if not lo <= value <= hi:
+            raise CheckpointError(f"{where}: {name} is {value:,}, outside {lo} to {hi}: no network this library "
+                                  "builds is that size (a damaged or hostile card); refused before building it")
+    heads = (card.get("classifier") or {}).get("heads") if isinstance(card.get("classifier"), dict) else None
+    if task == ATTRIBUTE_CLASSIFICATION and isinstance(heads, list) and len(heads) > MAX_HEADS:
+        raise CheckpointError(f"{where}: classifier.heads lists {len(heads):,} attributes, over the limit of "
+                              f"{MAX_HEADS}; refused before building it")
 
 
 def weights_file(folder: Path, card: dict, key: str, default: str) -> Path:

@@ -207,11 +207,29 @@ def _list_archive(path: Path, classes, split) -> tuple[list[_Entry], str | None]
             raise DataError(f"{path} is a damaged or truncated tar archive ({exc}): "
                             "copy or download it again") from None
     else:
-        raise DataError(f"{path} is neither a folder nor a readable .zip/.tar archive")
+        why = damaged_archive(path)
+        raise DataError(f"{path}: {why}" if why else f"{path} is neither a folder nor a readable .zip/.tar archive")
     for e in entries:
         e.kind = _guess_kind(e.name, attr_text is not None)
         e.framed = framed
     return entries, attr_text
+
+
+def damaged_archive(path: Path) -> str | None:
+    """Why a file that is neither a readable zip nor tar looks like a damaged one, or None:
+    a zip without its directory at the end, or a compressed tar cut short."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError:
+        return None
+    if head.startswith(b"PK\x03\x04"):
+        return ("the zip archive is truncated or damaged: its directory at the end is missing "
+                "(an interrupted upload, download or copy?); make the archive again and use the whole file")
+    if head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ")):
+        return ("the compressed tar archive is truncated or damaged (an interrupted upload, download or copy?); "
+                "make the archive again and use the whole file")
+    return None
 
 
 class _ReadBudget:
@@ -219,6 +237,7 @@ class _ReadBudget:
 
     def __init__(self, path: Path):
         self.path, self.members, self.bytes = path, 0, 0
+        self.largest: list[tuple[int, str]] = []  # (size, name) of the 5 largest members taken
 
     def count(self, n: int = 1) -> None:
         self.members += n
@@ -227,15 +246,17 @@ class _ReadBudget:
                             "archive: split it into several archives (each may be given with --data)")
 
     def take(self, name: str, size: int) -> None:
+        self.largest = sorted([*self.largest, (size, name)], key=lambda t: -t[0])[:5]
         if size > MAX_MEMBER_BYTES:
             raise DataError(f"{self.path}: member {name} would unpack to {size:,} bytes, over the limit of "
                             f"{MAX_MEMBER_BYTES:,} bytes for one file (a zip bomb, or not an image); "
                             "nothing was unpacked: remove that member from the archive")
         self.bytes += size
         if self.bytes > MAX_ARCHIVE_BYTES:
+            largest = ", ".join(f"{n} ({s:,} bytes)" for s, n in self.largest)
             raise DataError(f"{self.path} would unpack to more than {MAX_ARCHIVE_BYTES:,} bytes, the limit "
                             "for one archive (all of it is held in memory): split it into several archives, "
-                            "or extract it and give the folder")
+                            f"or extract it and give the folder. The largest members: {largest}")
 
 
 def _unsafe_member_name(name: str) -> str | None:
@@ -414,12 +435,31 @@ def read_image(source: bytes | str | Path, max_pixels: int | None = None) -> Ima
 
 
 def upright_8bit(img: Image.Image) -> Image.Image:
-    """EXIF orientation applied, and 16-bit or float grey scaled to 8-bit L (values
-    over 255 are taken as 16-bit and scaled by 255/65535; 8-bit-range ones kept)."""
+    """EXIF orientation applied, colour spaces other than RGB (CMYK, LAB, YCbCr, HSV)
+    converted to RGB, and high-bit-depth grey scaled to 8-bit L:
+
+      * 16-bit integers: kept when every value is under 256 (8-bit data in a 16-bit
+        file), else scaled by 255/65535;
+      * 32-bit integers (mode "I"): the same, and values over 65,535 are scaled by
+        255/2,147,483,647 (their full range); negatives become 0;
+      * floats (mode "F"): values in [0, 1] are scaled by 255 (the usual range of a
+        float image), others clipped to [0, 255]; NaN or infinite values are refused
+        with a DataError (they would come out black).
+    """
     img = ImageOps.exif_transpose(img)
+    if img.mode in ("CMYK", "LAB", "YCbCr", "HSV"):
+        return img.convert("RGB")
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        arr = np.asarray(img, dtype=np.float32)
-        k = 255.0 / 65535.0 if arr.size and arr.max() > 255 else 1.0
+        arr = np.asarray(img, dtype=np.float64)
+        if img.mode == "F":
+            if arr.size and not np.isfinite(arr).all():
+                bad = int(arr.size - np.isfinite(arr).sum())
+                raise DataError(f"a floating-point image with {bad:,} NaN or infinite pixel values: "
+                                "save it with finite values (0 to 1, or 0 to 255)")
+            k = 255.0 if arr.size and arr.min() >= 0 and arr.max() <= 1 else 1.0
+        else:
+            top = arr.max() if arr.size else 0
+            k = 1.0 if top <= 255 else 255.0 / 65535.0 if top <= 65535 else 255.0 / (2**31 - 1)
         img = Image.fromarray(np.clip(arr * k + 0.5, 0, 255).astype(np.uint8), "L")
     return img
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from gan_core.core.errors import DataError
-from gan_core.data.image_set import IMAGE_EXTENSIONS
+from gan_core.data.image_set import IMAGE_EXTENSIONS, damaged_archive
 
 MAX_UPLOAD_BYTES = 200 * 2**20  # what the server accepts as a file
 MAX_UPLOAD_FILES = 20_000  # images per upload: minutes of decoding on a 2-core machine
@@ -72,6 +72,7 @@ def check_training_archive(path: str | Path, max_bytes: int = MAX_UPLOAD_BYTES, 
     members = _members(path, max_files, max_unpacked)  # (name, kind, size)
     problems: dict[str, list[str]] = {}
     images = unpacked = 0
+    sizes: list[tuple[int, str]] = []
     for name, kind, size in members:
         if kind == "dir" or _is_clutter(name):
             continue
@@ -85,6 +86,7 @@ def check_training_archive(path: str | Path, max_bytes: int = MAX_UPLOAD_BYTES, 
             continue
         images += 1
         unpacked += size
+        sizes.append((size, name))
     if problems:
         lines = []
         for reason, names in problems.items():
@@ -96,8 +98,14 @@ def check_training_archive(path: str | Path, max_bytes: int = MAX_UPLOAD_BYTES, 
         raise DataError("the archive holds no images (.jpg, .jpeg, .png, .bmp, .gif, .webp, .tif)")
     if unpacked > max_unpacked or unpacked > MAX_RATIO * packed + 2**20:
         raise DataError(f"the archive would unpack to {unpacked / 2**20:,.0f} MB from {packed / 2**20:,.1f} MB: "
-                        "more than images compress to (a zip bomb?); refused")
+                        f"more than images compress to (a zip bomb?); refused. The largest members: {_largest(sizes)}")
     return ArchiveReport(images, packed, unpacked)
+
+
+def _largest(sizes: list[tuple[int, str]]) -> str:
+    """The SHOWN largest members, named with their unpacked sizes."""
+    top = sorted(sizes, key=lambda t: -t[0])[:SHOWN]
+    return ", ".join(f"{name} ({size / 2**20:,.1f} MB)" for size, name in top)
 
 
 def _members(path: Path, max_files: int, max_unpacked: int) -> list[tuple[str, str, int]]:
@@ -123,7 +131,8 @@ def _members(path: Path, max_files: int, max_unpacked: int) -> list[tuple[str, s
     except OSError:
         is_tar = False
     if not is_tar:
-        raise DataError("the upload is not a .zip or .tar archive: put your images in a zip file and upload that")
+        raise DataError(damaged_archive(path) or "the upload is not a .zip or .tar archive: put your images in a zip file "
+                                          "and upload that")
     out, declared = [], 0
     try:
         with tarfile.open(path) as tf:
@@ -135,7 +144,9 @@ def _members(path: Path, max_files: int, max_unpacked: int) -> list[tuple[str, s
                 if len(out) > max_files:
                     raise too_many
                 if declared > max_unpacked:
-                    raise DataError(f"the archive would unpack to more than {max_unpacked / 2**30:.0f} GB; refused")
+                    files = [(size, name) for name, kind, size in out if kind == "file"]
+                    raise DataError(f"the archive would unpack to more than {max_unpacked / 2**30:.0f} GB; refused. "
+                                    f"The largest members: {_largest(files)}")
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise DataError(f"the tar archive is damaged or truncated ({exc})") from None
     return out

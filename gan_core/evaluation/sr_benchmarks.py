@@ -66,13 +66,25 @@ def set_folder(name: str, root: str | Path | None = None) -> Path:
     return path
 
 
-def set_images(name: str, root: str | Path | None = None) -> list[tuple[str, np.ndarray]]:
-    """(file name, HR uint8 array cropped to a multiple of the scale) of a set, by name."""
+def set_images(name: str, root: str | Path | None = None,
+               failed: list[str] | None = None) -> list[tuple[str, np.ndarray]]:
+    """(file name, HR uint8 array cropped to a multiple of the scale) of a set, by name.
+
+    A file that cannot be read is a DataError naming it; with a `failed` list, it is
+    added there ("file: reason") and the others are read."""
     folder = set_folder(name, root)
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith("."))
     if not files:
         raise DataError(f"benchmark set {name!r}: no images in {folder}")
-    return [(p.name, crop_to_multiple(np.asarray(open_image(p)), SCALE)) for p in files]
+    out = []
+    for p in files:
+        try:
+            out.append((p.name, crop_to_multiple(np.asarray(open_image(p)), SCALE)))
+        except DataError as exc:
+            if failed is None:
+                raise DataError(f"benchmark set {name!r}: {p.name}: {exc}") from None
+            failed.append(f"{p.name}: {exc}")
+    return out
 
 
 def measure(sr: np.ndarray, hr: np.ndarray) -> tuple[float, float]:
@@ -129,31 +141,51 @@ def evaluate(upscalers: list, sets: list[str] = list(DEFAULT_SETS), *, data_root
     Returns {"convention", "sets": {set: {"folder", "images"}}, "bicubic": {set: summary},
     "models": {name: {set: summary}}, "paper": PAPER_FIGURES}; a summary is
     {"psnr", "ssim", "images", "per_image": {file: [psnr, ssim]}}. The PSNR mean is
-    over images (the literature's), not the PSNR of the pooled error."""
+    over images (the literature's), not the PSNR of the pooled error.
+
+    A file that cannot be read or scored (damaged, too small) is left out and named in
+    result["failed"][set] ("file: reason", logged too); the others are measured. A set
+    with no image left has no summary."""
     names = unique_names(upscalers)
     result = {"convention": CONVENTION, "sets": {}, "bicubic": {}, "models": {n: {} for n in names},
-              "paper": {k: {s: list(v) for s, v in figs.items()} for k, figs in PAPER_FIGURES.items()}}
+              "paper": {k: {s: list(v) for s, v in figs.items()} for k, figs in PAPER_FIGURES.items()},
+              "failed": {}}
     for set_name in sets:
-        images = set_images(set_name, data_root)
+        failed: list[str] = []
+        images = set_images(set_name, data_root, failed)
         result["sets"][set_name] = {"folder": str(set_folder(set_name, data_root)), "images": len(images)}
         rows_bicubic: dict[str, tuple[float, float]] = {}
         rows = {n: {} for n in names}
         for file, hr in images:
             photo = Image.fromarray(hr)
-            if not upscalers:
-                rows_bicubic[file] = score_photo(None, photo).bicubic_score
-            for name, up in zip(names, upscalers):
-                t = time.perf_counter()
-                # One tile covering the image by default: the network sees it whole, with
-                # reflect-padded context at its edges (see gan_core.pipelines.tiles).
-                scored = score_photo(up, photo, tile=tile or max(hr.shape[:2]) // SCALE)
-                rows_bicubic[file], rows[name][file] = scored.bicubic_score, scored.score
-                if log:
-                    p, s = rows[name][file]
-                    log(f"{set_name} {file} {name}: {p:.2f} dB / {s:.4f} ({time.perf_counter() - t:.1f} s)")
-        result["bicubic"][set_name] = _summary(rows_bicubic)
+            try:
+                if not upscalers:
+                    rows_bicubic[file] = score_photo(None, photo).bicubic_score
+                for name, up in zip(names, upscalers):
+                    t = time.perf_counter()
+                    # One tile covering the image by default: the network sees it whole, with
+                    # reflect-padded context at its edges (see gan_core.pipelines.tiles).
+                    scored = score_photo(up, photo, tile=tile or max(hr.shape[:2]) // SCALE)
+                    rows_bicubic[file], rows[name][file] = scored.bicubic_score, scored.score
+                    if log:
+                        p, s = rows[name][file]
+                        log(f"{set_name} {file} {name}: {p:.2f} dB / {s:.4f} ({time.perf_counter() - t:.1f} s)")
+            except ValueError as exc:  # DataError, a photo too small to score
+                failed.append(f"{file}: {exc}")
+                rows_bicubic.pop(file, None)
+                for name in names:
+                    rows[name].pop(file, None)
+        for reason in failed:
+            if log:
+                log(f"{set_name} {reason}: left out")
+        if failed:
+            result["failed"][set_name] = failed
+        result["sets"][set_name]["images"] = len(rows_bicubic)  # those measured
+        if rows_bicubic:
+            result["bicubic"][set_name] = _summary(rows_bicubic)
         for name in names:
-            result["models"][name][set_name] = _summary(rows[name])
+            if rows[name]:
+                result["models"][name][set_name] = _summary(rows[name])
     return result
 
 
@@ -172,7 +204,7 @@ def card_record(result: dict, name: str) -> dict:
     """What `evaluate-sr --write-card` stores under metrics.evaluation for one model."""
     sets = {}
     for set_name, summary in result["models"][name].items():
-        bic = result["bicubic"][set_name]
+        bic = result["bicubic"][set_name]  # present with every model's summary: same images
         sets[set_name] = {"psnr": round(summary["psnr"], 3), "ssim": round(summary["ssim"], 4),
                           "bicubic_psnr": round(bic["psnr"], 3), "bicubic_ssim": round(bic["ssim"], 4),
                           "images": summary["images"]}
@@ -187,7 +219,7 @@ def format_table(result: dict) -> str:
         return f"{summary['psnr']:.2f} / {summary['ssim']:.4f}" if summary else "-"
 
     header = ["method"] + [f"{s} ({result['sets'][s]['images']})" for s in sets]
-    rows = [["bicubic (PIL, measured here)"] + [cell(result["bicubic"][s]) for s in sets]]
+    rows = [["bicubic (PIL, measured here)"] + [cell(result["bicubic"].get(s)) for s in sets]]
     rows += [[name] + [cell(per_set.get(s)) for s in sets] for name, per_set in result["models"].items()]
     for method, figures in PAPER_FIGURES.items():
         cells = []

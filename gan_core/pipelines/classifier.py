@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from gan_core.core.checkpoints import CARD_FILE, load_weights
+from gan_core.core.checkpoints import CARD_FILE, build_checked
 from gan_core.core.errors import CheckpointError
 from gan_core.core.hub import checkpoint_name, weights_file
 from gan_core.core.images import from_uint8
@@ -90,9 +90,13 @@ class AttributeClassifierPipeline:
         """The pipeline of an attribute-classification checkpoint's folder and card (see gan_core.load)."""
         try:
             cfg = card["classifier"]
-            classifier = AttributeClassifier(cfg["heads"], image_size=cfg["image_size"], width=cfg["width"],
-                                             dropout=cfg.get("dropout", 0.0))
+
+            def build() -> AttributeClassifier:
+                return AttributeClassifier(cfg["heads"], image_size=cfg["image_size"], width=cfg["width"],
+                                           dropout=cfg.get("dropout", 0.0))
+            with torch.device("meta"):  # the arguments are checked; the real one is built by build_checked
+                build()
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{folder / CARD_FILE} does not describe a classifier: {exc}") from None
-        load_weights(classifier, weights_file(folder, card, "weights", CLASSIFIER_FILE))
+        classifier = build_checked(build, weights_file(folder, card, "weights", CLASSIFIER_FILE))
         return cls(classifier, card, folder, device)

@@ -37,7 +37,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from gan_core.core.checkpoints import CARD_FILE, load_weights
+from gan_core.core.checkpoints import CARD_FILE, build_checked
 from gan_core.core.errors import CheckpointError
 from gan_core.core.hub import checkpoint_name, weights_file
 from gan_core.core.images import from_uint8
@@ -118,10 +118,12 @@ class WindowDetectorPipeline:
     def from_pretrained(cls, folder: Path, card: dict, device: torch.device | str = "cpu") -> WindowDetectorPipeline:
         """The pipeline of a window-detection checkpoint's folder and card (see gan_core.load)."""
         try:
-            detector = WindowDetector(**card["detector"])
+            with torch.device("meta"):  # the arguments are checked; the real one is built by build_checked
+                WindowDetector(**card["detector"])
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{folder / CARD_FILE} does not describe a window detector: {exc}") from None
-        load_weights(detector, weights_file(folder, card, "weights", DETECTOR_FILE))
+        detector = build_checked(lambda: WindowDetector(**card["detector"]),
+                                 weights_file(folder, card, "weights", DETECTOR_FILE))
         return cls(detector, card, folder, device)
 
 

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gan_core.core.checkpoints import CARD_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, load_weights
+from gan_core.core.checkpoints import CARD_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, build_checked
 from gan_core.core.errors import CheckpointError
 from gan_core.core.hub import GAN, open_checkpoint, weights_file
 from gan_core.core.images import make_grid, to_pil
@@ -68,16 +68,15 @@ class GeneratorPipeline:
     def from_pretrained(cls, folder: Path, card: dict, device: torch.device | str = "cpu") -> GeneratorPipeline:
         """The pipeline of a GAN checkpoint's folder and card (see gan_core.load)."""
         spec = model_spec(folder, card)
-        G = spec.build_generator()
-        load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
+        G = build_checked(spec.build_generator, weights_file(folder, card, "generator", GENERATOR_FILE))
         return cls(G, spec, card, device, folder)
 
 
 def load_discriminator(name_or_path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
     """The discriminator of a GAN checkpoint, in eval mode (CheckpointError when it has none)."""
     folder, card = open_checkpoint(name_or_path, GAN)
-    D = model_spec(folder, card).build_discriminator()
-    load_weights(D, weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE))
+    D = build_checked(model_spec(folder, card).build_discriminator,
+                      weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE))
     return D.to(device).eval()
 
 

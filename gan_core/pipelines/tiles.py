@@ -90,6 +90,12 @@ def _join(rgb: Image.Image, alpha: Image.Image | None, gray: bool) -> Image.Imag
     return rgb
 
 
+def output_mode(image: Image.Image) -> Image.Image:
+    """An image of any mode (palette, CMYK, LAB, 16-bit, float...) in the mode family an
+    upscaled result has: L, LA, RGB or RGBA, what a PNG shows everywhere."""
+    return _join(*_split(image))
+
+
 # ----------------------------------------------------------------------------- tiling
 
 

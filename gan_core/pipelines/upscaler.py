@@ -24,7 +24,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gan_core.core.checkpoints import GENERATOR_FILE, load_weights
+from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, build_checked
 from gan_core.core.errors import CheckpointError
 from gan_core.core.hub import checkpoint_name, weights_file
 from gan_core.models.srgan import SR_BLOCKS, SR_CHANNELS, RRDBNet, SRResNet, for_inference
@@ -76,8 +76,14 @@ class Upscaler:
     @classmethod
     def from_pretrained(cls, folder: Path, card: dict, device: torch.device | str = "cpu") -> Upscaler:
         """The upscaler of a super-resolution checkpoint's folder and card (see gan_core.load)."""
-        model = build_sr_network(card)
-        load_weights(model, weights_file(folder, card, "generator", GENERATOR_FILE))
+        try:
+            with torch.device("meta"):  # the arguments are checked; the real one is built by build_checked
+                build_sr_network(card)
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, CheckpointError):
+                raise
+            raise CheckpointError(f"{folder / CARD_FILE} does not describe a super-resolution network: {exc}") from None
+        model = build_checked(lambda: build_sr_network(card), weights_file(folder, card, "generator", GENERATOR_FILE))
         return cls(model, card, folder, device)
 
 

@@ -9,7 +9,7 @@ from PIL import Image
 
 from gan_core.core.errors import DataError
 from gan_core.data import image_set as data_mod
-from gan_core.data.image_set import ShuffledBatches, load_images, open_image
+from gan_core.data.image_set import ShuffledBatches, load_images, open_image, read_image
 
 from ..helpers import SHARED_DATA, make_folder, make_image
 
@@ -194,3 +194,60 @@ def test_a_pack_travels_with_its_labels_and_is_not_framed_twice(tmp_path):
     assert back.labels["age"][2] == 30
     # Only JPEG loss, no second crop: pixels stay close.
     assert (back.images.float() - ds.images.float()).abs().mean() < 6
+
+
+# ----------------------------------------------------------------------------- colour spaces and depths
+
+
+def _saved(img: Image.Image, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("mode, fmt", [("CMYK", "JPEG"), ("LAB", "TIFF"), ("YCbCr", "JPEG")])
+def test_read_image_turns_other_colour_spaces_into_rgb(mode, fmt):
+    img = read_image(_saved(Image.new("RGB", (20, 16), (200, 100, 50)).convert(mode), fmt))
+    assert img.mode == "RGB"
+    assert np.abs(np.asarray(img, np.int16) - (200, 100, 50)).max() <= 3
+
+
+@pytest.mark.parametrize("values, expected", [
+    (np.full((16, 20), 0.5, np.float32), 128),     # a float image in [0, 1]
+    (np.full((16, 20), 100.0, np.float32), 100),   # a float image in [0, 255]
+    (np.full((16, 20), 300.0, np.float32), 255),   # clipped
+    (np.full((16, 20), 2**30, np.int32), 128),     # 32-bit integers, by their range
+    (np.full((16, 20), 32768, np.int32), 128),     # 16-bit values in a 32-bit image
+    (np.full((16, 20), 77, np.int32), 77),         # 8-bit values in a 32-bit image
+])
+def test_float_and_32_bit_tiffs_are_scaled_not_black(values, expected):
+    img = read_image(_saved(Image.fromarray(values), "TIFF"))
+    assert img.mode == "L" and abs(img.getpixel((3, 3)) - expected) <= 1
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_float_tiff_with_nan_or_inf_is_refused_clearly(bad):
+    values = np.full((16, 20), 0.5, np.float32)
+    values[2, 3] = bad
+    with pytest.raises(DataError, match="NaN or infinite"):
+        read_image(_saved(Image.fromarray(values), "TIFF"))
+
+
+def test_a_truncated_zip_is_called_truncated(tmp_path):
+    whole = tmp_path / "whole.zip"
+    make_folder(tmp_path / "imgs", 4)
+    with zipfile.ZipFile(whole, "w") as zf:
+        for p in sorted((tmp_path / "imgs").iterdir()):
+            zf.write(p, p.name)
+    raw = whole.read_bytes()
+    (tmp_path / "cut.zip").write_bytes(raw[: len(raw) // 2])
+    assert_refused(tmp_path / "cut.zip", "cut.zip: the zip archive is truncated or damaged")
+
+
+def test_an_archive_over_the_byte_limit_names_its_largest_members(tmp_path, monkeypatch):
+    z = tmp_path / "big.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for name, size in (("a.png", 300), ("b.png", 900), ("c.png", 600)):
+            zf.writestr(name, bytes(size))
+    monkeypatch.setattr(data_mod, "MAX_ARCHIVE_BYTES", 1000)
+    assert_refused(z, r"more than 1,000 bytes.*The largest members: b\.png \(900 bytes\), a\.png \(300 bytes\)")

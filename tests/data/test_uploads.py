@@ -82,3 +82,45 @@ def test_upload_tar_with_link_and_escape_is_refused(tmp_path):
     with pytest.raises(DataError) as exc:
         check_training_archive(path)
     assert "links" in str(exc.value) and "climbing out" in str(exc.value)
+
+
+def test_a_zip_bomb_names_its_largest_members(tmp_path):
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("faces/ok.png", _png())
+        zf.writestr("faces/huge.png", b"\0" * (8 * 2**20))
+        zf.writestr("faces/big.png", b"\0" * (2 * 2**20))
+    with pytest.raises(DataError, match=r"zip bomb.*The largest members: faces/huge\.png \(8\.0 MB\), "
+                                        r"faces/big\.png \(2\.0 MB\), faces/ok\.png"):
+        check_training_archive(bomb)
+
+
+def test_a_tar_over_the_unpacked_limit_names_its_largest_members(tmp_path):
+    path = tmp_path / "big.tar"
+    with tarfile.open(path, "w") as tf:
+        for name, size in (("a.png", 3000), ("b.png", 9000)):
+            info = tarfile.TarInfo(name)
+            info.size = size
+            tf.addfile(info, io.BytesIO(bytes(size)))
+    with pytest.raises(DataError, match=r"more than 0 GB; refused\. The largest members: b\.png .*, a\.png"):
+        check_training_archive(path, max_unpacked=10_000)
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz"])
+def test_a_truncated_archive_is_called_truncated_not_a_foreign_file(tmp_path, kind):
+    whole = tmp_path / f"whole.{kind}"
+    if kind == "zip":
+        _zip(whole, {f"{i}.png": _png() for i in range(5)})
+    else:
+        with tarfile.open(whole, "w:gz") as tf:
+            for i in range(5):
+                info = tarfile.TarInfo(f"{i}.png")
+                data = _png() + bytes(range(256)) * 40
+                info.size = len(data)
+                tf.addfile(info, io.BytesIO(data))
+    cut = tmp_path / f"cut.{kind}"
+    raw = whole.read_bytes()
+    cut.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(DataError, match="damaged or truncated|truncated or damaged") as info:
+        check_training_archive(cut)
+    assert "not a .zip or .tar" not in str(info.value)

@@ -63,3 +63,25 @@ def test_score_photo_shrinks_upscales_back_and_scores_as_the_benchmarks_do():
     assert alone.output is alone.bicubic and alone.score == alone.bicubic_score == scored.bicubic_score
     with pytest.raises(ValueError, match=f"at least {MIN_SCORE_SIDE} pixels"):
         score_photo(None, Image.new("RGB", (MIN_SCORE_SIDE - 1, 100)))
+
+
+def test_evaluate_sr_names_each_bad_file_goes_on_with_the_rest_and_exits_2(tmp_path, capsys):
+    from gan_core.cli import main
+
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    for i in range(2):
+        Image.fromarray(np.random.default_rng(i).integers(0, 255, (48, 52, 3), np.uint8)).save(bench / f"ok{i}.png")
+    (bench / "broken.png").write_bytes(b"not a picture at all")
+    Image.new("RGB", (12, 12)).save(bench / "tiny.png")  # readable, too small to score
+    result = evaluate([], [str(bench)])
+    assert result["sets"][str(bench)]["images"] == 2
+    assert sorted(result["bicubic"][str(bench)]["per_image"]) == ["ok0.png", "ok1.png"]
+    failed = result["failed"][str(bench)]
+    assert [f.split(":")[0] for f in failed] == ["broken.png", "tiny.png"]
+    assert "not a readable image" in failed[0] and "too small to score" in failed[1]
+    assert main(["evaluate-sr", "--sets", str(bench)]) == 2
+    captured = capsys.readouterr()
+    assert f"{str(bench)} (2)" in captured.out  # the table of the two good files
+    assert "error: 2 file(s) could not be scored" in captured.err and "broken.png" in captured.err
+    assert "Traceback" not in captured.err
