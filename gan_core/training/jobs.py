@@ -195,13 +195,14 @@ class JobRunner:
     `train_fn` is `gan_core.training.gan.train` (tests pass a stand-in). Jobs run with the
     callbacks of `train`: progress lands in the Job, and a stop request is the
     loop's `abort_fn`. For a shared server: `max_work` bounds the multiply-adds one
-    submit or resume asks for (None: unbounded; see `work_budget`), `one_per_owner`
+    submit or resume asks for (a number, or a function giving it; None: unbounded; see
+    `work_budget`), `one_per_owner`
     refuses a second active job of the same owner, and `idle_timeout_s` stops a job
     (after a checkpoint) whose owner has not called `touch` for that long (None: never).
     `clock` is time.time (tests pass a fake one)."""
 
     def __init__(self, root: str | Path, max_waiting: int = MAX_WAITING, max_age_s: float = MAX_AGE_S,
-                 train_fn: Callable = train, *, max_work: float | None = None, one_per_owner: bool = False,
+                 train_fn: Callable = train, *, max_work: float | Callable[[], float] | None = None, one_per_owner: bool = False,
                  idle_timeout_s: float | None = None, clock: Callable[[], float] = time.time):
         self.root = Path(root)
         self.max_waiting = max_waiting
@@ -363,16 +364,16 @@ class JobRunner:
     # ------------------------------------------------------------------ limits
 
     def _check_work(self, config: TrainConfig, steps: int) -> None:
-        if self.max_work is None:
+        limit = self.max_work() if callable(self.max_work) else self.max_work
+        if limit is None:
             return
         work = work_of(config, steps)
-        if work > self.max_work:
-            hours = BUDGET_HOURS * work / self.max_work
+        if work > limit:
             raise TooMuchWork(
                 f"{steps:,} steps of {config.model} at batch size {config.hyperparameters()['batch_size']} and "
-                f"width {config.width:g} are about {hours:.1f} hours of this server's computing; one run may use "
-                f"about {BUDGET_HOURS:g} hour: lower the steps, the batch size or the network width "
-                f"(to {max(int(steps * self.max_work / work), 1):,} steps, say)")
+                f"width {config.width:g} are {work / limit:.1f} times the computing one run may use on this "
+                f"server: lower the steps, the batch size or the network width "
+                f"(to {max(int(steps * limit / work), 1):,} steps, say)")
 
     def _check_room(self, owner: str = "") -> None:
         if len(self._line) >= self.max_waiting:
