@@ -433,8 +433,7 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore) ->
     width0, steps0, batch0, lr_g0, lr_d0, beta10, noise0 = defaults_for(MODELS[0])
     with gr.Tab("Train", id="train"):
         job = gr.State("")
-        # The browser's owner key outlives a reload and a server restart (its secret is kept in the jobs root).
-        owner = gr.BrowserState("", storage_key="gan-studio-train-owner", secret=_browser_secret())
+        owner = _owner_key()
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
                 model = gr.Dropdown(MODELS, value=MODELS[0], label="Architecture", elem_id="train-model")
@@ -514,6 +513,18 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore) ->
 
     handed = use.click(hand_over, job, [explore.model, generate_model, main_tabs], **private)
     explore.model_set(handed)
+
+
+def _owner_key() -> gr.BrowserState:
+    """The browser's owner key: it outlives a reload and a server restart (its secret is
+    kept in the jobs root). Made at the page's top level, not in the tab: a component in
+    a tab not yet opened is not mounted, so on page load it would not have read the
+    browser's storage yet."""
+    tab_level, Context.block = Context.block, Context.root_block or Context.block
+    try:
+        return gr.BrowserState("", storage_key="gan-studio-train-owner", secret=_browser_secret())
+    finally:
+        Context.block = tab_level
 
 
 def _browser_secret() -> str:
