@@ -424,7 +424,8 @@ The server trains **one model at a time**; if someone else is training you wait 
 your place. Checkpoints are saved every few hundred steps and when you press Stop, so **Resume**
 continues exactly. **Closing this page stops your run** (after it saves a checkpoint), and so does
 leaving it unseen for {IDLE_TIMEOUT_S // 60} minutes; reopen the page to find it and Resume. One run
-at a time per browser, of at most about an hour of this server's computing.
+at a time per browser, of at most about {train_hours():g} hour{"s" if train_hours() != 1 else ""} of this
+server's computing.
 """
 
 

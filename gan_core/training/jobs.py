@@ -367,6 +367,7 @@ class JobRunner:
         limit = self.max_work() if callable(self.max_work) else self.max_work
         if limit is None:
             return
+        config.check()  # a ValueError naming a bad setting, before it is costed
         work = work_of(config, steps)
         if work > limit:
             raise TooMuchWork(
