@@ -1,15 +1,22 @@
 """The "Train" tab: train a GAN on this server and watch it learn.
 
 The server trains one model at a time (gan_core.training.jobs.JobRunner); the others wait in
-line and see their place. A session holds only its own job's id, so nobody sees or
-stops another person's run. Closing the page stops the run after it saves a
-checkpoint. The handlers are plain functions, so tests call them directly.
+line and see their place. A page holds only its own job's id, so nobody sees or
+stops another person's run; its browser keeps a random owner key (localStorage), so
+after a reload, or a restart of the server, the page finds its run again and can
+resume it. Closing the page, or leaving it unseen for IDLE_TIMEOUT_S (the tab's timer
+is the heartbeat), stops the run after it saves a checkpoint. One run of each owner
+trains or waits at a time, and one run asks for at most about an hour of this
+machine's computing (`GAN_STUDIO_TRAIN_HOURS` raises it). The handlers are plain
+functions, so tests call them directly.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
+import re
+import secrets
 import shutil
 import tempfile
 import threading
@@ -18,13 +25,17 @@ from pathlib import Path
 
 import gradio as gr
 import pandas as pd
+from gradio.context import Context
 
 from gan_core.core.checkpoints import CARD_FILE
 from gan_core.core.errors import DataError
 from gan_core.data.downloads import CIFAR10_CLASSES, fetch_cifar10
 from gan_core.data.uploads import MAX_UPLOAD_BYTES, check_training_archive
 from gan_core.models import get_model
-from gan_core.training.jobs import ACTIVE, FAILED, FINISHED, QUEUED, STOPPED, STOPPING, JobNotFound, JobRunner, QueueFull
+from gan_core.training.jobs import (
+    ACTIVE, BUDGET_HOURS, FAILED, FINISHED, QUEUED, STOPPED, STOPPING, JobNotFound, JobRunner, QueueFull, TooMuchWork,
+    work_budget,
+)
 from gan_core.training.gan import TrainConfig
 
 from . import trained
@@ -43,7 +54,22 @@ SHAPES_IMAGES = 2000
 LOG_EVERY = 5  # steps per curve point: the loop syncs with the device this often
 CHECKPOINT_EVERY = 200
 
-RUNNER = JobRunner(Path(tempfile.gettempdir()) / "gan-studio-jobs")
+IDLE_TIMEOUT_S = 10 * 60  # a run whose page has not polled it for this long stops (after a checkpoint)
+
+
+def train_hours() -> float:
+    """The computing one run may ask for, in hours of this machine (see
+    gan_core.training.jobs.work_budget): BUDGET_HOURS, or $GAN_STUDIO_TRAIN_HOURS."""
+    try:
+        hours = float(os.environ.get("GAN_STUDIO_TRAIN_HOURS", BUDGET_HOURS))
+    except ValueError:
+        return BUDGET_HOURS
+    return hours if math.isfinite(hours) and hours > 0 else BUDGET_HOURS
+
+
+# The budget is measured when asked: app.py sets torch's threads after importing this module.
+RUNNER = JobRunner(Path(tempfile.gettempdir()) / "gan-studio-jobs", max_work=lambda: work_budget(hours=train_hours()),
+                   one_per_owner=True, idle_timeout_s=IDLE_TIMEOUT_S)
 # Folders the operator offers for training (`python app.py --train-data NAME=PATH`, or
 # GAN_STUDIO_TRAIN_DATA="NAME=PATH;NAME=PATH"). Users choose a name, never type a path.
 SERVER_DATA: dict[str, str] = {}
@@ -99,9 +125,10 @@ def _job_of(job_id) -> str | None:
 
 
 def start_training(model, width, source, upload, server_name, cifar_classes, steps, batch_size, lr_g, lr_d,
-                   beta1, label_noise, sample_every, job_id, request: gr.Request | None = None):
+                   beta1, label_noise, sample_every, job_id, owner="", request: gr.Request | None = None):
     """Handler of Start: check everything, keep the data in a new job folder, queue
-    the job. Returns the new job's id. Bad input raises gr.Error and queues nothing."""
+    the job for `owner` (the browser's key; else the page's session). Returns the new
+    job's id. Bad input raises gr.Error and queues nothing."""
     current = _job_of(job_id)
     if current:
         try:
@@ -129,16 +156,40 @@ def start_training(model, width, source, upload, server_name, cifar_classes, ste
     except ValueError as exc:
         raise input_error(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
     prepare = _data_preparer(source, upload, server_name, cifar_classes, config)
+    session = getattr(request, "session_hash", None) or ""
+    owner = owner if isinstance(owner, str) and owner else (f"session-{session}" if session else "")
     try:
-        job = RUNNER.submit(config, prepare=prepare)
+        job = RUNNER.submit(config, prepare=prepare, owner=owner)
     except QueueFull as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+        raise gr.Error(_sentence(str(exc)), print_exception=False) from None
+    except TooMuchWork as exc:
+        raise input_error(_sentence(str(exc))) from None
     except DataError as exc:
         raise input_error(f"The data was refused: {exc}") from None
+    _watch(request, job.id)
+    return job.id
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _watch(request, job_id: str) -> None:
+    """Remember the page's job, so that closing the page stops it."""
     if request is not None and getattr(request, "session_hash", None):
         with _SESSIONS_LOCK:
-            _SESSIONS[request.session_hash] = job.id
-    return job.id
+            _SESSIONS[request.session_hash] = job_id
+
+
+def restore(owner, request: gr.Request | None = None) -> tuple[str, str]:
+    """Opening the page: (the browser's owner key, made on its first visit; its newest
+    run's id, or "" without one), so a reload or a server restart finds the run again."""
+    if not (isinstance(owner, str) and re.fullmatch(r"[0-9a-f]{32}", owner)):
+        owner = secrets.token_hex(16)
+    jobs = RUNNER.jobs_of(owner)
+    if jobs and RUNNER.snapshot(jobs[0]).state in ACTIVE:
+        _watch(request, jobs[0])
+    return owner, jobs[0] if jobs else ""
 
 
 def _data_preparer(source, upload, server_name, cifar_classes, config: TrainConfig):
@@ -194,7 +245,7 @@ def stop_training(job_id):
         raise input_error("This run is gone (the server deletes runs left alone for a day).") from None
 
 
-def resume_training(job_id, steps):
+def resume_training(job_id, steps, request: gr.Request | None = None):
     job_id = _job_of(job_id)
     if not job_id:
         raise input_error("Nothing to resume: start a run first.")
@@ -204,9 +255,12 @@ def resume_training(job_id, steps):
     except JobNotFound:
         raise input_error("This run is gone (the server deletes runs left alone for a day).") from None
     except QueueFull as exc:
-        raise gr.Error(str(exc), print_exception=False) from None
+        raise gr.Error(_sentence(str(exc)), print_exception=False) from None
+    except TooMuchWork as exc:
+        raise input_error(_sentence(str(exc))) from None
     except ValueError as exc:  # e.g. finished: Steps must be raised to train on
         raise input_error(f"Cannot resume: {exc} (raise Steps to train on).") from None
+    _watch(request, job_id)
 
 
 def end_session(request: gr.Request) -> None:
@@ -247,6 +301,7 @@ def job_view(job_id) -> View:
         return View(_progress_html(0, 0, ""), "No run yet: choose a model and data, then **Start**.",
                     EMPTY_CURVES, EMPTY_CURVES, None, False, False, False)
     try:
+        RUNNER.touch(job_id)  # the page's timer asks: the run is watched
         job = RUNNER.snapshot(job_id)
         position = RUNNER.position(job_id)
     except JobNotFound:
@@ -263,7 +318,7 @@ def job_view(job_id) -> View:
     elif job.state in (STOPPING,):
         status, note = "**Stopping:** saving a checkpoint…", "stopping"
     elif job.state == FAILED:
-        status, note = f"**Stopped with a problem:** {job.message}", "stopped"
+        status, note = f"**Stopped with a problem:** {without_paths(job.message, job.folder.parent)}", "stopped"
     elif job.state in (STOPPED, FINISHED):
         status = f"**{job.message[:1].upper() + job.message[1:]}.** " + (
             "Resume continues from the last checkpoint; Use in Explore opens the generator in the other tabs."
@@ -285,6 +340,23 @@ def job_view(job_id) -> View:
     outputs = pd.DataFrame(rows, columns=["step", "value", "curve"]) if rows else EMPTY_CURVES
     return View(_progress_html(job.step, job.total, left), status, losses, outputs, job.sample,
                 job.state in ACTIVE, job.has_checkpoint, job.can_resume)
+
+
+def without_paths(message: str, job_folder: Path) -> str:
+    """A job's message without this server's paths: the files of the job's folder by
+    what they are, the operator's folders by the names the tab shows."""
+    def word(match: re.Match) -> str:
+        inside = match.group(1) or ""
+        if inside.startswith("/data."):
+            return "the uploaded archive"
+        if inside.startswith("/cifar10"):
+            return "the downloaded CIFAR-10 images"
+        return "the run's folder"
+
+    message = re.sub(re.escape(str(job_folder)) + r"(/[^\s:;,'\"()]*)?", word, message)
+    for name, path in SERVER_DATA.items():
+        message = message.replace(path, f"the server's folder {name!r}")
+    return re.sub(re.escape(str(RUNNER.root)) + r"[^\s:;,'\"()]*", "the server's training folder", message)
 
 
 def _progress_html(step: int, total: int, note: str) -> str:
@@ -347,10 +419,13 @@ finer detail but costs time on a CPU (at 1/4 width keras-gan32 trains 5-10 times
 the book's network). Stop, change nothing, Resume: the run continues exactly where it was.
 """
 
-HOW_IT_WORKS = """\
+HOW_IT_WORKS = f"""\
 The server trains **one model at a time**; if someone else is training you wait in line and see
 your place. Checkpoints are saved every few hundred steps and when you press Stop, so **Resume**
-continues exactly. **Closing this page stops your run** (after it saves a checkpoint).
+continues exactly. **Closing this page stops your run** (after it saves a checkpoint), and so does
+leaving it unseen for {IDLE_TIMEOUT_S // 60} minutes; reopen the page to find it and Resume. One run
+at a time per browser, of at most about {train_hours():g} hour{"s" if train_hours() != 1 else ""} of this
+server's computing.
 """
 
 
@@ -359,6 +434,7 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore) ->
     width0, steps0, batch0, lr_g0, lr_d0, beta10, noise0 = defaults_for(MODELS[0])
     with gr.Tab("Train", id="train"):
         job = gr.State("")
+        owner = _owner_key()
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
                 model = gr.Dropdown(MODELS, value=MODELS[0], label="Architecture", elem_id="train-model")
@@ -421,8 +497,11 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore) ->
 
     shown = [progress, status, losses, outputs, sample, timer, start, stop, resume, use, download]
     started = start.click(start_training, [model, width, source, upload, server, classes, steps, batch, lr_g, lr_d,
-                                           beta1, noise, sample_every, job], job, concurrency_limit=4, **private)
+                                           beta1, noise, sample_every, job, owner], job, concurrency_limit=4,
+                          **private)
     started.success(show, job, shown, **private)
+    if Context.root_block is not None:  # opening the page finds its browser's last run
+        Context.root_block.load(restore, owner, [owner, job], **private).then(show, job, shown, **private)
     stop.click(stop_training, job, None, queue=False, **private).success(show, job, shown, **private)
     resume.click(resume_training, [job, steps], None, **private).success(show, job, shown, **private)
     timer.tick(show, job, shown, **private)
@@ -435,6 +514,37 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore) ->
 
     handed = use.click(hand_over, job, [explore.model, generate_model, main_tabs], **private)
     explore.model_set(handed)
+
+
+def _owner_key() -> gr.BrowserState:
+    """The browser's owner key: it outlives a reload and a server restart (its secret is
+    kept in the jobs root). Made at the page's top level, not in the tab: a component in
+    a tab not yet opened is not mounted, so on page load it would not have read the
+    browser's storage yet."""
+    tab_level, Context.block = Context.block, Context.root_block or Context.block
+    try:
+        return gr.BrowserState("", storage_key="gan-studio-train-owner", secret=_browser_secret())
+    finally:
+        Context.block = tab_level
+
+
+def _browser_secret() -> str:
+    """The key of the owner keys kept in browsers, made once and kept in the jobs root, so
+    that a restarted server still reads them."""
+    path = RUNNER.root / "browser-key"
+    try:
+        return path.read_text().strip()
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(16)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+    return key
 
 
 def _choices_of(dropdown: gr.Dropdown) -> list[tuple[str, str]]:

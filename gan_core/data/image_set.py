@@ -836,7 +836,7 @@ class ShuffledBatches:
 
     def __init__(self, n: int, batch_size: int, seed: int, device: torch.device | str = "cpu"):
         if n < batch_size:
-            raise DataError(f"{n} images are fewer than one batch of {batch_size}: lower --batch-size")
+            raise DataError(f"{n} images are fewer than one batch of {batch_size}: lower the batch size")
         self.n, self.batch_size, self.device = n, batch_size, torch.device(device)
         self.generator = torch.Generator().manual_seed(seed)  # on the CPU: the same order everywhere
         self._new_epoch()

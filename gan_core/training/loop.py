@@ -38,7 +38,7 @@ from PIL import Image
 from torch import nn
 
 from gan_core.core.checkpoints import (
-    CARD_FILE, STATE_FILE, load_training_state, save_training_state, save_weights, write_json,
+    CARD_FILE, STATE_FILE, atomic_write, load_training_state, save_training_state, save_weights, write_json,
 )
 from gan_core.core.errors import TrainingDiverged
 from gan_core.core.hardware import describe, pick_device
@@ -198,6 +198,29 @@ class RunFolder:
             for tmp in folder.glob(".*.tmp"):
                 tmp.unlink(missing_ok=True)
 
+    def cut_back(self, step: int) -> None:
+        """Forget what was logged after the checkpoint at `step`: a run killed (or
+        stopped by an error) between checkpoints logged and sampled steps that the
+        resumed run trains again. The log lines beyond `step` go (the file rewritten
+        atomically) and so do the sample pictures beyond it."""
+        path = self.out / "log.jsonl"
+        if path.is_file():
+            kept, cut = [], False
+            for line in path.read_text().splitlines(keepends=True):
+                try:
+                    logged = json.loads(line).get("step")
+                except (ValueError, AttributeError):
+                    logged = None
+                if isinstance(logged, int) and logged > step or not line.endswith("\n"):
+                    cut = True  # beyond the checkpoint, or a line cut short by the kill
+                    continue
+                kept.append(line)
+            if cut:
+                atomic_write(path, lambda tmp: Path(tmp).write_text("".join(kept)))
+        for picture in (self.out / "samples").glob("step_*.png"):
+            if picture.stem[5:].isdigit() and int(picture.stem[5:]) > step:
+                picture.unlink(missing_ok=True)
+
     def append_log(self, metrics: dict, time_s: float, digits: int = 6) -> None:
         """One line of log.jsonl: the metrics (floats rounded) and the run's wall time so far."""
         line = {k: (round(v, digits) if isinstance(v, float) else v) for k, v in metrics.items()}
@@ -255,6 +278,8 @@ def train_loop(task: Task, run: RunFolder | None, config: dict, *, total: int, l
             scheduler.load_state_dict(info["schedulers"][name])
         task.resume(info, tensors)
         step, wall_before = info["step"], info["wall_time_s"]
+        if writes:
+            run.cut_back(step)
     elif writes:
         run.out.mkdir(parents=True, exist_ok=True)
         write_json(run.out / "config.json", config)

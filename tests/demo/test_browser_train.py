@@ -96,3 +96,26 @@ def test_second_user_waits_in_line_and_a_closed_page_frees_the_server(app_url):
         sync_api.expect(b.locator("#train-status")).to_contain_text("Training", timeout=120_000)
         b.locator("#train-stop").click()
         sync_api.expect(b.locator("#train-status")).to_contain_text("Stopped at step", timeout=120_000)
+
+
+def test_a_reloaded_page_finds_its_run_and_resumes_it(app_url):
+    """The browser keeps its owner key: after a reload the Train tab shows the run it
+    started (stopped by the page's close, or still stopping) and Resume continues it."""
+    with page_at(app_url, "Train", 1280, 900) as page:
+        _set_number(page, "train-steps", 5000)
+        page.locator("#train-start").click()
+        sync_api.expect(page.locator("#train-status")).to_contain_text("Training", timeout=120_000)
+        page.reload()
+        page.get_by_role("tab", name="Train").click()
+        sync_api.expect(page.locator("#train-status")).to_contain_text(
+            re.compile("Training|Stopping|Stopped at step"), timeout=60_000)
+        page.get_by_role("tab", name="Train").click()  # again: the page's load may open its linked tab
+        if page.locator("#train-stop").is_enabled():
+            page.locator("#train-stop").click()
+        sync_api.expect(page.locator("#train-status")).to_contain_text("Stopped at step", timeout=120_000)
+        sync_api.expect(page.locator("#train-resume")).to_be_enabled()
+        page.locator("#train-resume").click()
+        sync_api.expect(page.locator("#train-status")).to_contain_text(re.compile("Training|Preparing"),
+                                                                      timeout=120_000)
+        page.locator("#train-stop").click()
+        sync_api.expect(page.locator("#train-status")).to_contain_text("Stopped at step", timeout=120_000)

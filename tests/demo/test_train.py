@@ -17,7 +17,7 @@ from gan_core.training.jobs import FINISHED, JobRunner
 
 @pytest.fixture
 def runner(tmp_path, monkeypatch):
-    r = JobRunner(tmp_path / "jobs")
+    r = JobRunner(tmp_path / "jobs", one_per_owner=True)
     monkeypatch.setattr(tab, "RUNNER", r)
     monkeypatch.setattr(trained, "ROOT", tmp_path / "trained")
     monkeypatch.setattr(tab, "SERVER_DATA", {})
@@ -147,3 +147,107 @@ def test_server_data_comes_only_from_the_operator(tmp_path, monkeypatch):
         tab.configure_server_data(["justapath"])
     with pytest.raises(ValueError, match="does not exist"):
         tab.configure_server_data([f"x={tmp_path / 'missing'}"])
+
+
+def _zip_of(path, n):
+    with zipfile.ZipFile(path, "w") as zf:
+        for i in range(n):
+            buf = io.BytesIO()
+            Image.new("RGB", (40, 40), (10 * i, 200 - 5 * i, 90)).save(buf, "PNG")
+            zf.writestr(f"pics/{i}.png", buf.getvalue())
+    return str(path)
+
+
+def test_a_failed_run_speaks_of_the_tabs_fields_without_server_paths(runner, tmp_path):
+    job_id = tab.start_training(**_args(source="upload", upload=_zip_of(tmp_path / "few.zip", 5), batch_size=8))
+    view = _wait(job_id)
+    assert "Stopped with a problem" in view.status and "lower the batch size" in view.status
+    assert "--" not in view.status and str(tmp_path) not in view.status and "/tmp" not in view.status
+
+
+def test_a_failed_run_on_an_unreadable_upload_names_the_archive_not_its_path(runner, tmp_path):
+    z = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(z, "w") as zf:  # passes the upload's checks; no picture decodes
+        for i in range(24):
+            buf = io.BytesIO()
+            Image.new("RGB", (40, 40), (i, 3, 4)).save(buf, "PNG")
+            zf.writestr(f"pics/{i}.png", buf.getvalue()[:60])
+    view = _wait(tab.start_training(**_args(source="upload", upload=str(z))))
+    assert "no readable images in the uploaded archive" in view.status, view.status
+    assert str(runner.root) not in view.status and "data.zip" not in view.status
+
+
+def test_a_failed_runs_message_names_its_files_not_their_paths(runner):
+    folder = runner.root / "0123456789abcdef"
+    message = (f"{folder}/data.zip holds no images; {folder}/cifar10.zip could not be read; "
+               f"{folder}/run already holds a training run")
+    shown = tab.without_paths(message, folder)
+    assert shown == ("the uploaded archive holds no images; the downloaded CIFAR-10 images could not be read; "
+                     "the run's folder already holds a training run")
+
+
+def test_a_run_asking_for_too_much_computing_is_refused(runner, monkeypatch):
+    monkeypatch.setattr(runner, "max_work", 1e9)
+    with pytest.raises(gr.Error, match="lower the steps, the batch size or the network width") as refused:
+        tab.start_training(**_args(steps=5000, batch_size=64))
+    assert "--" not in str(refused.value)
+    assert not (runner.root.exists() and any(p.is_dir() for p in runner.root.iterdir()))
+    monkeypatch.setenv("GAN_STUDIO_TRAIN_HOURS", "3")
+    assert tab.train_hours() == 3
+    for bad in ("-1", "nan", "lots"):
+        monkeypatch.setenv("GAN_STUDIO_TRAIN_HOURS", bad)
+        assert tab.train_hours() == 1
+
+
+def test_a_reload_or_a_restart_finds_the_browsers_run_to_resume(runner, tmp_path, monkeypatch):
+    owner, job = tab.restore(None)
+    assert len(owner) == 32 and job == ""  # a first visit: a new key, no run
+    assert tab.restore(owner) == (owner, "")
+    job_id = tab.start_training(**_args(steps=400), owner=owner)
+    with pytest.raises(gr.Error, match="already have a run"):  # another page of the same browser
+        tab.start_training(**_args(steps=400), owner=owner)
+    deadline = time.time() + 120
+    while runner.snapshot(job_id).step < 6:  # past its first curve point
+        assert time.time() < deadline
+        time.sleep(0.05)
+    tab.stop_training(job_id)
+    _wait(job_id)
+    step = runner.snapshot(job_id).step
+    runner.close()
+
+    monkeypatch.setattr(tab, "RUNNER", JobRunner(runner.root, one_per_owner=True))  # the server restarted
+    assert tab.restore(owner) == (owner, job_id)
+    assert tab.restore("f" * 32)[1] == ""  # another browser's key finds nothing
+    view = tab.job_view(job_id)
+    assert f"Stopped at step {step}" in view.status and view.can_resume and view.losses is not None
+    tab.resume_training(job_id, step + 4)
+    view = _wait(job_id)
+    assert "Finished" in view.status and tab.RUNNER.snapshot(job_id).step == step + 4
+
+
+class SlowFake:
+    """Stands in for gan_core.training.gan.train: a step every few milliseconds, obeying abort_fn."""
+
+    def __call__(self, config, progress_fn=None, abort_fn=None, dataset=None):
+        from gan_core.training.loop import TrainResult
+        step = 0
+        while step < config.steps and not abort_fn():
+            step += 1
+            time.sleep(0.005)
+            progress_fn(step, {"loss_d": 1.0, "total_steps": config.steps}, None)
+        return TrainResult(config.out, step, {}, aborted=step < config.steps)
+
+
+def test_a_run_whose_page_stops_looking_is_stopped(tmp_path, monkeypatch):
+    now = [1_000_000.0]
+    runner = JobRunner(tmp_path / "jobs", train_fn=SlowFake(), idle_timeout_s=tab.IDLE_TIMEOUT_S,
+                       clock=lambda: now[0])
+    monkeypatch.setattr(tab, "RUNNER", runner)
+    job_id = tab.start_training(**_args(steps=100_000))
+    for _ in range(4):
+        now[0] += 5 * 60
+        assert tab.job_view(job_id).active  # the page's timer: seen every five minutes
+    now[0] += tab.IDLE_TIMEOUT_S + 1  # the page went away without closing (a script, a sleeping laptop)
+    done = runner.wait(job_id, timeout=10)
+    assert done.state == "stopped" and done.step < 100_000
+    assert "not open for 10 minutes" in tab.job_view(job_id).status

@@ -114,6 +114,42 @@ def test_a_resumed_toy_run_ends_where_a_straight_one_does(tmp_path):
     assert_same_state(tmp_path / "straight" / STATE_FILE, tmp_path / "split" / STATE_FILE)
 
 
+class Killed(BaseException):
+    """The process dying mid-run (SIGKILL, power loss): nothing after it runs."""
+
+
+class DiesAt(Line):
+    def __init__(self, die_at: int):
+        super().__init__()
+        self.die_at = die_at
+
+    def step(self, step: int) -> torch.Tensor:
+        if step + 1 == self.die_at:
+            raise Killed
+        return super().step(step)
+
+
+def test_a_resume_cuts_the_log_and_samples_back_to_its_checkpoint(tmp_path):
+    """Killed at step 7 and again at step 11 (checkpoints at 4 and 8; logged up to 6 and
+    10; samples up to 6 and 9), resumed to 12: the log and the samples are those of an
+    uninterrupted run, each step once and in order."""
+    def steps_logged(out):
+        return [json.loads(x)["step"] for x in (out / "log.jsonl").read_text().splitlines()]
+
+    run_line(tmp_path / "straight", total=12)
+    out = tmp_path / "killed"
+    for die_at, resume in ((7, False), (11, True)):
+        with pytest.raises(Killed):
+            run_line(out, total=12, resume=resume, task=DiesAt(die_at))
+    with open(out / "log.jsonl", "a") as f:
+        f.write('{"loss": 0.1, "st')  # the kill cut a line short
+    run_line(out, total=12, resume=True)
+    assert steps_logged(out) == steps_logged(tmp_path / "straight") == [2, 4, 6, 8, 10, 12]
+    assert sorted(p.name for p in (out / "samples").iterdir()) == \
+        sorted(p.name for p in (tmp_path / "straight" / "samples").iterdir())
+    assert_same_state(tmp_path / "straight" / STATE_FILE, out / STATE_FILE)
+
+
 def test_a_run_is_never_overwritten_and_resume_removes_partial_writes(tmp_path):
     out = tmp_path / "run"
     run_line(out, total=2)
