@@ -8,6 +8,7 @@ from starlette.middleware import Middleware
 from starlette.responses import RedirectResponse
 
 from .about import build_about_tab
+from .common import generator_choices
 from .explore import build_explore_tab
 from .forget import build_forget_tab
 from .generate import build_generate_tab
@@ -32,6 +33,8 @@ CSS = """
 /* Samples are tiny (32-128 px): fill the frame, scaled up sharp instead of blurred. */
 #grid img, .pixelated img { width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated; }
 #explore-gallery img { image-rendering: pixelated; }
+/* The reason an input was refused, beside it (the last good result stays on screen). */
+.input-status p { color: var(--error-text-color, #b91c1c); margin: 0; }
 .train-progress progress { width: 100%; height: 14px; }
 """
 
@@ -43,12 +46,17 @@ def build_app() -> gr.Blocks:
         with gr.Tabs(elem_id="main-tabs") as tabs:
             generate_model = build_generate_tab()
             explore = build_explore_tab(app, tabs)
-            build_forget_tab()
+            forget_model = build_forget_tab()
             build_train_tab(tabs, generate_model, explore)
             build_upscale_tab()
             build_style_tab()
             build_learn_tab()
             build_about_tab()
+        # Opening the page: the model lists as the server has them now, models trained in the
+        # Train tab included (Explore's load does the same with the link's model), so a
+        # trained model is a valid choice everywhere.
+        app.load(lambda: [gr.Dropdown(choices=generator_choices())] * 2, None, [generate_model, forget_model],
+                 api_visibility="private")
         app.unload(end_session)  # a closed page's training run stops (after a checkpoint)
     return app
 

@@ -62,6 +62,29 @@ def error_text(exc, limit: int = 300) -> str:
     return quote_user_text(_FOLDERS.sub("", str(exc)), limit)
 
 
+def keep_on_error(fn, outputs: int = 1):
+    """The page's handler for `fn`, which draws `outputs` results: `fn`'s results and ""
+    for the status beside the control (its message cleared); on bad input (a gr.Error),
+    no change to any result (the last good one stays on screen) and the reason for that
+    status. Raising gr.Error instead would put a red "Error" badge on every output.
+    API endpoints keep `fn` itself, so their callers still get the error."""
+    @functools.wraps(fn)
+    def handler(*args, **kwargs):
+        try:
+            out = fn(*args, **kwargs)
+        except gr.Error as exc:
+            return (*[gr.update()] * outputs, status_message(exc.message))
+        return (*(out if outputs > 1 else (out,)), "")
+    return handler
+
+
+def status_message(message: str) -> str:
+    """A status Markdown's text for an error message. Messages are written like toasts: what
+    they quote of a user's value is already escaped (quoted / quote_user_text), so they are
+    not escaped twice; line breaks become spaces."""
+    return "⚠️ " + " ".join(str(message).split())
+
+
 def input_error(message: str) -> gr.Error:
     """The error for a user's mistake: shown, with the traceback kept out of the log
     (a typo is not a server fault)."""
@@ -116,6 +139,13 @@ def default_model(models: list[str], preferred: str = PREFERRED_MODEL) -> str | 
     if not (hub.REPO_CHECKPOINTS / models[0]).is_dir():  # looked up per call: tests re-point it
         return models[0]
     return preferred if preferred in models else models[0]
+
+
+def generator_choices() -> list:
+    """The generators a page lists: the shipped ones (names), then the models trained in the
+    Train tab that the server keeps ((label, name), newest first), so a link or a reload
+    naming any of them is a valid choice. Asked when a page loads: trained ones come and go."""
+    return [*gan_core.list_checkpoints(), *trained.available()]
 
 
 def model_location(name: str):

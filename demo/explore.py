@@ -32,8 +32,8 @@ from gan_core.explore.latents import latent_at, latent_walk, latents_for_seeds
 from gan_core.explore.presets import Presets, load_presets
 
 from . import trained
-from .common import (check_generator, check_seed, default_model, error_text, input_error, model_location,
-                     quote_user_text, quoted)
+from .common import (check_generator, check_seed, default_model, error_text, generator_choices, input_error,
+                     keep_on_error, model_location, quote_user_text, quoted, status_message)
 from .files import ROOT, serve_files, write_file
 from .gpu import best_device, gpu
 from .view_state import (GALLERY_SIZE, MAX_GALLERY_PAGE, PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS,
@@ -150,6 +150,20 @@ def faces_to_latents(pipe, text: str | None, label: str, photo: str | None = Non
         else:
             rows.append(latents_for_seeds(pipe.spec, [face]))
     return torch.cat(rows) if rows else torch.zeros(0, pipe.spec.nz)
+
+
+def subject_problem(subject: str | None, photo: str | None) -> str:
+    """The status beside the subject box: what is wrong with it, or "" (the panels that use
+    it say so too, and keep their images)."""
+    try:
+        faces = parse_faces(subject, "Subject")
+    except FaceListError as exc:
+        return status_message(str(exc))
+    if len(faces) != 1:
+        return status_message("Subject: give one face (a seed or 'photo').")
+    if faces[0] == PHOTO and not photo:
+        return status_message("Subject: there is no projected photo yet; upload one in the 'Your photo' tab.")
+    return ""
 
 
 def _subject_latent(pipe, subject: str | None, photo: str | None) -> torch.Tensor:
@@ -334,8 +348,7 @@ def render_arithmetic(model_name: str, a: str, b: str, c: str, noise: int,
     """(the terms: one column per A, B, C with its exemplars above their mean,
     a 3x3 grid with A - B + C in the middle and eight noisy neighbours around it)."""
     pipe = check_generator(model_name)
-    if not all((text or "").strip() for text in (a, b, c)):
-        return None, None  # still being filled in
+    # An empty term is a mistake to name ("B: give a face ..."), not a blank result.
     terms = [faces_to_latents(pipe, text, label, photo) for text, label in ((a, "A"), (b, "B"), (c, "C"))]
     noise = check_seed(noise, "noise seed")
     grid_latents = arithmetic_grid_latents(*terms, VARIATION_SPREAD, generator=torch.Generator().manual_seed(noise))
@@ -487,7 +500,9 @@ def restore_view(request: gr.Request) -> ExploreView:
     known = asked.model in models or trained.is_trained(asked.model)
     model = asked.model if known else (default_model(models) or "")
     if asked.model and not known:
-        problems.append(f"model {quoted(asked.model)} is not available here")
+        problems.append(f"model {quoted(asked.model)} is no longer on this server (models trained here are kept "
+                        f"for {trained.MAX_AGE_S // 3600} hours), so {quote_user_text(model)} opened instead"
+                        if trained.NAME.match(asked.model) else f"model {quoted(asked.model)} is not available here")
     view = initial_view(model)
     for key in params:
         if hasattr(view, key) and key != "model":
@@ -544,6 +559,9 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                                   elem_id="pick-target")
                 subject = gr.Textbox(start.subject, label="Subject (a seed, or 'photo')", max_lines=1,
                                      elem_id="subject")
+                # What is wrong with a gallery page or a subject, until it is fixed (the images stay).
+                gallery_status = gr.Markdown("", elem_id="gallery-status", elem_classes="input-status")
+                subject_status = gr.Markdown("", elem_id="subject-status", elem_classes="input-status")
 
         with gr.Tabs(selected=start.tab) as sub_tabs:
             with gr.Tab("Latent walk", id="walk") as walk_tab:
@@ -558,6 +576,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                                            elem_id="walk-frames")
                         walk_t = gr.Slider(0, 1, value=start.walk_t, step=0.01, label="t along the path",
                                            elem_id="walk-t")
+                        walk_status = gr.Markdown("", elem_id="walk-status", elem_classes="input-status")
                     with gr.Column(scale=1, min_width=200):
                         walk_image = gr.Image(label="At t", type="pil", interactive=False, height=256,
                                               elem_id="walk-image", elem_classes="pixelated")
@@ -584,6 +603,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                         right = gr.Textbox(start.right, label="Looking right (seeds)", max_lines=1,
                                            elem_id="turn-right")
                         reset_turn = gr.Button("Use the shipped picks", size="sm")
+                        turn_status = gr.Markdown("", elem_id="turn-status", elem_classes="input-status")
                         turn_t = gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=start.turn_t, step=0.05,
                                            label="t × turn", elem_id="turn-t")
                     with gr.Column(scale=1, min_width=200):
@@ -605,6 +625,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                         c = gr.Textbox(start.c, label="+ C (seeds)", max_lines=1, elem_id="arith-c")
                         noise = gr.Number(start.noise, label="Noise seed (the eight neighbours)", precision=0,
                                           minimum=0, elem_id="arith-noise")
+                        arith_status = gr.Markdown("", elem_id="arith-status", elem_classes="input-status")
                     with gr.Column(scale=1, min_width=200):
                         terms_image = gr.Image(label="A, B, C; means at the bottom", type="pil",
                                                interactive=False, height=300, elem_id="arith-terms",
@@ -622,6 +643,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                                                 label="Attribute", allow_custom_value=True, elem_id="attr-name")
                         attribute_t = gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=start.attribute_t, step=0.05,
                                                 label="t × direction", elem_id="attr-t")
+                        attr_status = gr.Markdown("", elem_id="attr-status", elem_classes="input-status")
                         report = gr.Markdown(attribute_report(start.model))
                     with gr.Column(scale=1, min_width=200):
                         attr_image = gr.Image(label="Subject + t × direction", type="pil", interactive=False,
@@ -640,6 +662,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                         steps = gr.Slider(10, 1000, value=200, step=10, label="Steps")
                         project = gr.Button("Project into the latent space", variant="primary",
                                             elem_id="photo-project")
+                        photo_status = gr.Markdown("", elem_id="photo-status", elem_classes="input-status")
                     with gr.Column(scale=1, min_width=200):
                         target_image = gr.Image(label="As the model sees it", type="pil", interactive=False,
                                                 height=256, elem_classes="pixelated")
@@ -652,6 +675,9 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
             link = gr.Textbox(label="Link to this view", interactive=False, max_lines=1, scale=5,
                               elem_id="explore-link")
             copy = gr.Button("Copy link", scale=1, min_width=120, size="md", elem_id="copy-link")
+        # Never shown: the API's endpoints, whose callers get bad input as an error. The page's
+        # events below keep the last good images instead and say why beside the control.
+        api = gr.Button(visible=False)
 
     view_inputs = [tab, model, subject, page, walk, method, walk_t, frames, left, right, turn_from, turn_t, preset,
                    a, b, c, noise, attribute, attribute_t, photo]
@@ -662,15 +688,27 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
         return event.then(view_query, view_inputs, query, queue=False, **private).then(
             None, query, link, js=URL_JS, **private)
 
-    walk_io = dict(fn=serve_files(render_walk), inputs=[model, walk, method, walk_t, frames, photo],
-                   outputs=[walk_image, walk_row])
-    turn_io = dict(fn=serve_files(render_turn), inputs=[model, subject, left, right, turn_from, turn_t, photo],
-                   outputs=[turn_image, turn_row])
-    arith_io = dict(fn=serve_files(render_arithmetic), inputs=[model, a, b, c, noise, photo],
-                    outputs=[terms_image, result_image])
-    attr_io = dict(fn=serve_files(render_attribute), inputs=[model, subject, attribute, attribute_t, photo],
-                   outputs=[attr_image, attr_row])
-    gallery_io = dict(fn=render_gallery, inputs=[model, page], outputs=gallery)
+    api_io = {
+        "walk": dict(fn=serve_files(render_walk), inputs=[model, walk, method, walk_t, frames, photo],
+                     outputs=[walk_image, walk_row]),
+        "turn": dict(fn=serve_files(render_turn), inputs=[model, subject, left, right, turn_from, turn_t, photo],
+                     outputs=[turn_image, turn_row]),
+        "arithmetic": dict(fn=serve_files(render_arithmetic), inputs=[model, a, b, c, noise, photo],
+                           outputs=[terms_image, result_image]),
+        "attribute": dict(fn=serve_files(render_attribute), inputs=[model, subject, attribute, attribute_t, photo],
+                          outputs=[attr_image, attr_row]),
+    }
+    for name, io in api_io.items():
+        api.click(**io, api_name=name)
+
+    def kept(io, status):
+        """The page's event for an endpoint: bad input keeps the images and shows in `status`."""
+        return dict(fn=keep_on_error(io["fn"], len(io["outputs"])), inputs=io["inputs"],
+                    outputs=[*io["outputs"], status])
+
+    walk_io, turn_io = kept(api_io["walk"], walk_status), kept(api_io["turn"], turn_status)
+    arith_io, attr_io = kept(api_io["arithmetic"], arith_status), kept(api_io["attribute"], attr_status)
+    gallery_io = dict(fn=keep_on_error(render_gallery), inputs=[model, page], outputs=[gallery, gallery_status])
 
     def render_all(event):
         # Each panel renders on its own, so one bad list does not blank the others.
@@ -680,14 +718,13 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
 
     # Sliders: `input` fires while dragging; always_last drops stale positions.
     slider_opts = dict(trigger_mode="always_last", **private)
-    update_link(gr.on([walk.submit, walk.blur, method.input, walk_t.input, frames.input], **walk_io,
-                      api_name="walk", trigger_mode="always_last"))
+    update_link(gr.on([walk.submit, walk.blur, method.input, walk_t.input, frames.input], **walk_io, **slider_opts))
     update_link(gr.on([left.submit, left.blur, right.submit, right.blur, turn_from.input, turn_t.input], **turn_io,
-                      api_name="turn", trigger_mode="always_last"))
+                      **slider_opts))
     update_link(gr.on([a.submit, a.blur, b.submit, b.blur, c.submit, c.blur, noise.submit], **arith_io,
-                      api_name="arithmetic", trigger_mode="always_last"))
-    update_link(gr.on([attribute.input, attribute_t.input], **attr_io, api_name="attribute",
-                      trigger_mode="always_last"))
+                      **slider_opts))
+    update_link(gr.on([attribute.input, attribute_t.input], **attr_io, **slider_opts))
+    gr.on([subject.submit, subject.blur], subject_problem, [subject, photo], subject_status, queue=False, **private)
     subject_done = gr.on([subject.submit, subject.blur], **turn_io, **slider_opts)
     subject_done.then(**attr_io, **private)
     update_link(subject_done)
@@ -716,9 +753,12 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
     play.click(make_walk_animation, [model, walk, method, anim_frames, anim_fps, anim_format, photo],
                animation, api_name="walk_animation").then(lambda p: p, animation, animation_file, **private)
 
-    projected = project.click(serve_files(project_photo), [model, upload, restarts, steps],
-                              [target_image, recon_image, photo_report, photo, subject], api_name="project",
-                              concurrency_limit=1)  # minutes of CPU each: one at a time
+    project_io = dict(inputs=[model, upload, restarts, steps],
+                      outputs=[target_image, recon_image, photo_report, photo, subject],
+                      concurrency_limit=1, concurrency_id="project")  # minutes of CPU each: one at a time
+    api.click(serve_files(project_photo), **project_io, api_name="project")
+    projected = project.click(keep_on_error(serve_files(project_photo), 5), **{
+        **project_io, "outputs": [*project_io["outputs"], photo_status]}, **private)
     update_link(render_all(projected))
 
     for tab_component, name in ((walk_tab, "walk"), (turn_tab, "turn"), (arith_tab, "arithmetic"),
@@ -757,5 +797,8 @@ def restore_outputs(request: gr.Request):
     v = restore_view(request)
     params = canonical_params(request.query_params) if request is not None else {}
     values = v.values() if params else [gr.skip()] * len(v.values())
+    # The model list as this server has it now, trained models included: a link or a reload
+    # naming one is then a valid choice for every event after this one.
+    values[1] = gr.Dropdown(choices=generator_choices(), **({"value": v.model or None} if params else {}))
     return (gr.Tabs(selected="explore") if params else gr.skip(),
             gr.Tabs(selected=v.tab) if "tab" in params else gr.skip(), *values, attribute_report(v.model))

@@ -206,7 +206,9 @@ def render_ablation(model_name: str, fit: dict | None, n_drop, seed, detector_na
 # ----------------------------------------------------------------------------- layout
 
 
-def build_forget_tab() -> None:
+def build_forget_tab() -> gr.Dropdown:
+    """The tab's components and events; returns the model dropdown (the page's load lists
+    every generator the server has in it)."""
     models = gan_core.list_checkpoints()
     start = default_model(models)
     detectors = available_detectors()
@@ -257,3 +259,4 @@ def build_forget_tab() -> None:
                  outputs=[before, after, numbers])
     fitted.success(**shown, **private)
     drop.release(**shown, trigger_mode="always_last", **private)
+    return model

@@ -27,7 +27,7 @@ from gan_core.core.hub import STYLE_TRANSFER
 from gan_core.pipelines.style import MAX_WORKING_SIZE, load_picture, seam_score
 
 from . import gpu as _gpu_module
-from .common import check_name, duration, error_text, input_error, quoted
+from .common import check_name, duration, error_text, input_error, keep_on_error, quoted
 from .examples import COMBO_PNG, combo_figure, style_examples
 from .files import named_png, png_file
 from .gpu import best_device, gpu
@@ -280,6 +280,9 @@ def build_style_tab() -> None:
                                 elem_id="style-size")
                 method = gr.Radio(list(METHODS), value=TILES, label="Method", elem_id="style-method")
                 go = gr.Button("Paint", variant="primary", elem_id="style-btn")
+                # Why the last request was refused, until the next one works (the result stays).
+                status = gr.Markdown("", elem_id="style-status", elem_classes="input-status")
+                api = gr.Button(visible=False)  # never shown: the API endpoint, whose callers get the error
                 card_md = gr.Markdown(model_summary(choices[0]) if choices else "", elem_id="style-card")
             with gr.Column(scale=2, min_width=320):
                 slider = gr.ImageSlider(label="Left: your photo at the working size · right: the painting "
@@ -295,5 +298,9 @@ def build_style_tab() -> None:
             gr.Markdown(COMBO_TEXT)
 
     model.change(model_summary, inputs=model, outputs=card_md, queue=False, api_visibility="private")
-    go.click(style_files, inputs=[upload, model, size, method], outputs=[slider, seams, download],
-             api_name="style", concurrency_limit=1)  # seconds to a minute of CPU each: one at a time
+    # Seconds to a minute of CPU each: one at a time.
+    io = dict(inputs=[upload, model, size, method], concurrency_limit=1, concurrency_id="style")
+    api.click(style_files, outputs=[slider, seams, download], api_name="style", **io)
+    # The page's button: a refused photo leaves the last result on screen and says why beside the button.
+    go.click(keep_on_error(style_files, 3), outputs=[slider, seams, download, status],
+             api_visibility="private", **io)

@@ -33,13 +33,14 @@ from gan_core.data.downloads import CIFAR10_CLASSES, fetch_cifar10
 from gan_core.data.uploads import MAX_UPLOAD_BYTES, check_training_archive
 from gan_core.models import get_model
 from gan_core.training.jobs import (
-    ACTIVE, BUDGET_HOURS, FAILED, FINISHED, QUEUED, STOPPED, STOPPING, JobNotFound, JobRunner, QueueFull, TooMuchWork,
+    ACTIVE, BUDGET_HOURS, FAILED, FINISHED, MAX_AGE_S, QUEUED, STOPPED, STOPPING, JobNotFound, JobRunner, QueueFull,
+    TooMuchWork,
     work_budget,
 )
 from gan_core.training.gan import TrainConfig
 
 from . import trained
-from .common import check_name, duration, input_error
+from .common import check_name, duration, generator_choices, input_error
 
 MODELS = ["keras-gan32", "dcgan32", "dcgan64", "celeb28"]
 # Widths (fractions of the paper's channels). The papers' networks are sized for GPUs:
@@ -425,7 +426,9 @@ your place. Checkpoints are saved every few hundred steps and when you press Sto
 continues exactly. **Closing this page stops your run** (after it saves a checkpoint), and so does
 leaving it unseen for {IDLE_TIMEOUT_S // 60} minutes; reopen the page to find it and Resume. One run
 at a time per browser, of at most about {train_hours():g} hour{"s" if train_hours() != 1 else ""} of this
-server's computing.
+server's computing. **Use in Explore** keeps a copy of the model on this server for
+{trained.MAX_AGE_S // 3600} hours: Generate, Explore and Forget list it, and the Explore link to it (or a reload)
+opens it, until then; a run left alone for {MAX_AGE_S // 3600} hours is deleted. Download the checkpoint to keep it.
 """
 
 
@@ -508,7 +511,8 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore) ->
 
     def hand_over(job_id):
         name, label = use_in_explore(job_id)
-        choices = [*(c for c in _choices_of(explore.model) if c[1] != name), (label, name)]
+        # Every generator the server has (other pages' trained models too), this one named as yours.
+        choices = [*(c for c in _as_pairs(generator_choices()) if c[1] != name), (label, name)]
         return (gr.Dropdown(choices=choices, value=name), gr.Dropdown(choices=choices, value=name),
                 gr.Tabs(selected="explore"))
 
@@ -547,5 +551,6 @@ def _browser_secret() -> str:
     return key
 
 
-def _choices_of(dropdown: gr.Dropdown) -> list[tuple[str, str]]:
-    return [(c[0], c[1]) if isinstance(c, (tuple, list)) else (c, c) for c in dropdown.choices]
+def _as_pairs(choices) -> list[tuple[str, str]]:
+    """A dropdown's choices as (label, value) pairs."""
+    return [(c[0], c[1]) if isinstance(c, (tuple, list)) else (c, c) for c in choices]

@@ -28,7 +28,7 @@ from gan_core.data.image_set import MIN_IMAGE_SIDE, read_image
 from gan_core.evaluation.sr_benchmarks import BORDER, MIN_SCORE_SIDE, SCALE, score_photo
 from gan_core.pipelines.tiles import bicubic_upscale, output_mode
 
-from .common import check_name, default_model, input_error
+from .common import check_name, default_model, input_error, keep_on_error
 from .examples import upscale_examples
 from .files import named_png, png_file
 from .gpu import best_device, gpu
@@ -266,6 +266,9 @@ def build_upscale_tab() -> None:
                                     info="Shrink the photo x4, upscale it back, compare with the original",
                                     elem_id="upscale-score")
                 go = gr.Button("Upscale x4", variant="primary", elem_id="upscale-btn")
+                # Why the last request was refused, until the next one works (the result stays).
+                status = gr.Markdown("", elem_id="upscale-status", elem_classes="input-status")
+                api = gr.Button(visible=False)  # never shown: the API endpoint, whose callers get the error
                 card_md = gr.Markdown(model_summary(start), elem_id="upscale-card")
             with gr.Column(scale=2, min_width=320):
                 slider = gr.ImageSlider(label=slider_label(start), type="filepath",
@@ -277,5 +280,9 @@ def build_upscale_tab() -> None:
                 download = gr.File(label="Download the result (PNG)", interactive=False, elem_id="upscale-download")
 
     model.change(on_model_change, inputs=model, outputs=[card_md, slider], queue=False, api_visibility="private")
-    go.click(upscale_files, inputs=[upload, model, score], outputs=[slider, crops, scores, download],
-             api_name="upscale", concurrency_limit=1)  # tens of seconds of CPU each: one at a time
+    # Tens of seconds of CPU each: one at a time.
+    io = dict(inputs=[upload, model, score], concurrency_limit=1, concurrency_id="upscale")
+    api.click(upscale_files, outputs=[slider, crops, scores, download], api_name="upscale", **io)
+    # The page's button: a refused photo leaves the last result on screen and says why beside the button.
+    go.click(keep_on_error(upscale_files, 4), outputs=[slider, crops, scores, download, status],
+             api_visibility="private", **io)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import gan_core
-from demo import explore
+from demo import common, explore
 from demo.common import default_model
 from demo.view_state import (ExploreView, FaceListError, decode_latent, encode_latent, parse_faces, toggle_face)
 from gan_core.explore.arithmetic import arithmetic_grid_latents, term_columns
@@ -234,8 +234,37 @@ def test_the_shipped_faces_model_has_its_picks():
 
 def test_empty_lists_show_nothing_rather_than_an_error(tiny_checkpoint_dir):
     assert explore.render_turn(TINY_CHECKPOINT, "7", "", "3", "picks", 0.0) == (None, None)
-    assert explore.render_arithmetic(TINY_CHECKPOINT, "1", " ", "3", 0) == (None, None)
     assert explore.render_attribute(TINY_CHECKPOINT, "7", "Smiling", 0.0) == (None, None)  # no directions
+
+
+def test_an_emptied_arithmetic_term_is_named_and_the_page_keeps_its_images(tiny_checkpoint_dir):
+    """Emptying B used to give blank images and no message: the API gets an error naming B,
+    the page no change to its images and the reason for the status beside the terms."""
+    with pytest.raises(gr.Error, match="B: give a face"):
+        explore.render_arithmetic(TINY_CHECKPOINT, "1", " ", "3", 0)
+    page = common.keep_on_error(explore.render_arithmetic, 2)
+    terms, grid, status = page(TINY_CHECKPOINT, "1", "", "3", 0)
+    assert terms == grid == gr.update() and "B: give a face" in status
+    terms, grid, status = page(TINY_CHECKPOINT, "1", "2", "3", 0)
+    assert terms is not None and grid is not None
+    assert status == ""
+
+
+@pytest.mark.parametrize("args, reason", [
+    (("1, banana", "slerp", 0.5, 5), "'banana' is not a seed"),
+    (("1", "slerp", 0.5, 5), "at least 2 faces"),
+])
+def test_a_bad_waypoint_keeps_the_walk_and_says_why(tiny_checkpoint_dir, args, reason):
+    at_t, row, status = common.keep_on_error(explore.render_walk, 2)(TINY_CHECKPOINT, *args)
+    assert at_t == row == gr.update()
+    assert reason in status.replace("&#39;", "'")
+
+
+def test_the_subject_box_says_what_is_wrong_with_it():
+    assert explore.subject_problem("7", "") == ""
+    assert "not a seed" in explore.subject_problem("x", "")
+    assert "one face" in explore.subject_problem("1, 2", "")
+    assert "no projected photo" in explore.subject_problem("photo", "")
 
 
 def test_a_link_holds_only_what_differs_from_the_opening_view(tiny_checkpoint_dir):
@@ -314,7 +343,11 @@ def test_opening_without_a_link_leaves_what_the_visitor_did_alone(tiny_checkpoin
     """The load event can land after a click on a sub-tab or typed seeds: without a link
     it must change nothing of the view; a link sets what it names, the sub-tab only if named."""
     plain = explore.restore_outputs(types.SimpleNamespace(query_params={}))
-    assert all(update == gr.skip() for update in plain[:-1])  # all but the attribute report
+    model_at = 2 + 1  # after the two tab sets: the view's first field is its sub-tab, then the model
+    # All but the attribute report and the model list: its choices, the server's models now, not its value.
+    assert all(update == gr.skip() for i, update in enumerate(plain[:-1]) if i != model_at)
+    assert set(plain[model_at].constructor_args) == {"choices"}
+    assert TINY_CHECKPOINT in plain[model_at].constructor_args["choices"]
     linked = explore.restore_outputs(types.SimpleNamespace(query_params={"model": TINY_CHECKPOINT, "left": "5"}))
     assert linked[0] != gr.skip() and linked[1] == gr.skip()  # to the Explore tab, sub-tab as it is
     fields = [f.name for f in dataclasses.fields(explore.ExploreView)]
