@@ -49,14 +49,13 @@ def publish(export: Path, job_id: str, step: int) -> str:
 
 
 def label(name: str) -> str:
-    """What a model list shows for a trained model: its run's name and step, from its card."""
+    """What a model list shows for a trained model: its run's name (from its card) and step."""
     try:
         card = json.loads((ROOT / name / CARD_FILE).read_text())
     except (OSError, ValueError):
         card = {}
     run = card.get("name") if isinstance(card, dict) and isinstance(card.get("name"), str) else ""
-    training = card.get("training") if isinstance(card, dict) and isinstance(card.get("training"), dict) else {}
-    step = training.get("steps") if isinstance(training.get("steps"), int) else name.rsplit("-", 1)[-1]
+    step = name.rsplit("-", 1)[-1]  # the name holds the step it was taken at
     run = " ".join(run.split())[:LABEL_LIMIT] or "a model"
     return f"Trained here: {run} (step {step})"
 
