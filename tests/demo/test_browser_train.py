@@ -119,3 +119,39 @@ def test_a_reloaded_page_finds_its_run_and_resumes_it(app_url):
                                                                       timeout=120_000)
         page.locator("#train-stop").click()
         sync_api.expect(page.locator("#train-status")).to_contain_text("Stopped at step", timeout=120_000)
+
+
+def test_a_trained_model_survives_a_reload_and_opens_from_its_link_in_a_fresh_browser(app_url):
+    """Train a few steps, Use in Explore; reload: the Train tab shows the run, its download and
+    its model, and Explore the model; the page's link in a fresh browser opens it, no error."""
+    with chromium() as browser:
+        page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+        failed = []
+        page.on("response", lambda r: failed.append(r.status) if r.status >= 500 else None)
+        page.goto(app_url)
+        page.get_by_role("tab", name="Train").click()
+        _set_number(page, "train-steps", 6)
+        page.locator("#train-start").click()
+        sync_api.expect(page.locator("#train-status")).to_contain_text("Finished 6 steps", timeout=180_000)
+        page.locator("#train-use").click()
+        page.wait_for_function("() => location.search.includes('model=trained-')", timeout=60_000)
+        link = page.url
+        label = re.compile(r"^(Yours|Trained here): keras-gan32-shapes \(step 6\)$")
+
+        page.reload()
+        sync_api.expect(page.locator("#explore-model input")).to_have_value(label, timeout=60_000)
+        page.locator("#explore-gallery img").nth(31).wait_for(timeout=60_000)
+        page.get_by_role("tab", name="Train").click()
+        sync_api.expect(page.locator("#train-status")).to_contain_text("Finished 6 steps", timeout=60_000)
+        sync_api.expect(page.locator("#train-download")).to_be_enabled(timeout=30_000)
+        sync_api.expect(page.locator("#train-use")).to_be_enabled()
+        sync_api.expect(page.locator("#train-samples img").first).to_be_visible()
+
+        fresh = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()  # nothing shared
+        fresh.on("response", lambda r: failed.append(r.status) if r.status >= 500 else None)
+        fresh.goto(link)
+        sync_api.expect(fresh.locator("#explore-model input")).to_have_value(label, timeout=60_000)
+        fresh.locator("#explore-gallery img").nth(31).wait_for(timeout=60_000)
+        fresh.wait_for_timeout(1500)
+        errors = [t for t in fresh.locator("[data-testid=toast-body]").all_text_contents() if "rror" in t]
+    assert errors == [] and failed == []
