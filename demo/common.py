@@ -62,21 +62,70 @@ def error_text(exc, limit: int = 300) -> str:
     return quote_user_text(_FOLDERS.sub("", str(exc)), limit)
 
 
+# The folders before a file's or folder's name in a path of any kind ("../shared/data/faces/",
+# "data_pack/", "/srv/x/"), not in a link ("https://...") nor a lone " / ".
+_ANY_FOLDERS = re.compile(r"(?<![\w.~:/\\-])(?:[A-Za-z]:)?(?:[\w.~-]*[\\/])+(?=[\w.-])")
+
+
+def without_folders(text) -> str:
+    """`text` with every path shortened to its last name: `../shared/data/style/photos` ->
+    `photos`, `data_pack/facades64.zip` -> `facades64.zip`; links are kept. Plain text, not
+    escaped: what a card says of its data, without the folders it was read from."""
+    return _ANY_FOLDERS.sub("", str(text))
+
+
 def input_error(message: str) -> gr.Error:
     """The error for a user's mistake: shown, with the traceback kept out of the log
     (a typo is not a server fault)."""
     return gr.Error(message, print_exception=False)
 
 
+def readable_number(value) -> str:
+    """A number as a person would type it: `1e+30`, not the 31 digits of the float nearest
+    to it; `3.7`, `12`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return quoted(value)
+    if isinstance(value, int) and abs(value) < 10**15:
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value) and abs(value) < 1e15:
+        return str(int(value)) if value == int(value) else repr(value)
+    try:
+        return f"{value:g}"
+    except OverflowError:  # an int beyond any float
+        return f"a number of {len(str(abs(value)))} digits"
+
+
 def check_seed(seed, name: str = "seed") -> int:
-    """`seed` as an int in [0, MAX_SEED]; gr.Error saying what to type otherwise."""
+    """`seed` as an int in [0, MAX_SEED]; gr.Error saying what to type otherwise (a value
+    that is not whole, 3.7, is refused, never rounded behind the user's back)."""
     if seed is None or seed == "":
         raise input_error(f"Enter a {name}: a whole number from 0 to {MAX_SEED}.")
-    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or not math.isfinite(seed) or seed != int(seed):
-        raise input_error(f"The {name} must be a whole number, not {quoted(seed)}.")
-    if not 0 <= int(seed) <= MAX_SEED:
-        raise input_error(f"The {name} must be between 0 and {MAX_SEED}, not {int(seed)}.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or (
+            isinstance(seed, float) and not (math.isfinite(seed) and seed == int(seed))):
+        raise input_error(f"The {name} must be a whole number from 0 to {MAX_SEED}, not {readable_number(seed)}.")
+    if not 0 <= seed <= MAX_SEED:
+        raise input_error(f"The {name} must be between 0 and {MAX_SEED}, not {readable_number(seed)}.")
     return int(seed)
+
+
+class WholeNumber(gr.Number):
+    """A number box for a whole number (a seed, a count): the API says "integer", like
+    gr.Number(precision=0), but a value that is not whole (3.7), or too big to be an exact
+    int (1e+30), reaches the handler as typed instead of rounded to 4 or to 31 digits, so
+    its check refuses it in the user's own words while the box still shows it."""
+
+    is_template = True  # drawn by the browser as the gr.Number it is (takes gr.Number's arguments)
+
+    def api_info(self) -> dict[str, str]:
+        return {"type": "integer"}
+
+    def preprocess(self, payload):
+        if payload is None:
+            return None
+        self.raise_if_out_of_bounds(payload, self.minimum, self.maximum)
+        if isinstance(payload, float) and math.isfinite(payload) and payload == int(payload) and abs(payload) < 2**53:
+            return int(payload)
+        return payload
 
 
 def check_name(name, available: list[str], kind: str = "model", *, none_message: str | None = None) -> str:
