@@ -39,7 +39,7 @@ from gan_core.training.jobs import (
 from gan_core.training.gan import TrainConfig
 
 from . import trained
-from .common import check_name, duration, input_error
+from .common import check_name, duration, error_text, input_error
 
 MODELS = ["keras-gan32", "dcgan32", "dcgan64", "celeb28"]
 # Widths (fractions of the paper's channels). The papers' networks are sized for GPUs:
@@ -51,6 +51,13 @@ MAX_STEPS = 100_000
 SOURCES = [("Shapes (built in)", "shapes"), ("Upload a .zip of images", "upload"),
            ("Folder on this server", "server"), ("CIFAR-10 (download)", "cifar10")]
 SHAPES_IMAGES = 2000
+
+
+def data_sources() -> list[tuple[str, str]]:
+    """The choices of training images: "Folder on this server" only when the operator offers one."""
+    return [(label, value) for label, value in SOURCES if value != "server" or SERVER_DATA]
+
+
 LOG_EVERY = 5  # steps per curve point: the loop syncs with the device this often
 CHECKPOINT_EVERY = 200
 
@@ -165,7 +172,7 @@ def start_training(model, width, source, upload, server_name, cifar_classes, ste
     except TooMuchWork as exc:
         raise input_error(_sentence(str(exc))) from None
     except DataError as exc:
-        raise input_error(f"The data was refused: {exc}") from None
+        raise input_error(f"The data was refused: {error_text(exc)}") from None
     _watch(request, job.id)
     return job.id
 
@@ -440,7 +447,7 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore) ->
                 model = gr.Dropdown(MODELS, value=MODELS[0], label="Architecture", elem_id="train-model")
                 width = gr.Dropdown(WIDTHS, value=width0, label="Network width (fraction of the paper's)",
                                     elem_id="train-width")
-                source = gr.Radio(SOURCES, value="shapes", label="Training images", elem_id="train-source")
+                source = gr.Radio(data_sources(), value="shapes", label="Training images", elem_id="train-source")
                 upload = gr.File(label=f".zip or .tar of images (up to {MAX_UPLOAD_BYTES // 2**20} MB)",
                                  file_types=[".zip", ".tar", ".gz", ".tgz"], visible=False, elem_id="train-upload")
                 server = gr.Dropdown(sorted(SERVER_DATA), value=next(iter(sorted(SERVER_DATA)), None),
