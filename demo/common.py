@@ -108,24 +108,15 @@ def check_seed(seed, name: str = "seed") -> int:
     return int(seed)
 
 
-class WholeNumber(gr.Number):
-    """A number box for a whole number (a seed, a count): the API says "integer", like
-    gr.Number(precision=0), but a value that is not whole (3.7), or too big to be an exact
-    int (1e+30), reaches the handler as typed instead of rounded to 4 or to 31 digits, so
-    its check refuses it in the user's own words while the box still shows it."""
-
-    is_template = True  # drawn by the browser as the gr.Number it is (takes gr.Number's arguments)
-
-    def api_info(self) -> dict[str, str]:
-        return {"type": "integer"}
-
-    def preprocess(self, payload):
-        if payload is None:
-            return None
-        self.raise_if_out_of_bounds(payload, self.minimum, self.maximum)
-        if isinstance(payload, float) and math.isfinite(payload) and payload == int(payload) and abs(payload) < 2**53:
-            return int(payload)
-        return payload
+def whole_number(value=None, **kwargs) -> gr.Number:
+    """A number box for a whole number (a seed, a count). gr.Number(precision=0) rounds what
+    arrives, so 3.7 reached the handler as 4 while the box still said 3.7, and 1e+30 as its
+    31 digits: this box passes the value on as typed (no precision), for the handler's check to
+    refuse in the user's own words, and still tells API callers it takes an "integer".
+    (Not a gr.Number subclass: Gradio writes a .pyi stub beside the module of every one.)"""
+    box = gr.Number(value, precision=None, **kwargs)
+    box.api_info = lambda: {"type": "integer"}
+    return box
 
 
 def check_name(name, available: list[str], kind: str = "model", *, none_message: str | None = None) -> str:

@@ -23,7 +23,7 @@ from gan_core.explore.ablation import ablate_units, change_outside, collect_feat
 from gan_core.core.hub import WINDOW_DETECTION
 from gan_core.core.images import make_grid
 
-from .common import WholeNumber, check_generator, check_seed, default_model, input_error
+from .common import check_generator, check_seed, default_model, input_error, whole_number
 from .files import serve_files
 
 GRID = 4  # the labelling canvas: GRID x GRID samples
@@ -268,7 +268,7 @@ def build_forget_tab() -> None:
             with gr.Column(scale=1, min_width=280):
                 model = gr.Dropdown(models, value=start, label="Model", elem_id="forget-model")
                 layer = gr.Dropdown([], label="Layer", elem_id="forget-layer")
-                seed = WholeNumber(0, label="Samples from seed", elem_id="forget-seed")
+                seed = whole_number(0, label="Samples from seed", elem_id="forget-seed")
                 new = gr.Button("New samples", elem_id="forget-new")
                 source = gr.Radio([("My brush marks", "brush"), ("A detector (150 samples)", "detector")],
                                   value="brush", label="Labels from", elem_id="forget-source",

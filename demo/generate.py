@@ -14,8 +14,8 @@ import gan_core
 from gan_core.core.errors import CheckpointError
 
 from . import trained
-from .common import (MAX_SEED, WholeNumber, check_generator, check_generator_name, check_seed, default_model, duration,
-                     input_error, load_pipeline, quote_user_text, quoted, without_folders)
+from .common import (MAX_SEED, check_generator, check_generator_name, check_seed, default_model, duration, input_error,
+                     load_pipeline, quote_user_text, quoted, whole_number, without_folders)
 from .files import png_file
 
 GRID_SIZES = [1, 4, 9, 16, 36, 64]
@@ -179,7 +179,7 @@ def build_generate_tab() -> gr.Dropdown:
                                     interactive=bool(models), elem_id="model")
                 with gr.Row(equal_height=True):
                     # No minimum/maximum here: check_seed says what is wrong more clearly.
-                    seed = WholeNumber(0, label="Seed", scale=3, elem_id="seed")
+                    seed = whole_number(0, label="Seed", scale=3, elem_id="seed")
                     dice = gr.Button("Random", scale=1, min_width=90, size="md", elem_id="random-seed")
                 grid_size = gr.Radio(GRID_SIZES, value=DEFAULT_GRID_SIZE, label="Images in the grid",
                                      elem_id="grid-size")

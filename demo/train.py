@@ -39,7 +39,7 @@ from gan_core.training.jobs import (
 from gan_core.training.gan import TrainConfig
 
 from . import trained
-from .common import check_name, duration, error_text, input_error
+from .common import check_name, duration, error_text, input_error, whole_number
 
 MODELS = ["keras-gan32", "dcgan32", "dcgan64", "celeb28"]
 # Widths (fractions of the paper's channels). The papers' networks are sized for GPUs:
@@ -454,14 +454,14 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore) ->
                                      label="Folder on this server", visible=False, elem_id="train-server")
                 classes = gr.Dropdown(list(CIFAR10_CLASSES), value=["frog"], multiselect=True,
                                       label="CIFAR-10 classes (none = all)", visible=False, elem_id="train-classes")
-                steps = gr.Number(steps0, label="Steps", precision=0, minimum=1, elem_id="train-steps")
+                steps = whole_number(steps0, label="Steps", minimum=1, elem_id="train-steps")
                 with gr.Accordion("Hyperparameters (the paper's defaults)", open=False):
-                    batch = gr.Number(batch0, label="Batch size", precision=0, elem_id="train-batch")
+                    batch = whole_number(batch0, label="Batch size", elem_id="train-batch")
                     lr_g = gr.Number(lr_g0, label="Generator learning rate", elem_id="train-lr-g")
                     lr_d = gr.Number(lr_d0, label="Discriminator learning rate", elem_id="train-lr-d")
                     beta1 = gr.Number(beta10, label="Adam beta1 (DCGAN and celeb28)", elem_id="train-beta1")
                     noise = gr.Number(noise0, label="Label noise", elem_id="train-label-noise")
-                    sample_every = gr.Number(10, label="Sample grid every N steps", precision=0,
+                    sample_every = whole_number(10, label="Sample grid every N steps",
                                              elem_id="train-sample-every")
                 with gr.Row():
                     start = gr.Button("Start", variant="primary", elem_id="train-start")

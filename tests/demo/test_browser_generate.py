@@ -87,3 +87,17 @@ def test_generate_shows_a_grid(app_url):
     assert natural_width == 138
     assert download_name == "tiny-dcgan32-seed5-16.png"
     assert download_size == (138, 138)
+
+
+@pytest.mark.parametrize("typed, said", [("3.7", "not 3.7"), ("1e30", "not 1e+30")])
+def test_a_seed_is_refused_as_typed_not_rounded(app_url, typed, said):
+    with page_at(app_url) as page:
+        first_src = wait_for_image(page, "#grid").evaluate("img => img.src")
+        page.locator("#seed input").first.fill(typed)
+        page.locator("#generate-btn").click()
+        sync_api.expect(page.get_by_text(said).first).to_be_visible(timeout=30_000)
+        message = page.get_by_text(said).first.inner_text()
+        src = page.locator("#grid img").first.evaluate("img => img.src")
+    assert "whole number" in message or "between 0 and" in message
+    assert "19884624838656" not in message
+    assert src == first_src  # the grid on screen stays

@@ -129,23 +129,29 @@ def test_a_seed_is_echoed_as_typed(typed, shown):
 
 
 def test_a_whole_number_box_refuses_what_is_not_whole_instead_of_rounding_it():
-    box = common.WholeNumber(0)
-    assert box.get_block_name() == "number" and box.api_info() == {"type": "integer"}
-    assert box.preprocess(4.0) == 4 and isinstance(box.preprocess(4.0), int) and box.preprocess(7) == 7
+    box = common.whole_number(0)
+    assert box.api_info() == {"type": "integer"}  # what the API tells its callers
+    assert box.preprocess(4) == 4 and box.preprocess(7) == 7
     assert box.preprocess(3.7) == 3.7  # not 4: the check below refuses it
     assert box.preprocess(1e30) == 1e30  # not 1000000000000000019884624838656
     with pytest.raises(gr.Error, match="whole number"):
         common.check_seed(box.preprocess(3.7))
-    # gr.Number(precision=0) rounds before any check could see it: what the tab used.
+    # gr.Number(precision=0) rounds before any check could see it: what the tabs used.
     assert gr.Number(0, precision=0).preprocess(3.7) == 4
 
 
-def test_the_seed_boxes_are_whole_number_boxes(tiny_checkpoint_dir):
+WHOLE_BOXES = {"seed", "forget-seed", "explore-page", "arith-noise", "train-steps", "train-batch",
+               "train-sample-every"}
+
+
+def test_every_whole_number_box_passes_what_was_typed(tiny_checkpoint_dir):
     from demo.app import build_app
     app = build_app()
-    boxes = {b.elem_id: b for b in app.blocks.values() if getattr(b, "elem_id", None) in ("seed", "forget-seed")}
-    assert set(boxes) == {"seed", "forget-seed"}
-    assert all(isinstance(b, common.WholeNumber) for b in boxes.values())
+    numbers = [b for b in app.blocks.values() if isinstance(b, gr.Number)]
+    boxes = {b.elem_id: b for b in numbers if b.elem_id in WHOLE_BOXES}
+    assert set(boxes) == WHOLE_BOXES
+    assert all(b.precision is None and b.api_info() == {"type": "integer"} for b in boxes.values())
+    assert not [b.elem_id for b in numbers if b.precision == 0]  # no box rounds behind the user's back
 
 
 def test_the_full_card_names_no_server_folder(tiny_checkpoint_dir):

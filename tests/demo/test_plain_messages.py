@@ -7,7 +7,7 @@ import urllib.error
 import gradio as gr
 import pytest
 
-from demo import about
+from demo import about, common
 from demo import train as tab
 from gan_core.data import downloads
 from gan_core.training.jobs import JobRunner
@@ -71,3 +71,16 @@ def test_the_about_tab_shortens_any_path_a_card_holds(tmp_path, monkeypatch):
     shown = about.shipped_models_markdown()
     assert "photos" in shown and "BSDS500" in shown
     assert "shared" not in shown and "/srv" not in shown and "/home" not in shown and "/opt" not in shown
+
+
+def test_a_count_that_is_not_whole_is_refused_not_rounded(tmp_path, monkeypatch):
+    from demo import explore
+    monkeypatch.setattr(tab, "RUNNER", JobRunner(tmp_path / "jobs", one_per_owner=True))
+    monkeypatch.setattr(tab, "SERVER_DATA", {})
+    with pytest.raises(gr.Error, match="whole number.*not 3.7"):
+        tab.start_training("dcgan32", 0.125, "shapes", None, None, [], 3.7, 8, 2e-4, 2e-4, 0.5, 0.0, 2, "")
+    with pytest.raises(gr.Error, match="whole number"):
+        explore.gallery_seeds(3.7)
+    assert explore.gallery_seeds(3.0) == explore.gallery_seeds(3)
+    with pytest.raises(gr.Error, match="whole number from 0 to 4294967295, not 3.7"):
+        common.check_seed(3.7, "noise seed")
