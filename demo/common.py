@@ -1,7 +1,7 @@
 """What every tab checks and says the same way: input errors, seeds, model names, durations,
 and the generator models the Generate, Explore and Forget tabs share.
 
-Plain functions (no components), so the tabs and their tests share one wording.
+Plain functions (and one number box, whole_number), so the tabs and their tests share one wording.
 """
 from __future__ import annotations
 
