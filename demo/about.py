@@ -8,7 +8,7 @@ from gan_core.core.checkpoints import CARD_FILE, read_json
 from gan_core.core.errors import CheckpointError
 from gan_core.core.hub import find_checkpoint
 
-from .common import error_text
+from .common import error_text, without_folders
 
 PAPERS = """\
 ### The papers behind the tabs
@@ -27,37 +27,52 @@ PAPERS = """\
 | Learn | DCGAN paper, section 5.1 | a linear classifier on the discriminator's features: what adversarial training taught it |
 """
 
-CLASS_PLAN = """\
+# Each step's view, as a link relative to the page (it keeps a proxy's or a Space's path):
+# the query fields are demo.view_state.ExploreView's; "./" is the page as it opens (Generate).
+FACES = "model=faces-dcgan64"
+CLASS_PLAN = f"""\
 ### A 45-minute class
 
-1. **What a generator makes (5 min).** *Generate*: `faces-dcgan64`, seed 0, 36 images. Change the
-   seed; come back to 0: the same faces. Ask: where does the variety come from? (100 random
-   numbers, z.) Open the model card: 14,691 faces, 21 epochs, two hours on a 2-core CPU.
-2. **Is it memorising? (10 min).** *Explore → Latent walk*: waypoints `0, 1, 2`, drag t. A smooth
+Each step's view is a link: open it, or paste it into the class notes (it opens the same view on
+this server).
+
+1. **What a generator makes (5 min).** *Generate* ([open](./)): `faces-dcgan64`, seed 0, 36 images.
+   Change the seed; come back to 0: the same faces. Ask: where does the variety come from? (100
+   random numbers, z.) Open the model card: 14,691 faces, 21 epochs, two hours on a 2-core CPU.
+2. **Is it memorising? (10 min).** *Explore → Latent walk* ([slerp](?tab=walk&{FACES}&walk=0,1,2&method=slerp&walk_t=0.5),
+   [lerp](?tab=walk&{FACES}&walk=0,1,2&method=lerp&walk_t=0.5)): waypoints `0, 1, 2`, drag t. A smooth
    change of face, with no jumps, is the paper's argument that the model learned a space, not a
    list. Compare lerp and slerp at t = 0.5 (slerp keeps the contrast). Make a GIF; share it.
-3. **Directions mean something (10 min).** *Turn vector*: the shipped picks, subject 42, t from -1
-   to +1. Then pick your own four and four in the gallery and see how a bad pick (all men on one
-   side) turns the sex instead of the head. Switch to *Pose score*: no picks needed.
-4. **Arithmetic (10 min).** *Face arithmetic*: the two presets. Why three exemplars per term?
-   Replace A by a single face and compare. The eight neighbours show the answer is a region.
-5. **Labels make sliders (5 min).** *Attribute sliders*: Smiling and age on subject 42. The
+3. **Directions mean something (10 min).** *Turn vector* ([the shipped picks](?tab=turn&{FACES}&subject=42&turn_t=1)):
+   subject 42, t from -1 to +1. Then pick your own four and four in the gallery and see how a bad
+   pick (all men on one side) turns the sex instead of the head. Switch to *Pose score*
+   ([open](?tab=turn&{FACES}&subject=42&turn_from=pose&turn_t=1)): no picks needed.
+4. **Arithmetic (10 min).** *Face arithmetic*: the two presets
+   ([smiling](?tab=arithmetic&{FACES}),
+   [glasses](?tab=arithmetic&{FACES}&preset=man%20with%20glasses%20-%20man%20without%20glasses%20%2B%20woman%20without%20glasses&a=22,60,4&b=27,86,93&c=2,42,90)).
+   Why three exemplars per term? Replace A by a single face
+   ([open](?tab=arithmetic&{FACES}&a=5)) and compare. The eight neighbours show the answer is a region.
+5. **Labels make sliders (5 min).** *Attribute sliders*: Smiling
+   ([open](?tab=attributes&{FACES}&subject=42&attribute=Smiling&attribute_t=1)) and age
+   ([open](?tab=attributes&{FACES}&subject=42&attribute=age&attribute_t=1)) on subject 42. The
    table compares how far each direction moves the classifier's score with a random direction.
-   Then try Blond_Hair: it mostly lightens the whole picture. Why? (A few hundred labels, and
-   blond hair comes with light photos in the data: directions learn what goes together.)
-6. **Your own face (5 min).** *Your photo*: a cropped face photo; see how far the reconstruction
-   is from it (the model knows only 64x64 faces like its training set), then turn it.
-
-Each step's view is in the page's link: paste the links into the class notes.
+   Then try Blond_Hair ([open](?tab=attributes&{FACES}&subject=42&attribute=Blond_Hair&attribute_t=1)):
+   it mostly lightens the whole picture. Why? (A few hundred labels, and blond hair comes with
+   light photos in the data: directions learn what goes together.)
+6. **Your own face (5 min).** *Your photo* ([open](?tab=photo&{FACES})): a cropped face photo; see how
+   far the reconstruction is from it (the model knows only 64x64 faces like its training set), then turn it.
 """
 
 
 def _data_description(data: dict) -> str:
+    """What a card says its data was, in words: never the folders it was read from
+    (`../shared/data/style/photos` shows as `photos`)."""
     if data.get("description"):
-        return data["description"]
+        return without_folders(data["description"])
     if data.get("dataset"):
-        return data["dataset"]
-    parts = [f"{k}: {v['description']}" for k, v in data.items() if isinstance(v, dict) and v.get("description")]
+        return without_folders(data["dataset"])
+    parts = [f"{k}: {without_folders(v['description'])}" for k, v in data.items()
+             if isinstance(v, dict) and v.get("description")]
     return "; ".join(parts) or "data not recorded"
 
 
@@ -84,13 +99,13 @@ def shipped_models_markdown() -> str:
         lines = [f"**{name}** ({label}): {_data_description(data)}."]
         licence = data.get("licence") or data.get("note")
         if not licence and data.get("dataset") and data.get("description"):
-            lines.append(f"- Data: {data['dataset']}.")
+            lines.append(f"- Data: {without_folders(data['dataset'])}.")
         if licence:
-            lines.append(f"- Licence of the data: {licence}; the weights inherit it.")
+            lines.append(f"- Licence of the data: {without_folders(licence)}; the weights inherit it.")
         for citation in data.get("citations") or []:
-            lines.append(f"- {citation}")
+            lines.append(f"- {without_folders(citation)}")
         if training.get("hardware"):
-            lines.append(f"- Trained for {training.get('steps', '?')} steps on {training['hardware']}.")
+            lines.append(f"- Trained for {training.get('steps', '?')} steps on {without_folders(training['hardware'])}.")
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 

@@ -1,7 +1,7 @@
 """What every tab checks and says the same way: input errors, seeds, model names, durations,
 and the generator models the Generate, Explore and Forget tabs share.
 
-Plain functions (no components), so the tabs and their tests share one wording.
+Plain functions (and one number box, whole_number), so the tabs and their tests share one wording.
 """
 from __future__ import annotations
 
@@ -83,6 +83,16 @@ def status_message(message: str) -> str:
     they quote of a user's value is already escaped (quoted / quote_user_text), so they are
     not escaped twice; line breaks become spaces."""
     return "⚠️ " + " ".join(str(message).split())
+# The folders before a file's or folder's name in a path of any kind ("../shared/data/faces/",
+# "data_pack/", "/srv/x/"), not in a link ("https://...") nor a lone " / ".
+_ANY_FOLDERS = re.compile(r"(?<![\w.~:/\\-])(?:[A-Za-z]:)?(?:[\w.~-]*[\\/])+(?=[\w.-])")
+
+
+def without_folders(text) -> str:
+    """`text` with every path shortened to its last name: `../shared/data/style/photos` ->
+    `photos`, `data_pack/facades64.zip` -> `facades64.zip`; links are kept. Plain text, not
+    escaped: what a card says of its data, without the folders it was read from."""
+    return _ANY_FOLDERS.sub("", str(text))
 
 
 def input_error(message: str) -> gr.Error:
@@ -91,15 +101,43 @@ def input_error(message: str) -> gr.Error:
     return gr.Error(message, print_exception=False)
 
 
+def readable_number(value) -> str:
+    """A number as a person would type it: `1e+30`, not the 31 digits of the float nearest
+    to it; `3.7`, `12`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return quoted(value)
+    if isinstance(value, int) and abs(value) < 10**15:
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value) and abs(value) < 1e15:
+        return str(int(value)) if value == int(value) else repr(value)
+    try:
+        return f"{value:g}"
+    except OverflowError:  # an int beyond any float
+        return f"a number of {len(str(abs(value)))} digits"
+
+
 def check_seed(seed, name: str = "seed") -> int:
-    """`seed` as an int in [0, MAX_SEED]; gr.Error saying what to type otherwise."""
+    """`seed` as an int in [0, MAX_SEED]; gr.Error saying what to type otherwise (a value
+    that is not whole, 3.7, is refused, never rounded behind the user's back)."""
     if seed is None or seed == "":
         raise input_error(f"Enter a {name}: a whole number from 0 to {MAX_SEED}.")
-    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or not math.isfinite(seed) or seed != int(seed):
-        raise input_error(f"The {name} must be a whole number, not {quoted(seed)}.")
-    if not 0 <= int(seed) <= MAX_SEED:
-        raise input_error(f"The {name} must be between 0 and {MAX_SEED}, not {int(seed)}.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or (
+            isinstance(seed, float) and not (math.isfinite(seed) and seed == int(seed))):
+        raise input_error(f"The {name} must be a whole number from 0 to {MAX_SEED}, not {readable_number(seed)}.")
+    if not 0 <= seed <= MAX_SEED:
+        raise input_error(f"The {name} must be between 0 and {MAX_SEED}, not {readable_number(seed)}.")
     return int(seed)
+
+
+def whole_number(value=None, **kwargs) -> gr.Number:
+    """A number box for a whole number (a seed, a count). gr.Number(precision=0) rounds what
+    arrives, so 3.7 reached the handler as 4 while the box still said 3.7, and 1e+30 as its
+    31 digits: this box passes the value on as typed (no precision), for the handler's check to
+    refuse in the user's own words, and still tells API callers it takes an "integer".
+    (Not a gr.Number subclass: Gradio writes a .pyi stub beside the module of every one.)"""
+    box = gr.Number(value, precision=None, **kwargs)
+    box.api_info = lambda: {"type": "integer"}
+    return box
 
 
 def check_name(name, available: list[str], kind: str = "model", *, none_message: str | None = None) -> str:

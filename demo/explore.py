@@ -33,7 +33,7 @@ from gan_core.explore.presets import Presets, load_presets
 
 from . import trained
 from .common import (check_generator, check_seed, default_model, error_text, generator_choices, input_error,
-                     keep_on_error, model_location, quote_user_text, quoted, status_message)
+                     keep_on_error, model_location, quote_user_text, quoted, status_message, whole_number)
 from .files import ROOT, serve_files, write_file
 from .gpu import best_device, gpu
 from .view_state import (GALLERY_SIZE, MAX_GALLERY_PAGE, PHOTO, SLIDER_RANGE, TURN_SOURCES, WALK_FRAMES, WALK_METHODS,
@@ -209,8 +209,10 @@ def gallery_seeds(page: int | float | None) -> list[int]:
 
 def _check_page(page) -> int:
     try:
+        if isinstance(page, float) and page != int(page):  # 3.7 is refused, not read as page 3
+            raise ValueError(page)
         page = int(page)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise input_error("The gallery page must be a whole number.") from None
     if not 0 <= page <= MAX_GALLERY_PAGE:
         raise input_error(f"The gallery page must be between 0 and {MAX_GALLERY_PAGE}.")
@@ -554,7 +556,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
             with gr.Column(scale=1, min_width=240):
                 model = gr.Dropdown(models, value=start.model or None, label="Model", interactive=bool(models),
                                     elem_id="explore-model")
-                page = gr.Number(start.gallery, label="Gallery page", precision=0, minimum=0, elem_id="explore-page")
+                page = whole_number(start.gallery, label="Gallery page", minimum=0, elem_id="explore-page")
                 target = gr.Radio(list(PICK_TARGETS), value="Subject", label="A click on a face goes to",
                                   elem_id="pick-target")
                 subject = gr.Textbox(start.subject, label="Subject (a seed, or 'photo')", max_lines=1,
@@ -623,8 +625,8 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                         a = gr.Textbox(start.a, label="A (seeds)", max_lines=1, elem_id="arith-a")
                         b = gr.Textbox(start.b, label="− B (seeds)", max_lines=1, elem_id="arith-b")
                         c = gr.Textbox(start.c, label="+ C (seeds)", max_lines=1, elem_id="arith-c")
-                        noise = gr.Number(start.noise, label="Noise seed (the eight neighbours)", precision=0,
-                                          minimum=0, elem_id="arith-noise")
+                        noise = whole_number(start.noise, label="Noise seed (the eight neighbours)", minimum=0,
+                                            elem_id="arith-noise")
                         arith_status = gr.Markdown("", elem_id="arith-status", elem_classes="input-status")
                     with gr.Column(scale=1, min_width=200):
                         terms_image = gr.Image(label="A, B, C; means at the bottom", type="pil",

@@ -23,7 +23,7 @@ from gan_core.explore.ablation import ablate_units, change_outside, collect_feat
 from gan_core.core.hub import WINDOW_DETECTION
 from gan_core.core.images import make_grid
 
-from .common import check_generator, check_seed, default_model, input_error
+from .common import check_generator, check_seed, default_model, input_error, whole_number
 from .files import serve_files
 
 GRID = 4  # the labelling canvas: GRID x GRID samples
@@ -34,6 +34,13 @@ SHOW_OFFSET = 10_000
 BAR_UNITS = 32  # units in the ranking plot
 BRUSH = "rgba(255, 0, 80, 0.55)"
 DETECTORS = {"window-detector": "windows"}  # detector checkpoint -> the concept it marks
+# What a generator's card must say of its data for a detector to be offered on its samples: the
+# window detector was trained on facade photos, and on faces it marks eyes as windows.
+DETECTOR_DATA = {"window-detector": "facade"}
+# The model the tab opens on when shipped: the generator the paper's experiment (and the detector) is for.
+PREFERRED_MODEL = "facades-dcgan64"
+NO_DETECTOR_NOTE = ("The window detector is offered only for a model trained on facades (its card's data "
+                    "names them): on other pictures it marks what is not a window. Brush over the concept instead.")
 
 
 EXPLAIN = """\
@@ -104,6 +111,48 @@ def available_detectors() -> dict[str, str]:
     return {name: concept for name, concept in DETECTORS.items() if name in shipped}
 
 
+def _data_text(model_name: str | None) -> str:
+    """What a generator's card says of its data (description and dataset name), lower case."""
+    try:
+        card = check_generator(model_name).card
+    except gr.Error:
+        return ""
+    data = card.get("data") if isinstance(card.get("data"), dict) else {}
+    return " ".join(str(data.get(k) or "") for k in ("description", "dataset")).lower()
+
+
+def detectors_for(model_name: str | None) -> dict[str, str]:
+    """The shipped detectors that fit a generator's samples: those whose data word
+    (DETECTOR_DATA) its card's data description or dataset name contains."""
+    text = _data_text(model_name)
+    return {name: concept for name, concept in available_detectors().items()
+            if DETECTOR_DATA.get(name) and DETECTOR_DATA[name] in text}
+
+
+def opening_model(models: list[str]) -> str | None:
+    """The model the tab opens on: PREFERRED_MODEL when present, else the first model a
+    detector fits, else the other tabs' default."""
+    if PREFERRED_MODEL in models:
+        return PREFERRED_MODEL
+    return next((m for m in models if detectors_for(m)), default_model(models))
+
+
+def _check_detector_fits(model_name: str, detector_name: str | None) -> None:
+    if detector_name in available_detectors() and detector_name not in detectors_for(model_name):
+        raise input_error(NO_DETECTOR_NOTE)
+
+
+def detector_controls(model_name: str | None):
+    """When the model changes: the detector's controls shown only for a model it fits
+    (labels back to the brush otherwise), and the note saying why when it is hidden."""
+    fits = detectors_for(model_name)
+    shown = bool(fits)
+    note = NO_DETECTOR_NOTE if (available_detectors() and model_name and not shown) else ""
+    return (gr.Radio(visible=shown, value="brush"),
+            gr.Dropdown(choices=list(fits), value=next(iter(fits), None), visible=shown),
+            gr.Button(visible=shown), gr.Markdown(note, visible=bool(note)))
+
+
 @functools.lru_cache(maxsize=2)
 def _detector(name: str):
     return gan_core.load(name, task=WINDOW_DETECTION)
@@ -120,6 +169,7 @@ def auto_label(model_name: str, seed, detector_name: str) -> dict:
     """Handler of "Auto-label": the detector's marks over the labelling grid."""
     pipe = check_generator(model_name)
     seed = check_seed(seed)
+    _check_detector_fits(model_name, detector_name)
     images = pipe.decode(pipe.latents(GRID * GRID, seed=seed))
     masks = detect(detector_name, images)
     overlay = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
@@ -139,6 +189,7 @@ def fit_units(model_name: str, layer: str, seed, editor: dict | None, source: st
     c, h, w = _check_layer(model_name, layer)
     size = pipe.spec.image_size
     if source == "detector":
+        _check_detector_fits(model_name, detector_name)
         latents = pipe.latents(AUTO_SAMPLES, seed=seed)
         masks = detect(detector_name, pipe.decode(latents))
         how = f"{AUTO_SAMPLES} samples labelled by {detector_name}"
@@ -188,7 +239,7 @@ def render_ablation(model_name: str, fit: dict | None, n_drop, seed, detector_na
     lines = [f"Dropped the top **{n_drop}** units of `{fit['layer']}` "
              f"({'all with a positive weight' if n_drop == fit['positive'] else 'ranked by weight'}), "
              f"on {SHOW} samples the fit never saw."]
-    if detector_name and detector_name in available_detectors():
+    if detector_name and detector_name in detectors_for(model_name):
         masks_before, masks_after = detect(detector_name, before), detect(detector_name, after)
         share_b, share_a = concept_share(masks_before), concept_share(masks_after)
         drop = 1 - share_a / share_b if share_b > 0 else math.nan
@@ -210,8 +261,8 @@ def build_forget_tab() -> gr.Dropdown:
     """The tab's components and events; returns the model dropdown (the page's load lists
     every generator the server has in it)."""
     models = gan_core.list_checkpoints()
-    start = default_model(models)
-    detectors = available_detectors()
+    start = opening_model(models)
+    detectors = detectors_for(start)
     with gr.Tab("Forget", id="forget"):
         gr.Markdown(EXPLAIN)
         fit_state = gr.State(None)
@@ -219,7 +270,7 @@ def build_forget_tab() -> gr.Dropdown:
             with gr.Column(scale=1, min_width=280):
                 model = gr.Dropdown(models, value=start, label="Model", elem_id="forget-model")
                 layer = gr.Dropdown([], label="Layer", elem_id="forget-layer")
-                seed = gr.Number(0, label="Samples from seed", precision=0, elem_id="forget-seed")
+                seed = whole_number(0, label="Samples from seed", elem_id="forget-seed")
                 new = gr.Button("New samples", elem_id="forget-new")
                 source = gr.Radio([("My brush marks", "brush"), ("A detector (150 samples)", "detector")],
                                   value="brush", label="Labels from", elem_id="forget-source",
@@ -227,6 +278,7 @@ def build_forget_tab() -> gr.Dropdown:
                 detector = gr.Dropdown(list(detectors), value=next(iter(detectors), None), label="Detector",
                                        visible=bool(detectors), elem_id="forget-detector")
                 auto = gr.Button("Auto-label with the detector", visible=bool(detectors), elem_id="forget-auto")
+                no_detector = gr.Markdown(visible=False, elem_id="forget-no-detector")
                 fit_btn = gr.Button("Fit", variant="primary", elem_id="forget-fit")
             with gr.Column(scale=2, min_width=360):
                 canvas = gr.ImageEditor(label="Pick the brush (left), then paint over the concept on any samples", type="pil",
@@ -249,6 +301,7 @@ def build_forget_tab() -> gr.Dropdown:
     private = dict(api_visibility="private")
     # No triggers: when the page loads and whenever the inputs change.
     gr.on(None, lambda m: layer_choices(m) if m else gr.Dropdown(choices=[]), model, layer, **private)
+    gr.on(None, detector_controls, model, [source, detector, auto, no_detector], **private)
     gr.on(None, label_canvas, [model, seed], canvas, trigger_mode="always_last", **private)
     new.click(label_canvas, [model, seed], canvas, **private)
     auto.click(auto_label, [model, seed, detector], canvas, **private).then(lambda: "detector", None, source,

@@ -15,7 +15,7 @@ from gan_core.core.errors import CheckpointError
 
 from . import trained
 from .common import (MAX_SEED, check_generator, check_generator_name, check_seed, default_model, duration, input_error,
-                     load_pipeline, quote_user_text, quoted)
+                     load_pipeline, quote_user_text, quoted, whole_number, without_folders)
 from .files import png_file
 
 GRID_SIZES = [1, 4, 9, 16, 36, 64]
@@ -73,6 +73,18 @@ def generate_files(model_name: str | None, seed: int | float | None, grid_size: 
     return path, path
 
 
+def model_grid(model_name: str | None, seed, grid_size):
+    """When the page opens and whenever the model changes: the grid of that model for the
+    seed and size in the boxes (the seed-0 grid of a fresh page), so the picture under a
+    model's card is always that model's. Nothing (an empty picture, no download) when there
+    is no model or a box holds a bad value: the message comes when Generate is pressed."""
+    try:
+        path, _ = generate_files(model_name, seed, grid_size)
+    except gr.Error:
+        return None, gr.DownloadButton(value=None, interactive=False)
+    return path, gr.DownloadButton(value=path, interactive=True)
+
+
 def random_seed() -> int:
     return random.randint(0, MAX_SEED)
 
@@ -85,9 +97,19 @@ def model_card(model_name: str | None) -> dict:
     if not model_name or (model_name not in gan_core.list_checkpoints() and not trained.is_trained(model_name)):
         return {}
     try:
-        return load_pipeline(model_name).card
+        return _without_folders(load_pipeline(model_name).card)
     except CheckpointError:
         return {}
+
+
+def _without_folders(value):
+    """A card with the folders taken out of every text in it (its data's `sources` name the
+    server's folders): what the page shows of a card."""
+    if isinstance(value, dict):
+        return {k: _without_folders(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_folders(v) for v in value]
+    return without_folders(value) if isinstance(value, str) else value
 
 
 def show_model_card(model_name: str | None) -> tuple[str, dict]:
@@ -111,13 +133,13 @@ def card_summary(model_name: str | None) -> str:
     data = card.get("data") if isinstance(card.get("data"), dict) else {}
     if data:
         images = f"{data['images']:,} images" if isinstance(data.get("images"), int) else ""
-        described = quote_user_text(data["description"], 500) if data.get("description") else ""
+        described = quote_user_text(without_folders(data["description"]), 500) if data.get("description") else ""
         lines.append("- **Data:** " + " — ".join(s for s in (images, described) if s))
     training = card.get("training") if isinstance(card.get("training"), dict) else {}
     if training:
         lines.append("- **Training:** " + _training_summary(training))
         if training.get("command"):
-            lines.append(f"- **Command:** `{_code(training['command'], 500)}`")
+            lines.append(f"- **Command:** `{_code(without_folders(training['command']), 500)}`")
     return "\n".join(lines)
 
 
@@ -157,13 +179,14 @@ def build_generate_tab() -> gr.Dropdown:
                                     interactive=bool(models), elem_id="model")
                 with gr.Row(equal_height=True):
                     # No minimum/maximum here: check_seed says what is wrong more clearly.
-                    seed = gr.Number(0, label="Seed", precision=0, scale=3, elem_id="seed")
+                    seed = whole_number(0, label="Seed", scale=3, elem_id="seed")
                     dice = gr.Button("Random", scale=1, min_width=90, size="md", elem_id="random-seed")
                 grid_size = gr.Radio(GRID_SIZES, value=DEFAULT_GRID_SIZE, label="Images in the grid",
                                      elem_id="grid-size")
                 generate_btn = gr.Button("Generate", variant="primary", elem_id="generate-btn",
                                          interactive=bool(models))
                 download = gr.DownloadButton("Download PNG", interactive=False, elem_id="download-png")
+                # The grid is drawn when the page opens (the model's seed-0 grid) and again for each model chosen.
             with gr.Column(scale=2, min_width=320):
                 grid = gr.Image(label="Samples", type="pil", format="png", interactive=False,
                                 buttons=["fullscreen"], height=520, elem_id="grid")
@@ -172,7 +195,8 @@ def build_generate_tab() -> gr.Dropdown:
                     card_json = gr.JSON(show_label=False)
 
     # No triggers: runs when the page loads and whenever the model changes.
-    gr.on(None, show_model_card, inputs=model, outputs=[card_md, card_json], api_visibility="private")
+    gr.on(None, show_model_card, inputs=model, outputs=[card_md, card_json], api_visibility="private").then(
+        model_grid, inputs=[model, seed, grid_size], outputs=[grid, download], api_visibility="private")
     dice.click(random_seed, outputs=seed, queue=False, api_visibility="private")
     gr.on([generate_btn.click, seed.submit], generate_files, inputs=[model, seed, grid_size],
           outputs=[grid, download], api_name="generate", validator=validate_inputs

@@ -40,7 +40,7 @@ from gan_core.training.jobs import (
 from gan_core.training.gan import TrainConfig
 
 from . import trained
-from .common import check_name, duration, generator_choices, input_error
+from .common import check_name, duration, error_text, generator_choices, input_error, whole_number
 
 MODELS = ["keras-gan32", "dcgan32", "dcgan64", "celeb28"]
 # Widths (fractions of the paper's channels). The papers' networks are sized for GPUs:
@@ -52,6 +52,13 @@ MAX_STEPS = 100_000
 SOURCES = [("Shapes (built in)", "shapes"), ("Upload a .zip of images", "upload"),
            ("Folder on this server", "server"), ("CIFAR-10 (download)", "cifar10")]
 SHAPES_IMAGES = 2000
+
+
+def data_sources() -> list[tuple[str, str]]:
+    """The choices of training images: "Folder on this server" only when the operator offers one."""
+    return [(label, value) for label, value in SOURCES if value != "server" or SERVER_DATA]
+
+
 LOG_EVERY = 5  # steps per curve point: the loop syncs with the device this often
 CHECKPOINT_EVERY = 200
 
@@ -166,7 +173,7 @@ def start_training(model, width, source, upload, server_name, cifar_classes, ste
     except TooMuchWork as exc:
         raise input_error(_sentence(str(exc))) from None
     except DataError as exc:
-        raise input_error(f"The data was refused: {exc}") from None
+        raise input_error(f"The data was refused: {error_text(exc)}") from None
     _watch(request, job.id)
     return job.id
 
@@ -443,21 +450,21 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore) ->
                 model = gr.Dropdown(MODELS, value=MODELS[0], label="Architecture", elem_id="train-model")
                 width = gr.Dropdown(WIDTHS, value=width0, label="Network width (fraction of the paper's)",
                                     elem_id="train-width")
-                source = gr.Radio(SOURCES, value="shapes", label="Training images", elem_id="train-source")
+                source = gr.Radio(data_sources(), value="shapes", label="Training images", elem_id="train-source")
                 upload = gr.File(label=f".zip or .tar of images (up to {MAX_UPLOAD_BYTES // 2**20} MB)",
                                  file_types=[".zip", ".tar", ".gz", ".tgz"], visible=False, elem_id="train-upload")
                 server = gr.Dropdown(sorted(SERVER_DATA), value=next(iter(sorted(SERVER_DATA)), None),
                                      label="Folder on this server", visible=False, elem_id="train-server")
                 classes = gr.Dropdown(list(CIFAR10_CLASSES), value=["frog"], multiselect=True,
                                       label="CIFAR-10 classes (none = all)", visible=False, elem_id="train-classes")
-                steps = gr.Number(steps0, label="Steps", precision=0, minimum=1, elem_id="train-steps")
+                steps = whole_number(steps0, label="Steps", minimum=1, elem_id="train-steps")
                 with gr.Accordion("Hyperparameters (the paper's defaults)", open=False):
-                    batch = gr.Number(batch0, label="Batch size", precision=0, elem_id="train-batch")
+                    batch = whole_number(batch0, label="Batch size", elem_id="train-batch")
                     lr_g = gr.Number(lr_g0, label="Generator learning rate", elem_id="train-lr-g")
                     lr_d = gr.Number(lr_d0, label="Discriminator learning rate", elem_id="train-lr-d")
                     beta1 = gr.Number(beta10, label="Adam beta1 (DCGAN and celeb28)", elem_id="train-beta1")
                     noise = gr.Number(noise0, label="Label noise", elem_id="train-label-noise")
-                    sample_every = gr.Number(10, label="Sample grid every N steps", precision=0,
+                    sample_every = whole_number(10, label="Sample grid every N steps",
                                              elem_id="train-sample-every")
                 with gr.Row():
                     start = gr.Button("Start", variant="primary", elem_id="train-start")

@@ -13,6 +13,7 @@ unpickled, never anything a user supplies.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -27,6 +28,17 @@ CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog
 
 def default_download_cache() -> Path:
     return Path.home() / ".cache" / "gan_core" / "downloads"
+
+
+def _plain_reason(exc: BaseException) -> str:
+    """Why a download failed, as plain words for a person: urllib's `<urlopen error [Errno -3]
+    Temporary failure in name resolution>` becomes `[Errno -3] Temporary failure in name
+    resolution`; no angle brackets (a web page reads them as a tag), no folder of this machine."""
+    reason = getattr(exc, "reason", None) or exc
+    text = str(reason) or type(exc).__name__
+    text = re.sub(r"(?<![\w.~:/\\-])(?:[A-Za-z]:)?(?:[\w.~-]*[\\/])+(?=[\w.-])", "", text)  # paths -> names
+    text = " ".join(text.replace("<", " ").replace(">", " ").split())
+    return text if len(text) <= 160 else text[:159] + "…"
 
 
 def fetch_cifar10(dest: str | Path, classes: list[str] | None = None, split: str = "train",
@@ -47,7 +59,7 @@ def fetch_cifar10(dest: str | Path, classes: list[str] | None = None, split: str
     try:
         ds = dataset_cls(root=str(cache), train=split == "train", download=True)
     except Exception as exc:  # URLError, timeouts, checksum mismatch: all mean "not available now"
-        raise DataError(f"CIFAR-10 could not be downloaded ({exc}); this machine may be offline. "
+        raise DataError(f"CIFAR-10 could not be downloaded ({_plain_reason(exc)}); this machine may be offline. "
                         "Upload a .zip of images instead, or use the built-in shapes") from None
     data = np.asarray(ds.data, dtype=np.uint8)
     targets = np.asarray(ds.targets)

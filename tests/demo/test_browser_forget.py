@@ -101,3 +101,17 @@ def test_auto_label_fit_and_drop_the_window_units(app_url):
     # 8 samples of 64 px in one row, 2 px borders: 8 * 66 + 2 wide, 66 + 2 high.
     assert before == after == (530, 68)
     assert ranking_box and ranking_box["width"] > 100 and ranking_box["height"] > 50
+
+
+def test_the_tab_opens_on_facades_and_offers_the_detector_only_there(app_url):
+    with page_at(app_url, "Forget", 1400, 1100) as page:
+        model = page.locator("#forget-model input").first
+        sync_api.expect(model).to_have_value(GENERATOR, timeout=60_000)
+        sync_api.expect(page.locator("#forget-auto")).to_be_visible(timeout=60_000)
+        sync_api.expect(page.locator("#forget-source")).to_be_visible()
+
+        model.click()
+        page.get_by_role("option", name="faces-dcgan64", exact=True).click()
+        sync_api.expect(page.locator("#forget-auto")).to_be_hidden(timeout=60_000)
+        sync_api.expect(page.locator("#forget-source")).to_be_hidden()
+        sync_api.expect(page.locator("#forget-no-detector")).to_contain_text("trained on facades", timeout=30_000)

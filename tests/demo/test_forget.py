@@ -70,3 +70,51 @@ def test_bad_inputs_get_messages(tiny_checkpoint_dir):
         forget.label_canvas(TINY_CHECKPOINT, -4)
     with pytest.raises(gr.Error, match="No detector"):
         forget.detect("no-such-detector", None)
+
+
+# ----------------------------------------------------------------------------- the detector where it fits
+
+from gan_core.core.hub import REPO_CHECKPOINTS  # noqa: E402
+
+SHIPPED = pytest.mark.skipif(not all((REPO_CHECKPOINTS / n).is_dir() for n in ("facades-dcgan64", "faces-dcgan64",
+                                                                                "window-detector")),
+                             reason="the shipped facades, faces and window-detector checkpoints are needed")
+
+
+@SHIPPED
+def test_the_tab_opens_on_the_facades_and_offers_the_detector_only_there():
+    import gan_core
+    assert forget.opening_model(gan_core.list_checkpoints()) == "facades-dcgan64"
+    assert forget.detectors_for("facades-dcgan64") == {"window-detector": "windows"}
+    assert forget.detectors_for("faces-dcgan64") == {} and forget.detectors_for(None) == {}
+    source, detector, auto, note = forget.detector_controls("faces-dcgan64")
+    assert source.visible is False and source.value == "brush" and detector.visible is False
+    assert auto.visible is False and note.visible is True and "facades" in note.value
+    source, detector, auto, note = forget.detector_controls("facades-dcgan64")
+    assert source.visible and detector.visible and detector.value == "window-detector" and auto.visible
+    assert note.visible is False
+
+
+@SHIPPED
+def test_the_detector_is_refused_on_faces():
+    with pytest.raises(gr.Error, match="only for a model trained on facades"):
+        forget.auto_label("faces-dcgan64", 0, "window-detector")
+    layer = forget.layer_choices("faces-dcgan64").value
+    with pytest.raises(gr.Error, match="only for a model trained on facades"):
+        forget.fit_units("faces-dcgan64", layer, 0, None, "detector", "window-detector")
+
+
+@SHIPPED
+def test_a_card_whose_data_names_facades_gets_the_detector(tiny_checkpoint_dir):
+    import json
+    card_path = tiny_checkpoint_dir / TINY_CHECKPOINT / "model_card.json"
+    assert forget.detectors_for(TINY_CHECKPOINT) == {}
+    card = json.loads(card_path.read_text())
+    card["data"]["dataset"] = "CMP Facade Database"
+    card_path.write_text(json.dumps(card))
+    from demo import common
+    common.load_pipeline.cache_clear()
+    assert forget.detectors_for(TINY_CHECKPOINT) == {"window-detector": "windows"}
+    # Without the facades model, the first model the detector fits is the one the tab opens on.
+    assert forget.opening_model(["faces-dcgan64", TINY_CHECKPOINT]) == TINY_CHECKPOINT
+    assert forget.opening_model([TINY_CHECKPOINT, "facades-dcgan64"]) == "facades-dcgan64"

@@ -99,3 +99,68 @@ def test_card_summary_shows_data_and_training(tiny_checkpoint_dir):
     assert "**Data:**" in summary and "no data: random weights" in summary
     assert "**Training:** 0 steps (0 epochs) in 0 s on none" in summary
     assert tab.model_card(TINY_CHECKPOINT)["model"] == "dcgan32"
+
+
+# ----------------------------------------------------------------------------- the grid on load, seeds as typed
+
+
+def test_the_grid_of_a_model_is_drawn_without_a_click(tiny_checkpoint_dir):
+    path, download = tab.model_grid(TINY_CHECKPOINT, 0, 16)
+    with Image.open(path) as shown:
+        assert np.array_equal(pixels(shown), pixels(tab.generate(TINY_CHECKPOINT, 0, 16)[0]))
+    assert download.interactive is True and download.value["orig_name"] == "tiny-dcgan32-seed0-16.png"
+
+
+@pytest.mark.parametrize("model, seed, size", [(None, 0, 16), ("nope", 0, 16), (TINY_CHECKPOINT, 3.7, 16),
+                                               (TINY_CHECKPOINT, None, 16), (TINY_CHECKPOINT, 0, 5)])
+def test_no_grid_rather_than_another_models_grid(tiny_checkpoint_dir, model, seed, size):
+    # A model change with a bad box clears the picture (the message comes with Generate).
+    path, download = tab.model_grid(model, seed, size)
+    assert path is None and download.interactive is False
+
+
+@pytest.mark.parametrize("typed, shown", [(1e30, "not 1e+30."), (10**30, "not 1e+30."), (3.7, "not 3.7."),
+                                          (4.5, "not 4.5."), (-2.0, "not -2.")])
+def test_a_seed_is_echoed_as_typed(typed, shown):
+    with pytest.raises(gr.Error) as excinfo:
+        common.check_seed(typed)
+    assert excinfo.value.message.endswith(shown)
+    assert "19884624838656" not in excinfo.value.message
+
+
+def test_a_whole_number_box_refuses_what_is_not_whole_instead_of_rounding_it():
+    box = common.whole_number(0)
+    assert box.api_info() == {"type": "integer"}  # what the API tells its callers
+    assert box.preprocess(4) == 4 and box.preprocess(7) == 7
+    assert box.preprocess(3.7) == 3.7  # not 4: the check below refuses it
+    assert box.preprocess(1e30) == 1e30  # not 1000000000000000019884624838656
+    with pytest.raises(gr.Error, match="whole number"):
+        common.check_seed(box.preprocess(3.7))
+    # gr.Number(precision=0) rounds before any check could see it: what the tabs used.
+    assert gr.Number(0, precision=0).preprocess(3.7) == 4
+
+
+WHOLE_BOXES = {"seed", "forget-seed", "explore-page", "arith-noise", "train-steps", "train-batch",
+               "train-sample-every"}
+
+
+def test_every_whole_number_box_passes_what_was_typed(tiny_checkpoint_dir):
+    from demo.app import build_app
+    app = build_app()
+    numbers = [b for b in app.blocks.values() if isinstance(b, gr.Number)]
+    boxes = {b.elem_id: b for b in numbers if b.elem_id in WHOLE_BOXES}
+    assert set(boxes) == WHOLE_BOXES
+    assert all(b.precision is None and b.api_info() == {"type": "integer"} for b in boxes.values())
+    assert not [b.elem_id for b in numbers if b.precision == 0]  # no box rounds behind the user's back
+
+
+def test_the_full_card_names_no_server_folder(tiny_checkpoint_dir):
+    card_path = tiny_checkpoint_dir / TINY_CHECKPOINT / "model_card.json"
+    import json
+    card = json.loads(card_path.read_text())
+    card["data"]["sources"] = ["../shared/data/faces/celeba", "/srv/data/utkface"]
+    card["data"]["description"] = "faces from ../shared/data/faces/celeba"
+    card["training"]["command"] = "python -m gan_core train --data ../shared/data/faces/celeba"
+    card_path.write_text(json.dumps(card))
+    shown = str(tab.model_card(TINY_CHECKPOINT)) + tab.card_summary(TINY_CHECKPOINT)
+    assert "shared" not in shown and "/srv" not in shown and "celeba" in shown and "utkface" in shown
