@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     # Imported here so that `--help` answers without loading gradio and torch.
     import demo
+    from demo.app import fix_number_choice_schemas
     from demo.train import configure_server_data
     from gan_core.core.hardware import limit_torch_threads
     from gan_core.data.uploads import MAX_UPLOAD_BYTES
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     if mcp_server and not mcp_available():
         print("app.py: the MCP server is off: its package is missing (pip install 'gradio[mcp]')", flush=True)
         mcp_server = False
-    app = demo.build_app()
+    app = fix_number_choice_schemas(demo.build_app())  # MCP clients check arguments against the schema
     # Two generations at a time keep a small CPU machine responsive; the rest wait in line.
     app.queue(default_concurrency_limit=2, max_size=64)
     app.launch(server_name=args.host, server_port=args.port, share=args.share and not on_spaces(),
