@@ -21,8 +21,6 @@ from tools.browser import REPO, free_port
 
 gradio_client = pytest.importorskip("gradio_client")
 
-pytestmark = pytest.mark.browser  # starts the app: seconds, not milliseconds
-
 SPACE_ID = "user/gan-studio"
 START_TIMEOUT_S = 120  # about 10 s when all is well; an app on the wrong port never answers
 
@@ -79,6 +77,7 @@ def _wait_until_served(url: str, server: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"app.py did not serve {url} within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
 
 
+@pytest.mark.browser  # starts the app: seconds, not milliseconds
 def test_it_listens_on_every_interface_at_the_spaces_port(space):
     url, log = space
     port = url.rstrip("/").rsplit(":", 1)[1]
@@ -87,6 +86,7 @@ def test_it_listens_on_every_interface_at_the_spaces_port(space):
         assert response.status == 200 and "GAN studio" in response.read().decode()
 
 
+@pytest.mark.browser  # starts the app: seconds, not milliseconds
 def test_an_endpoint_answers(space):
     url, _ = space
     client = gradio_client.Client(url, verbose=False)
@@ -94,8 +94,26 @@ def test_an_endpoint_answers(space):
     assert Path(grid).stat().st_size > 100 and Path(png).suffix == ".png"
 
 
+@pytest.mark.browser  # starts the app: seconds, not milliseconds
 def test_its_mcp_tools_carry_the_spaces_name(space):
     url, _ = space
     with urllib.request.urlopen(url + "gradio_api/mcp/schema", timeout=30) as response:
         names = {tool["name"] for tool in json.load(response)}
     assert "gan_studio_generate_files" in names  # Gradio prefixes a Space's tools with its name
+
+
+def test_the_port_comes_from_the_environment_and_a_bad_one_is_refused(monkeypatch):
+    import app
+
+    for name in ("SPACE_ID", "PORT", "GRADIO_SERVER_PORT", "GRADIO_SERVER_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PORT", "9000")  # a variable many machines set: only a Space's is the app's
+    assert (app.parse_args([]).host, app.parse_args([]).port) == ("127.0.0.1", 7860)
+    monkeypatch.setenv("SPACE_ID", SPACE_ID)
+    assert (app.parse_args([]).host, app.parse_args([]).port) == ("0.0.0.0", 9000)
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7861")
+    assert app.parse_args([]).port == 7861 and app.parse_args(["--port", "7000"]).port == 7000
+    assert not app.parse_args([]).no_mcp and app.parse_args(["--no-mcp"]).no_mcp
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "http")
+    with pytest.raises(SystemExit, match="GRADIO_SERVER_PORT must be a port number"):
+        app.parse_args([])
