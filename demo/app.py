@@ -97,3 +97,21 @@ class OldLinks:
 def app_kwargs() -> dict:
     """What `launch(app_kwargs=...)` passes to the server's FastAPI app: the old-link redirect."""
     return {"middleware": [Middleware(OldLinks)]}
+
+
+def fix_number_choice_schemas(app: gr.Blocks) -> gr.Blocks:
+    """Say "integer" in the API schema of radios whose choices are whole numbers (grid size,
+    working size). Gradio 6 declares every radio a string while listing the numbers as its
+    choices, a schema no value satisfies: an MCP client (which checks arguments against it)
+    could never call generate or style. The values the handlers get are unchanged."""
+    for block in app.blocks.values():
+        if isinstance(block, gr.Radio) and block.choices and all(
+                isinstance(value, int) and not isinstance(value, bool) for _, value in block.choices):
+            block.api_info = _integer_choices_info(block)
+    return app
+
+
+def _integer_choices_info(radio: gr.Radio):
+    def api_info() -> dict:
+        return {"enum": [value for _, value in radio.choices], "title": "Radio", "type": "integer"}
+    return api_info

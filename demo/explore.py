@@ -239,7 +239,19 @@ def pick_from_gallery(evt: gr.SelectData, page, target: str, subject, walk, left
 
 def render_walk(model_name: str, waypoints: str, method: str, t: float, frames: int,
                 photo: str = "") -> tuple[Image.Image, Image.Image]:
-    """(the image at t along the path, a row of `frames` images from start to end)."""
+    """Walk through the generator's latent space from face to face (DCGAN paper, section 6.1).
+
+    Args:
+        model_name: the generator, one of the app's models (faces-dcgan64 for faces).
+        waypoints: 2 to 16 faces to pass through in order, comma-separated, each a seed from 0 to 4294967295 or 'photo' (the photo projected by the project tool); e.g. "3, 17, 42".
+        method: "slerp" (along the arc of the sphere, keeps z's length typical) or "lerp" (along the straight line).
+        t: the position along the whole path, from 0 (first waypoint) to 1 (last); each leg gets an equal share.
+        frames: how many images the row shows from start to end, a whole number from 2 to 16.
+        photo: the projected photo's latent, the text the project tool returns; needed only where a face list says 'photo', else empty.
+
+    Returns:
+        The image at t (PNG), and a row of `frames` images from start to end (PNG).
+    """
     pipe = check_generator(model_name)
     _check_method(method)
     frames = _check_frames(frames)
@@ -275,7 +287,20 @@ def _check_frames(frames) -> int:
 
 def make_walk_animation(model_name: str, waypoints: str, method: str, frames: int, fps: float, fmt: str,
                         photo: str = "") -> str:
-    """An animated GIF or WebP of the walk, there and back; returns its path."""
+    """An animation of a latent walk, there and back, each image enlarged 4x (pixelated).
+
+    Args:
+        model_name: the generator, one of the app's models (faces-dcgan64 for faces).
+        waypoints: 2 to 16 faces to pass through in order, comma-separated, each a seed from 0 to 4294967295 or 'photo' (the photo projected by the project tool).
+        method: "slerp" (along the arc of the sphere) or "lerp" (along the straight line).
+        frames: images from the first waypoint to the last, a whole number from 2 to 120.
+        fps: frames per second, from 1 to 50.
+        fmt: the file format, "GIF" or "WebP".
+        photo: the projected photo's latent, the text the project tool returns; needed only where a face list says 'photo', else empty.
+
+    Returns:
+        The animated GIF or WebP file.
+    """
     from gan_core.explore.animation import save_animation
 
     pipe = check_generator(model_name)
@@ -315,8 +340,21 @@ def turn_direction(model_name: str, left: str, right: str, source: str, photo: s
 
 def render_turn(model_name: str, subject: str, left: str, right: str, source: str, t: float,
                 photo: str = "") -> tuple[Image.Image, Image.Image]:
-    """(subject + t x turn, a row of subject + t x turn for t from -1 to +1);
-    (None, None) while no faces are picked yet: an empty list is not a mistake."""
+    """Turn a face's head with the DCGAN paper's turn vector: z + t x (mean of left-looking z - mean of right-looking z).
+
+    Args:
+        model_name: the generator, one of the app's models (the turn picks shipped are for faces-dcgan64).
+        subject: the face to turn, one face: a seed from 0 to 4294967295 or 'photo' (the photo projected by the project tool).
+        left: 1 to 16 faces looking left, comma-separated seeds (or 'photo'); used when source is "picks".
+        right: 1 to 16 faces looking right, comma-separated seeds (or 'photo'); used when source is "picks".
+        source: "picks" (the vector from the left and right faces) or "pose" (measured from 2,000 generated faces).
+        t: how far to turn, from -2 to 2 (0 is the subject itself; positive turns towards the left-looking faces).
+        photo: the projected photo's latent, the text the project tool returns; needed only where a face list says 'photo', else empty.
+
+    Returns:
+        The subject turned by t (PNG), and a row of the subject for t = -1 to +1 in 7 steps (PNG); no images while
+        source is "picks" and left or right is empty.
+    """
     pipe = check_generator(model_name)
     if source == "picks" and not ((left or "").strip() and (right or "").strip()):
         return None, None
@@ -347,8 +385,20 @@ def shipped_turn_picks(model_name: str) -> tuple[str, str]:
 
 def render_arithmetic(model_name: str, a: str, b: str, c: str, noise: int,
                       photo: str = "") -> tuple[Image.Image, Image.Image]:
-    """(the terms: one column per A, B, C with its exemplars above their mean,
-    a 3x3 grid with A - B + C in the middle and eight noisy neighbours around it)."""
+    """Face arithmetic from the DCGAN paper: mean(A) - mean(B) + mean(C), e.g. smiling woman - woman + man.
+
+    Args:
+        model_name: the generator, one of the app's models (faces-dcgan64 for faces).
+        a: term A, 1 to 16 comma-separated faces, each a seed from 0 to 4294967295 or 'photo' (the photo projected by the project tool); the term is their mean latent.
+        b: term B (subtracted), 1 to 16 comma-separated faces, each a seed or 'photo'.
+        c: term C (added), 1 to 16 comma-separated faces, each a seed or 'photo'.
+        noise: a whole number from 0 to 4294967295 seeding the noise (uniform in [-0.25, 0.25]) of the 8 neighbours.
+        photo: the projected photo's latent, the text the project tool returns; needed only where a face list says 'photo', else empty.
+
+    Returns:
+        The terms (one column per A, B, C: its faces above their mean; PNG), and a 3x3 grid (PNG) with A - B + C in
+        the middle and eight noisy neighbours around it; no images while A, B or C is empty.
+    """
     pipe = check_generator(model_name)
     # An empty term is a mistake to name ("B: give a face ..."), not a blank result.
     terms = [faces_to_latents(pipe, text, label, photo) for text, label in ((a, "A"), (b, "B"), (c, "C"))]
@@ -378,6 +428,18 @@ def attribute_choices(model_name: str) -> list[str]:
 
 def render_attribute(model_name: str, subject: str, attribute: str, t: float,
                      photo: str = "") -> tuple[Image.Image, Image.Image]:
+    """Push a face along an attribute direction (smiling, eyeglasses, age ...) found by a face classifier: z + t x direction.
+
+    Args:
+        model_name: the generator; only models with attribute directions have any (faces-dcgan64 does).
+        subject: the face to change, one face: a seed from 0 to 4294967295 or 'photo' (the photo projected by the project tool).
+        attribute: the direction's name, one the model ships (faces-dcgan64: Smiling, Eyeglasses, Bangs, age, gender ...).
+        t: how far along the direction, from -2 to 2 (0 is the subject; positive adds the attribute, negative removes it).
+        photo: the projected photo's latent, the text the project tool returns; needed only where a face list says 'photo', else empty.
+
+    Returns:
+        The subject moved by t (PNG), and a row of the subject for t = -1 to +1 in 7 steps (PNG).
+    """
     pipe = check_generator(model_name)
     directions = attribute_directions_for(model_name)
     if not directions:
@@ -428,10 +490,22 @@ def _share(value) -> str:
 @gpu(duration=120)
 def project_photo(model_name: str, image: str | Path | Image.Image | None, restarts: int, steps: int,
                   progress=gr.Progress()) -> tuple[Image.Image, Image.Image, str, str, str]:
-    """(the photo as the model sees it, the reconstruction, a report, the latent as
-    text for the link, the new subject). `image` is the uploaded file's path: it is
-    opened only by gan_core.data.image_set.open_image, which refuses damaged files and
-    decompression bombs with a message."""
+    """Find the latent whose generated image is closest to a photo (projection), to use the photo in the other tools.
+
+    Minutes of CPU. The photo is opened only by gan_core's checked reader (damaged files and
+    decompression bombs are refused with a message).
+
+    Args:
+        model_name: the generator, one of the app's models (faces-dcgan64 for faces: crop the photo to the face first).
+        image: the photo (JPEG, PNG, WebP ...), as a file.
+        restarts: how many random starting latents to try, the best wins: a whole number from 1 to 16.
+        steps: gradient descent steps from each start, a whole number from 10 to 1000.
+
+    Returns:
+        The photo as the model sees it (PNG), the reconstruction (PNG), a report of the pixel error (Markdown),
+        the latent as text (pass it as `photo` to walk, turn, arithmetic and attribute, and write 'photo' in their
+        face lists), and the new subject, 'photo'.
+    """
     from gan_core.core.errors import DataError
     from gan_core.data.image_set import open_image
     from gan_core.explore.projection import project_image

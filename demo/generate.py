@@ -65,10 +65,20 @@ def generate(model_name: str | None, seed: int | float | None, grid_size: int) -
     return grid, png_file(grid, f"{model_name}-seed{seed}-{num_images}.png", folder="downloads")
 
 
+# The Generate event returns the grid's PNG file for both the picture and the download: Gradio copies
+# a returned file into its cache atomically, where it would rewrite a returned PIL image in place,
+# a race between two people asking for the same grid. The docstring is the API's and MCP tool's.
 def generate_files(model_name: str | None, seed: int | float | None, grid_size: int) -> tuple[str, str]:
-    """The Generate event: the grid's PNG file for both the picture and the download.
-    Gradio copies a returned file into its cache atomically, where it would rewrite a
-    returned PIL image in place, a race between two people asking for the same grid."""
+    """Sample a square grid of images from a trained GAN generator; the same model, seed and size give the same grid.
+
+    Args:
+        model_name: the generator, one of the app's models (faces-dcgan64: 64x64 px faces; cifar10-dcgan32: 32x32 px CIFAR-10 objects).
+        seed: a whole number from 0 to 4294967295 naming the random latent vectors; image k of seed s is the same in every grid size.
+        grid_size: how many images, one of 1, 4, 9, 16, 36, 64 (a square grid, 2 px gaps).
+
+    Returns:
+        The grid as a PNG file, and the same file to download.
+    """
     _, path = generate(model_name, seed, grid_size)
     return path, path
 

@@ -243,8 +243,18 @@ def _download_file(image: Image.Image, path, model_name: str, method: str, size:
 
 def style_files(path, model_name: str | None, working_size=DEFAULT_WORKING_SIZE, method: str | None = TILES,
                 progress=gr.Progress()):
-    """The Paint event: (slider pair of PNG paths: photo at the working size, painting;
-    seam scores Markdown; PNG download)."""
+    """Paint a photo in the style of a photo-to-painting GAN, tile by tile at full detail or resized.
+
+    Args:
+        path: the photo (JPEG, PNG, WebP ...), as a file.
+        model_name: the photo-to-painting model, one of the app's style models (photo2painting-siamese).
+        working_size: the painting's longest side in px: 512, 1024 or 2048 (4096 only with a GPU); the photo is resized to it.
+        method: "Tiles (combo-trained, full detail)" (or "tiles") or "Resize down, translate, resize up (baseline)" (or "resized").
+
+    Returns:
+        A before/after pair of PNGs (the photo at the working size, the painting), the seam score (Markdown: 1.0
+        means tile borders as smooth as elsewhere), and the painting as a PNG file.
+    """
     result = paint_photo(path, model_name, working_size, method,
                          progress_fn=lambda done, total: progress(done / total, desc="painting rows of tiles"))
     pair = (png_file(result.picture, folder="style"), png_file(result.painting, folder="style"))

@@ -227,10 +227,17 @@ def _download_file(image: Image.Image, path, model_name: str) -> str:
 
 
 def upscale_files(path, model_name: str | None, score: bool = False, progress=gr.Progress()):
-    """The Upscale event: (slider pair of PNG paths, crop gallery, scores Markdown, PNG download).
+    """Upscale a photo 4x with a super-resolution GAN (SRGAN, SRResNet) or bicubic, and compare.
 
-    In bicubic mode the slider compares the input (each pixel a block) with bicubic;
-    otherwise bicubic with the model."""
+    Args:
+        path: the photo (JPEG, PNG, WebP ...), as a file: at least 8 px a side, at most 262,144 pixels (512x512).
+        model_name: the upscaler, one of the app's super-resolution models or "bicubic".
+        score: if true, the photo is the ground truth: it is shrunk 4x, upscaled back and scored (PSNR in dB, SSIM); it may then be up to 16x larger and needs 32 px a side.
+
+    Returns:
+        A before/after pair of PNGs (bicubic then the model; for "bicubic", the input then bicubic), centre crops
+        zoomed 4x, the scores (Markdown, empty without score), and the result as a PNG file.
+    """
     result = upscale_photo(path, model_name, bool(score),
                            progress_fn=lambda done, total: progress(done / total, desc="upscaling tiles"))
     if result.model == BICUBIC:
