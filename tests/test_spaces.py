@@ -10,19 +10,16 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tools.browser import REPO, free_port
+from tools.browser import REPO, AppDidNotStart, free_port, serving
 
 gradio_client = pytest.importorskip("gradio_client")
 
 SPACE_ID = "user/gan-studio"
-START_TIMEOUT_S = 120  # about 10 s when all is well; an app on the wrong port never answers
 
 
 def fresh_copy(dest: Path) -> Path:
@@ -47,34 +44,11 @@ def space(tmp_path_factory):
     env.update(SPACE_ID=SPACE_ID, SYSTEM="spaces", PORT=str(port), GRADIO_ANALYTICS_ENABLED="False",
                PYTHONUNBUFFERED="1", HF_HUB_OFFLINE="1")
     log = root.parent / "app.log"
-    with open(log, "w") as log_file:
-        server = subprocess.Popen([sys.executable, "app.py"], cwd=root, env=env, stdout=log_file,
-                                  stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_until_served(url, server, log)
-        yield url, log
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _wait_until_served(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"app.py exited with code {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"app.py did not serve {url} within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+        with serving(["app.py"], port, log, env, root) as url:
+            yield url, log
+    except AppDidNotStart as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.mark.browser  # starts the app: seconds, not milliseconds

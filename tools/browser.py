@@ -38,9 +38,17 @@ def running_app(log_path: Path, env: dict[str, str] | None = None) -> Iterator[s
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", **(env or {})}
     env.pop("SPACE_ID", None)
+    with serving(["app.py", "--host", "127.0.0.1", "--port", str(port)], port, log_path, env, REPO) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(args: list[str], port: int, log_path: Path, env: dict[str, str], cwd: Path) -> Iterator[str]:
+    """Run `python *args` in `cwd`, its output in `log_path`; yield the URL on `port` once it
+    serves a page (AppDidNotStart if it exits or stays silent); stop it after."""
     with open(log_path, "w") as log_file:
-        server = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
-                                  cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        server = subprocess.Popen([sys.executable, *args], cwd=cwd, env=env, stdout=log_file,
+                                  stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_until_served(url, server, log_path)

@@ -51,25 +51,26 @@ def test_a_bad_waypoint_or_an_emptied_term_keeps_the_images_and_says_why(app_url
         _type(page, "walk-waypoints", "1, 2")
         page.wait_for_function("() => location.search.includes('walk=1,2')", timeout=30_000)
         page.wait_for_timeout(1000)
-        at_t, row = _src(page, "#walk-image"), _src(page, "#walk-row")
-
-        _type(page, "walk-waypoints", "1, banana")
-        sync_api.expect(page.locator("#walk-status")).to_contain_text("'banana' is not a seed", timeout=30_000)
-        _no_error_badges(page)
-        assert (_src(page, "#walk-image"), _src(page, "#walk-row")) == (at_t, row)
-
-        _type(page, "walk-waypoints", "1, 3")
-        sync_api.expect(page.locator("#walk-status")).to_have_text("", timeout=30_000)
+        row = _src(page, "#walk-row")
+        _refused_then_fixed(page, "walk-waypoints", "1, banana", "'banana' is not a seed", "1, 3",
+                            status="#walk-status", images=("#walk-image", "#walk-row"))
         page.wait_for_function(f"() => document.querySelector('#walk-row img').src !== {row!r}", timeout=30_000)
 
         _sub_tab(page, "Face arithmetic", "arith-b")
-        terms, result = _src(page, "#arith-terms"), _src(page, "#arith-result")
-        _type(page, "arith-b", "")
-        sync_api.expect(page.locator("#arith-status")).to_contain_text("B: give a face", timeout=30_000)
-        _no_error_badges(page)
-        assert (_src(page, "#arith-terms"), _src(page, "#arith-result")) == (terms, result)
-        _type(page, "arith-b", "5")
-        sync_api.expect(page.locator("#arith-status")).to_have_text("", timeout=30_000)
+        _refused_then_fixed(page, "arith-b", "", "B: give a face", "5",
+                            status="#arith-status", images=("#arith-terms", "#arith-result"))
+
+
+def _refused_then_fixed(page, field: str, bad: str, message: str, good: str, *, status: str, images: tuple):
+    """Typing `bad` keeps every picture in `images` and says `message` in `status`, with no
+    error badge; typing `good` clears the message."""
+    before = tuple(_src(page, selector) for selector in images)
+    _type(page, field, bad)
+    sync_api.expect(page.locator(status)).to_contain_text(message, timeout=30_000)
+    _no_error_badges(page)
+    assert tuple(_src(page, selector) for selector in images) == before
+    _type(page, field, good)
+    sync_api.expect(page.locator(status)).to_have_text("", timeout=30_000)
 
 
 def test_an_oversized_upload_keeps_the_last_upscaled_photo_and_says_why(app_url, tmp_path):
