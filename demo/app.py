@@ -14,7 +14,7 @@ from .forget import build_forget_tab
 from .generate import build_generate_tab
 from .learn import build_learn_tab
 from .style import build_style_tab
-from .train import build_train_tab, end_session
+from .train import build_train_tab, end_session, owner_key
 from .upscale import build_upscale_tab
 from .view_state import RENAMED, canonical_params
 
@@ -43,11 +43,12 @@ def build_app() -> gr.Blocks:
     # Clear Gradio's cache of served images every hour, dropping files older than a day.
     with gr.Blocks(title=TITLE, delete_cache=(3600, 86400)) as app:
         gr.Markdown(HEADER, elem_id="header")
+        owner = owner_key()  # here, not in the Train tab: mounted (so read) as the page opens
         with gr.Tabs(elem_id="main-tabs") as tabs:
             generate_model = build_generate_tab()
             explore = build_explore_tab(app, tabs)
             forget_model = build_forget_tab()
-            build_train_tab(tabs, generate_model, explore)
+            build_train_tab(tabs, generate_model, explore, app, owner)
             build_upscale_tab()
             build_style_tab()
             build_learn_tab()

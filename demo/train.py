@@ -25,7 +25,6 @@ from pathlib import Path
 
 import gradio as gr
 import pandas as pd
-from gradio.context import Context
 
 from gan_core.core.checkpoints import CARD_FILE
 from gan_core.core.errors import DataError
@@ -439,12 +438,13 @@ opens it, until then; a run left alone for {MAX_AGE_S // 3600} hours is deleted.
 """
 
 
-def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore) -> None:
-    """The tab's components and events. `explore` is demo.explore.ExploreTab."""
+def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore, app: gr.Blocks,
+                    owner: gr.BrowserState) -> None:
+    """The tab's components and events. `explore` is demo.explore.ExploreTab; `app` the
+    page and `owner` the browser's owner key it holds (see owner_key)."""
     width0, steps0, batch0, lr_g0, lr_d0, beta10, noise0 = defaults_for(MODELS[0])
     with gr.Tab("Train", id="train"):
         job = gr.State("")
-        owner = _owner_key()
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
                 model = gr.Dropdown(MODELS, value=MODELS[0], label="Architecture", elem_id="train-model")
@@ -510,8 +510,7 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore) ->
                                            beta1, noise, sample_every, job, owner], job, concurrency_limit=4,
                           **private)
     started.success(show, job, shown, **private)
-    if Context.root_block is not None:  # opening the page finds its browser's last run
-        Context.root_block.load(restore, owner, [owner, job], **private).then(show, job, shown, **private)
+    app.load(restore, owner, [owner, job], **private).then(show, job, shown, **private)  # the browser's last run
     stop.click(stop_training, job, None, queue=False, **private).success(show, job, shown, **private)
     resume.click(resume_training, [job, steps], None, **private).success(show, job, shown, **private)
     timer.tick(show, job, shown, **private)
@@ -527,16 +526,12 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore) ->
     explore.model_set(handed)
 
 
-def _owner_key() -> gr.BrowserState:
+def owner_key() -> gr.BrowserState:
     """The browser's owner key: it outlives a reload and a server restart (its secret is
-    kept in the jobs root). Made at the page's top level, not in the tab: a component in
-    a tab not yet opened is not mounted, so on page load it would not have read the
+    kept in the jobs root). The page makes it at its top level, not in the tab: a component
+    in a tab not yet opened is not mounted, so on page load it would not have read the
     browser's storage yet."""
-    tab_level, Context.block = Context.block, Context.root_block or Context.block
-    try:
-        return gr.BrowserState("", storage_key="gan-studio-train-owner", secret=_browser_secret())
-    finally:
-        Context.block = tab_level
+    return gr.BrowserState("", storage_key="gan-studio-train-owner", secret=_browser_secret())
 
 
 def _browser_secret() -> str:
