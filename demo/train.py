@@ -12,6 +12,7 @@ functions, so tests call them directly.
 """
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import gradio as gr
 import pandas as pd
+from PIL import Image
 
 from gan_core.core.checkpoints import CARD_FILE
 from gan_core.core.errors import DataError
@@ -203,7 +205,7 @@ def _data_preparer(source, upload, server_name, cifar_classes, config: TrainConf
     """Check the chosen data now (so a refusal comes before the wait in line) and
     return what puts it into the job's folder and names it in the config."""
     if source == "shapes":
-        return lambda folder: replace(config, data=[f"shapes:{SHAPES_IMAGES}"])
+        return lambda folder: _recorded(replace(config, data=[f"shapes:{SHAPES_IMAGES}"]))
     if source == "upload":
         if not upload:
             raise input_error("Choose a .zip (or .tar) of images to upload first.")
@@ -219,14 +221,15 @@ def _data_preparer(source, upload, server_name, cifar_classes, config: TrainConf
             # upload cache is cleared. Only this checked copy is ever read.
             dest = folder / f"data{suffix if suffix.startswith('.') else '.zip'}"
             shutil.copyfile(upload, dest)
-            return replace(config, data=[str(dest)], cache_dir=str(folder / "cache"),
-                           name=f"{config.model}-upload-{report.images}img")
+            return _recorded(replace(config, data=[str(dest)], cache_dir=str(folder / "cache"),
+                                     name=f"{config.model}-upload-{report.images}img"), ["images.zip"])
         return keep_upload
     if source == "server":
         if server_name not in SERVER_DATA:
             offered = ", ".join(SERVER_DATA) or "none (the operator starts the app with --train-data NAME=PATH)"
             raise input_error(f"Choose one of the folders this server offers: {offered}.")
-        return lambda folder: replace(config, data=[SERVER_DATA[server_name]], name=f"{config.model}-{server_name}")
+        return lambda folder: _recorded(replace(config, data=[SERVER_DATA[server_name]],
+                                                name=f"{config.model}-{server_name}"), [server_name])
     if source == "cifar10":
         classes = [c for c in (cifar_classes or []) if c]
         unknown = [c for c in classes if c not in CIFAR10_CLASSES]
@@ -236,10 +239,16 @@ def _data_preparer(source, upload, server_name, cifar_classes, config: TrainConf
         def download(folder: Path) -> TrainConfig:
             dest = fetch_cifar10(folder / "cifar10.zip", classes=classes or None)
             label = "-".join(classes) if classes and len(classes) <= 3 else "all"
-            return replace(config, data=[str(dest)], cache_dir=str(folder / "cache"),
-                           name=f"{config.model}-cifar10-{label}")
+            return _recorded(replace(config, data=[str(dest)], cache_dir=str(folder / "cache"),
+                                     name=f"{config.model}-cifar10-{label}"), [f"cifar10-{label}.zip"])
         return download
     raise input_error("Choose where the training images come from.")
+
+
+def _recorded(config: TrainConfig, data: list[str] | None = None) -> TrainConfig:
+    """`config` with the command its card records: the `python -m gan_core train` line that
+    trains the same run, with `data` naming the images where they lie under a server path."""
+    return replace(config, command=replace(config, out=f"runs/{config.name}").command_line(data))
 
 
 def stop_training(job_id):
@@ -290,6 +299,7 @@ class View:
     losses: pd.DataFrame | None
     outputs: pd.DataFrame | None
     sample: object
+    real: object  # the grid of training images the run set beside its samples
     active: bool
     has_checkpoint: bool
     can_resume: bool
@@ -305,15 +315,15 @@ OUTPUT_COLOURS = {"D(x): real images": "#2ca02c", "D(G(z)): generated": "#ff7f0e
 def job_view(job_id) -> View:
     job_id = _job_of(job_id)
     if not job_id:
-        return View(_progress_html(0, 0, ""), "No run yet: choose a model and data, then **Start**.",
-                    EMPTY_CURVES, EMPTY_CURVES, None, False, False, False)
+        return View(_progress_html(0, 0, "no run yet"), "No run yet: choose a model and data, then **Start**.",
+                    EMPTY_CURVES, EMPTY_CURVES, None, None, False, False, False)
     try:
         RUNNER.touch(job_id)  # the page's timer asks: the run is watched
         job = RUNNER.snapshot(job_id)
         position = RUNNER.position(job_id)
     except JobNotFound:
-        return View(_progress_html(0, 0, ""), "This run is gone (runs left alone for a day are deleted).",
-                    EMPTY_CURVES, EMPTY_CURVES, None, False, False, False)
+        return View(_progress_html(0, 0, "no run"), "This run is gone (runs left alone for a day are deleted).",
+                    EMPTY_CURVES, EMPTY_CURVES, None, None, False, False, False)
     eta = job.eta_s()
     if job.state == QUEUED:
         ahead = (position or 1) - 1
@@ -346,7 +356,14 @@ def job_view(job_id) -> View:
             (("d_x", "D(x): real images"), ("d_g_z1", "D(G(z)): generated")) if k in h]
     outputs = pd.DataFrame(rows, columns=["step", "value", "curve"]) if rows else EMPTY_CURVES
     return View(_progress_html(job.step, job.total, left), status, losses, outputs, job.sample,
-                job.state in ACTIVE, job.has_checkpoint, job.can_resume)
+                _picture(job.real_sample), job.state in ACTIVE, job.has_checkpoint, job.can_resume)
+
+
+def _picture(path: Path | None) -> Image.Image | None:
+    if path is None:
+        return None
+    with Image.open(path) as picture:
+        return picture.convert("RGB")
 
 
 def without_paths(message: str, job_folder: Path) -> str:
@@ -367,9 +384,14 @@ def without_paths(message: str, job_folder: Path) -> str:
 
 
 def _progress_html(step: int, total: int, note: str) -> str:
-    pct = 100 * step / total if total else 0
+    """The progress bar and its line: "120 / 600 steps (20 %) · about 2 minutes left", or
+    only the note (say, "no run yet") while there is no run to count."""
+    if total:
+        text = f"{step:,} / {total:,} steps ({100 * step / total:.0f} %)" + (f" · {note}" if note else "")
+    else:
+        text = note
     return (f'<div class="train-progress"><progress value="{step}" max="{max(total, 1)}"></progress>'
-            f'<span>{step:,} / {total:,} steps ({pct:.0f} %) · {note}</span></div>')
+            f'<span>{html.escape(text)}</span></div>')
 
 
 def use_in_explore(job_id) -> tuple[str, str]:
@@ -475,7 +497,7 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore, ap
                     download = gr.DownloadButton("Download checkpoint", interactive=False, elem_id="train-download")
                 gr.Markdown(HOW_IT_WORKS)
             with gr.Column(scale=2, min_width=360):
-                progress = gr.HTML(_progress_html(0, 0, ""), elem_id="train-progress")
+                progress = gr.HTML(_progress_html(0, 0, "no run yet"), elem_id="train-progress")
                 status = gr.Markdown("No run yet: choose a model and data, then **Start**.", elem_id="train-status")
                 with gr.Row():
                     losses = gr.LinePlot(None, x="step", y="value", color="curve", title="Losses", color_map=LOSS_COLOURS,
@@ -484,8 +506,11 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore, ap
                                           title="Discriminator outputs", y_lim=[0, 1], height=240,
                                           color_map=OUTPUT_COLOURS,
                                           elem_id="train-d-outputs")
-                sample = gr.Image(label="Fixed-noise samples", type="pil", interactive=False, height=360,
-                                  elem_id="train-samples", elem_classes="pixelated")
+                with gr.Row():
+                    sample = gr.Image(label="Fixed-noise samples", type="pil", interactive=False, height=360,
+                                      elem_id="train-samples", elem_classes="pixelated")
+                    real = gr.Image(label="Real training images", type="pil", interactive=False, height=360,
+                                    elem_id="train-real", elem_classes="pixelated")
                 with gr.Accordion("Teaching notes: reading the curves", open=True):
                     gr.Markdown(TEACHING_NOTES)
         timer = gr.Timer(1.0, active=False)
@@ -500,12 +525,12 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore, ap
         v = job_view(job_id)
         # The download is the zipped checkpoint of a run at rest (zipped once per step).
         zipped = download_checkpoint(job_id) if v.has_checkpoint and not v.active else None
-        return (v.progress, v.status, v.losses, v.outputs, v.sample, gr.Timer(active=v.active),
+        return (v.progress, v.status, v.losses, v.outputs, v.sample, v.real, gr.Timer(active=v.active),
                 gr.Button(interactive=not v.active), gr.Button(interactive=v.active),
                 gr.Button(interactive=v.can_resume),
                 gr.Button(interactive=v.has_checkpoint), gr.DownloadButton(value=zipped, interactive=bool(zipped)))
 
-    shown = [progress, status, losses, outputs, sample, timer, start, stop, resume, use, download]
+    shown = [progress, status, losses, outputs, sample, real, timer, start, stop, resume, use, download]
     started = start.click(start_training, [model, width, source, upload, server, classes, steps, batch, lr_g, lr_d,
                                            beta1, noise, sample_every, job, owner], job, concurrency_limit=4,
                           **private)

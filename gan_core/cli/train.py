@@ -108,20 +108,7 @@ def run(args, argv: list[str]) -> int:
         if args.width is not None:  # not silently dropped: train() refuses a width the run was not trained at
             cfg.width = args.width
     else:
-        if not args.data:
-            raise ValueError("--data is required (a folder, .zip or .tar of images, or `shapes` for the "
-                             "built-in set)")
-        cfg = TrainConfig(
-            model=args.model or "dcgan64", width=1.0 if args.width is None else args.width,
-            data=args.data, out=args.out or "", name=args.name, steps=args.steps,
-            epochs=args.epochs, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, beta1=args.beta1,
-            label_noise=args.label_noise, clip_grad=args.clip_grad, classes=args.classes, split=args.split,
-            framing=args.framing, max_images=args.max_images, flip=args.flip, cache_dir=args.cache_dir,
-            seed=args.seed, sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
-            log_every=args.log_every, device=args.device, amp=False if args.no_amp else None,
-            compile=args.compile, resume=args.resume, init_from=args.init_from,
-            command=command_line(argv),
-        )
+        cfg = new_config(args, argv)
     tmp = None
     if args.dry_run:
         tmp = dry_run_folder(cfg)
@@ -144,3 +131,23 @@ def run(args, argv: list[str]) -> int:
     bar.close()
     finish_run(result, tmp, cfg.model)
     return 0
+
+
+def new_config(args, argv: list[str]):
+    """The TrainConfig of a new run from the parsed `args` (`argv` is recorded in its card)."""
+    from gan_core.training.gan import TrainConfig
+
+    if not args.data:
+        raise ValueError("--data is required (a folder, .zip or .tar of images, or `shapes` for the "
+                         "built-in set)")
+    return TrainConfig(
+        model=args.model or "dcgan64", width=1.0 if args.width is None else args.width,
+        data=args.data, out=args.out or "", name=args.name, steps=args.steps,
+        epochs=args.epochs, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, beta1=args.beta1,
+        label_noise=args.label_noise, clip_grad=args.clip_grad, classes=args.classes, split=args.split,
+        framing=args.framing, max_images=args.max_images, flip=args.flip, cache_dir=args.cache_dir,
+        seed=args.seed, sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
+        log_every=args.log_every, device=args.device, amp=False if args.no_amp else None,
+        compile=args.compile, resume=args.resume, init_from=args.init_from,
+        command=command_line(argv),
+    )

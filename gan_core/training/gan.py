@@ -13,7 +13,9 @@ outright for `divergence_patience` steps (the generator then gets no gradient).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+import re
+import shlex
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Callable
 
@@ -118,6 +120,42 @@ class TrainConfig:
         if self.max_images is not None:
             _whole(self.max_images, "max_images", 1, 10**9)
 
+    def command_line(self, data: list[str] | None = None) -> str:
+        """The `python -m gan_core train ...` command that trains this config: what a run
+        started elsewhere (the app's Train tab) records in its card. `data` names the
+        images in place of `self.data` (the app keeps an upload under a server path)."""
+        defaults = TrainConfig()
+        args = ["python", "-m", "gan_core", "train", "--model", self.model]
+        if self.width != 1.0:
+            args += ["--width", f"{self.width:g}"]
+        for source in (self.data if data is None else data):
+            args += ["--data", str(source)]
+        options = [("--classes", self.classes), ("--split", self.split), ("--max-images", self.max_images),
+                   ("--steps", self.steps), ("--epochs", self.epochs if self.steps is None else None),
+                   ("--batch-size", self.batch_size), ("--lr-g", self.lr_g), ("--lr-d", self.lr_d),
+                   ("--beta1", self.beta1), ("--label-noise", self.label_noise), ("--clip-grad", self.clip_grad)]
+        if self.framing != defaults.framing:
+            options.append(("--framing", self.framing))
+        for name in ("seed", "sample_every", "checkpoint_every", "log_every"):
+            if getattr(self, name) != getattr(defaults, name):
+                options.append(("--" + name.replace("_", "-"), getattr(self, name)))
+        for flag, value in options:
+            if value is not None:
+                args += [flag, *(map(str, value) if isinstance(value, list) else [f"{value:g}" if isinstance(
+                    value, float) else str(value)])]
+        if self.flip:
+            args.append("--flip")
+        args += ["--out", self.out or "runs/run"]
+        if self.name:
+            args += ["--name", self.name]
+        return " ".join(shlex.quote(a) for a in args)
+
+    def lengthened(self, steps: int) -> "TrainConfig":
+        """This config trained on to `steps` in all (resuming). A recorded `--steps` says the
+        new length: one run of that many steps gives the same weights, resume being exact."""
+        command = self.command and re.sub(r"--steps \d+", f"--steps {steps}", self.command)
+        return replace(self, steps=steps, epochs=None, resume=True, command=command)
+
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         names = {f.name for f in fields(cls)}
@@ -178,6 +216,8 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
     task = GANTask(config, spec, hp, dataset, device, rank, world, total)
     if not run.resuming and config.init_from:
         _init_from(config.init_from, spec, task.G, task.D)
+    if rank == 0:
+        run.save_real_sample(task.real_samples())
     return train_loop(task, run, {**asdict(config), "hyperparameters": hp}, total=total,
                       log_every=config.log_every, sample_every=config.sample_every,
                       checkpoint_every=config.checkpoint_every, progress_fn=progress_fn, abort_fn=abort_fn,
@@ -298,6 +338,11 @@ class GANTask(Task):
                              f"(content hash {self.dataset.content_hash} vs {info['data_hash']})")
         self.batches.load_state_dict({"perm": tensors["perm"], "rng": self.batches.generator.get_state(),
                                       **info["batches"]})
+
+    def real_samples(self):
+        """A grid of training images, as many as the sample grid shows, to set beside it."""
+        n = min(self.config.n_samples, len(self.dataset))
+        return make_grid(self.dataset.batch(torch.arange(n)).float().cpu())
 
     @torch.no_grad()
     def samples(self):

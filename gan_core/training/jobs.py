@@ -51,6 +51,7 @@ from gan_core.data.image_set import ImageSet
 from gan_core.core.errors import TrainingDiverged
 from gan_core.models import get_model
 from gan_core.training.gan import TrainConfig, train
+from gan_core.training.loop import REAL_SAMPLE_FILE
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,12 @@ class Job:
         return self.folder / "export"
 
     @property
+    def real_sample(self) -> Path | None:
+        """The grid of training images the run set beside its samples, once it has one."""
+        path = self.folder / "samples" / REAL_SAMPLE_FILE
+        return path if path.is_file() else None
+
+    @property
     def has_checkpoint(self) -> bool:
         return (self.export / CARD_FILE).is_file()
 
@@ -276,7 +283,7 @@ class JobRunner:
                 raise ValueError(f"the job is at step {job.step}: give more steps than that to continue")
             self._check_work(job.config, total - job.step)
             self._check_room(job.owner)
-            job.config = replace(job.config, steps=total, resume=True)
+            job.config = job.config.lengthened(total)
             job.total, job.state, job.message, job.ended = total, QUEUED, "", None
             job.last_seen, job.unseen = self._clock(), False
             job.stop_event.clear()

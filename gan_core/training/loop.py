@@ -7,6 +7,7 @@ A run folder holds:
     config.json             the configuration the run started with
     log.jsonl               one line of metrics every `log_every` steps
     samples/step_XXXXXX.png the task's sample picture, every `sample_every` steps
+    samples/real.png        training images laid out as the samples are (GAN runs)
     state.safetensors       the training state (nets, optimisers, every RNG, data order) for resume
     export/                 the weights the app loads, and their model card
 
@@ -46,6 +47,7 @@ from gan_core.core.version import __version__
 
 ProgressFn = Callable[[int, dict, "Image.Image | None"], None]
 AbortFn = Callable[[], bool]
+REAL_SAMPLE_FILE = "real.png"  # in samples/: training images laid out as the sample grids are
 
 
 @dataclass
@@ -232,6 +234,11 @@ class RunFolder:
         """samples/step_XXXXXX.png, numbered by step so the folder sorts in training order."""
         (self.out / "samples").mkdir(exist_ok=True)
         picture.save(self.out / "samples" / f"step_{step:06d}.png")
+
+    def save_real_sample(self, picture: Image.Image) -> None:
+        """samples/real.png: training images as the sample grid lays them out, to set beside it."""
+        # Whole or not at all: the app reads it while the run trains.
+        atomic_write(self.out / "samples" / REAL_SAMPLE_FILE, lambda tmp: picture.save(tmp, format="PNG"))
 
     def checkpoint(self, task: Task, step: int, wall: float, metrics: dict) -> None:
         """The resumable state, then export/ (weights and card). Refuses NaN/inf weights,

@@ -108,6 +108,7 @@ def test_train_watch_stop_resume_and_hand_over(runner):
     assert set(view.losses["curve"]) == {"D loss", "G loss"}
     assert set(view.outputs["curve"]) == {"D(x): real images", "D(G(z)): generated"}
     assert "steps" in view.progress and "<progress" in view.progress
+    assert view.real is not None and view.real.size == view.sample.size  # the real images beside the samples
 
     tab.end_session(request)  # closing the page stops the run, after a checkpoint
     view = _wait(job_id)
@@ -124,6 +125,10 @@ def test_train_watch_stop_resume_and_hand_over(runner):
     assert trained.is_trained(name) and f"step {step + 4}" in label
     pipe = common.check_generator(name)  # the other tabs accept it by name
     assert pipe.card["training"]["steps"] == step + 4
+    # The card says how to train the same run from the command line, at its final length.
+    command = pipe.card["training"]["command"]
+    assert command.startswith("python -m gan_core train --model dcgan32 --width 0.125") and "app.py" not in command
+    assert "--data shapes:2000" in command and f"--steps {step + 4}" in command and "/tmp" not in command
     assert generate.generate(name, 3, 4)[0].size[0] > 32
     zipped = tab.download_checkpoint(job_id)
     assert zipped.endswith(".zip") and zipfile.is_zipfile(zipped)
@@ -251,3 +256,9 @@ def test_a_run_whose_page_stops_looking_is_stopped(tmp_path, monkeypatch):
     done = runner.wait(job_id, timeout=10)
     assert done.state == "stopped" and done.step < 100_000
     assert "not open for 10 minutes" in tab.job_view(job_id).status
+
+
+def test_the_progress_line_without_a_run_counts_no_steps():
+    view = tab.job_view("")
+    assert "0 / 0" not in view.progress and "no run yet" in view.progress
+    assert "0 / 0" not in tab.job_view("feedfacefeedface").progress

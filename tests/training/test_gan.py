@@ -1,8 +1,11 @@
 import json
+import shlex
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 import gan_core
 from gan_core.core.checkpoints import STATE_FILE, read_tensors
@@ -39,7 +42,11 @@ def test_a_run_writes_log_samples_checkpoint_and_card(images, tmp_path):
     lines = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines] == [1, 2, 3, 4]
     assert {"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"} <= set(lines[0])
-    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step_000002.png", "step_000004.png"]
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["real.png", "step_000002.png", "step_000004.png"]
+    real = Image.open(out / "samples" / "real.png")  # the first 4 training images, laid out as the samples
+    assert real.size == Image.open(out / "samples" / "step_000002.png").size
+    first = load_images([str(images)], 32).images[0].permute(1, 2, 0).numpy()
+    assert np.abs(np.asarray(real.convert("RGB"), np.int16)[2:34, 2:34] - first).max() <= 1
     assert [s for s, _, g in seen if g is not None] == [2, 4]
     card = json.loads((out / "export" / "model_card.json").read_text())
     assert card["model"] == "dcgan32" and card["training"]["steps"] == 4 and card["data"]["images"] == 24
@@ -48,7 +55,6 @@ def test_a_run_writes_log_samples_checkpoint_and_card(images, tmp_path):
     # The exported generator reproduces the training sample grid from the card's seed.
     pipe = gan_core.load(out)
     grid = pipe.grid(4, seed=card["samples"]["seed"])
-    from PIL import Image
     saved = Image.open(out / "samples" / "step_000004.png")
     assert grid.size == saved.size
     assert np.abs(np.asarray(grid, np.int16) - np.asarray(saved.convert("RGB"), np.int16)).max() <= 1
@@ -225,3 +231,31 @@ def test_config_check_names_the_setting_out_of_bounds(tmp_path, over, message):
     with pytest.raises(ValueError, match=message):  # before anything is read or written
         train(TrainConfig(data=["nowhere"], out=str(tmp_path / "run"), **over))
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("config", [
+    TrainConfig(model="dcgan32", width=0.5, data=["shapes:2000"], steps=900, batch_size=32, lr_g=1e-3, lr_d=4e-4,
+                beta1=0.0, sample_every=100, log_every=5, checkpoint_every=300, out="runs/shapes", name="shapes"),
+    TrainConfig(model="keras-gan32", data=["frogs.zip", "more frogs"], classes=["frog"], split="train", epochs=2.5,
+                label_noise=0.05, clip_grad=1.0, flip=True, framing="center", max_images=500, seed=3,
+                out="runs/x"),
+])
+def test_a_configs_command_line_trains_the_same_config(config):
+    """The command a run started in the app records in its card parses back into its config."""
+    from gan_core.cli import build_parser
+    from gan_core.cli.train import new_config
+
+    argv = shlex.split(config.command_line())[3:]
+    assert argv[0] == "train"
+    parsed = new_config(build_parser().parse_args(argv), argv)
+    assert asdict(replace(parsed, command=None)) == asdict(config)
+    # Data kept under a server path is named as the caller says.
+    assert "--data images.zip" in config.command_line(data=["images.zip"])
+
+
+def test_lengthening_a_run_rewrites_its_recorded_steps():
+    config = TrainConfig(model="dcgan32", data=["shapes"], steps=600, out="runs/a")
+    config = replace(config, command=config.command_line())
+    longer = config.lengthened(1000)
+    assert (longer.steps, longer.resume) == (1000, True)
+    assert "--steps 1000" in longer.command and "--steps 600" not in longer.command
