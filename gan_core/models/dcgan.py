@@ -114,7 +114,7 @@ class Discriminator(BlockDiscriminator):
 
 
 def adam_optimizers(G: nn.Module, D: nn.Module, hp: dict):
-    betas = (hp["beta1"], 0.999)
+    betas = (hp["beta1"], hp.get("beta2", 0.999))
     return (
         torch.optim.Adam(G.parameters(), lr=hp["lr_g"], betas=betas),
         torch.optim.Adam(D.parameters(), lr=hp["lr_d"], betas=betas),

@@ -12,6 +12,7 @@ outright for `divergence_patience` steps (the generator then gets no gradient).
 """
 from __future__ import annotations
 
+import copy
 import math
 import re
 import shlex
@@ -39,6 +40,9 @@ from gan_core.training.loop import (
 )
 
 METRIC_NAMES = ("loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
+# The average's half-life is at most this share of the images seen so far, so that it
+# does not hold on to the first random generator in a short run (StyleGAN2-ADA's ema_rampup).
+EMA_RAMPUP = 0.05
 MAX_STEPS = 1_000_000
 MAX_BATCH_SIZE = 4096
 LR_RANGE = (1e-6, 0.1)
@@ -62,6 +66,11 @@ class TrainConfig:
     beta1: float | None = None
     label_noise: float | None = None
     clip_grad: float | None = None
+    beta2: float | None = None  # Adam's beta2 (the papers': 0.999)
+    # Half-life, in training images, of an exponential moving average of the generator's
+    # weights that samples and the export use (as StyleGAN2-ADA's ema_kimg); 0 keeps
+    # the papers' plain generator. The half-life ramps up with the images seen (EMA_RAMPUP).
+    ema_images: float = 0.0
     # Data
     classes: list[str] | None = None
     split: str | None = None
@@ -93,7 +102,7 @@ class TrainConfig:
     def hyperparameters(self) -> dict:
         spec = get_model(self.model)
         hp = dict(spec.defaults)
-        for key in ("batch_size", "lr_g", "lr_d", "beta1", "label_noise", "clip_grad"):
+        for key in ("batch_size", "lr_g", "lr_d", "beta1", "beta2", "label_noise", "clip_grad"):
             if getattr(self, key) is not None:
                 hp[key] = getattr(self, key)
         return hp
@@ -110,7 +119,12 @@ class TrainConfig:
         _whole(self.batch_size, "the batch size", 2, MAX_BATCH_SIZE, optional=True)
         _number(self.lr_g, "the generator's learning rate", *LR_RANGE, optional=True)
         _number(self.lr_d, "the discriminator's learning rate", *LR_RANGE, optional=True)
+        if (self.beta1 is not None or self.beta2 is not None) and "beta1" not in get_model(self.model).defaults:
+            raise ValueError(f"{self.model} trains with RMSprop, which has no betas: leave out Adam's beta1 and "
+                             "beta2")
         _number(self.beta1, "Adam's beta1", 0.0, 0.999, optional=True)
+        _number(self.beta2, "Adam's beta2", 0.0, 0.9999, optional=True)
+        _number(self.ema_images, "the average's half-life in images", 0.0, 1e9)
         _number(self.label_noise, "the label noise", 0.0, 0.5, optional=True)
         _number(self.clip_grad, "the gradient clip", 1e-9, 1e9, optional=True)
         _whole(self.n_samples, "the number of samples", 1, 4096)
@@ -133,7 +147,8 @@ class TrainConfig:
         options = [("--classes", self.classes), ("--split", self.split), ("--max-images", self.max_images),
                    ("--steps", self.steps), ("--epochs", self.epochs if self.steps is None else None),
                    ("--batch-size", self.batch_size), ("--lr-g", self.lr_g), ("--lr-d", self.lr_d),
-                   ("--beta1", self.beta1), ("--label-noise", self.label_noise), ("--clip-grad", self.clip_grad)]
+                   ("--beta1", self.beta1), ("--beta2", self.beta2), ("--label-noise", self.label_noise),
+                   ("--clip-grad", self.clip_grad), ("--ema-images", self.ema_images or None)]
         if self.framing != defaults.framing:
             options.append(("--framing", self.framing))
         for name in ("seed", "sample_every", "checkpoint_every", "log_every"):
@@ -216,6 +231,7 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
     task = GANTask(config, spec, hp, dataset, device, rank, world, total)
     if not run.resuming and config.init_from:
         _init_from(config.init_from, spec, task.G, task.D)
+        task.restart_average()
     if rank == 0:
         run.save_real_sample(task.real_samples())
     return train_loop(task, run, {**asdict(config), "hyperparameters": hp}, total=total,
@@ -250,9 +266,15 @@ class GANTask(Task):
         self.noise_gen = torch.Generator(device).manual_seed(config.seed + 1)
         self.fixed_noise = spec.sample_noise(config.n_samples, torch.Generator().manual_seed(config.sample_seed))
         self.nets = {"G": G, "D": D}
+        # The generator that samples and is exported: G's running average, or G itself.
+        self.G_ema = None
+        if config.ema_images > 0:
+            self.G_ema = copy.deepcopy(G).requires_grad_(False)
+            self.nets["G_ema"] = self.G_ema
+        self.G_out = self.G_ema if self.G_ema is not None else G
         self.optimizers = {"optG": self.opt_g, "optD": self.opt_d}
         self.generators = {"data_rng": self.batches.generator, "noise_rng": self.noise_gen}
-        self.exports = {GENERATOR_FILE: G, DISCRIMINATOR_FILE: D}
+        self.exports = {GENERATOR_FILE: self.G_out, DISCRIMINATOR_FILE: D}
 
         self.G_train, self.D_train = G, D
         if world > 1:
@@ -307,10 +329,29 @@ class GANTask(Task):
         if hp["clip_grad"]:
             torch.nn.utils.clip_grad_value_(G.parameters(), hp["clip_grad"])
         opt_g.step()
+        if self.G_ema is not None:
+            self.update_average(step)
 
         with torch.no_grad():
             return torch.stack([loss_real + loss_fake, loss_g, torch.sigmoid(out_real).mean(),
                                 torch.sigmoid(out_fake).mean(), torch.sigmoid(out_g).mean()])
+
+    @torch.no_grad()
+    def update_average(self, step: int) -> None:
+        """G_ema moves towards G by the share that gives the configured half-life (in
+        images, capped at EMA_RAMPUP of those seen); BatchNorm statistics are copied."""
+        seen = (step + 1) * self.batch_size
+        half_life = min(self.config.ema_images, EMA_RAMPUP * seen)
+        keep = 0.5 ** (self.batch_size / max(half_life, 1e-8))
+        for average, current in zip(self.G_ema.parameters(), self.G.parameters()):
+            average.lerp_(current, 1 - keep)
+        for average, current in zip(self.G_ema.buffers(), self.G.buffers()):
+            average.copy_(current)
+
+    def restart_average(self) -> None:
+        """Start the average from G's weights (after loading a checkpoint into G)."""
+        if self.G_ema is not None:
+            self.G_ema.load_state_dict(self.G.state_dict())
 
     def log_fields(self, step: int) -> dict:
         return {"epoch": round(step * self.hp["batch_size"] / len(self.dataset), 3)}
@@ -346,7 +387,7 @@ class GANTask(Task):
 
     @torch.no_grad()
     def samples(self):
-        G = self.G
+        G = self.G_out
         was_training = G.training
         G.eval()  # running BatchNorm statistics, as gan_core.load() samples
         images = torch.cat([G(z.to(self.device)).float().cpu() for z in self.fixed_noise.split(256)])
@@ -360,7 +401,8 @@ class GANTask(Task):
             "model": c.model,
             "description": spec.description,
             "paper": spec.paper,
-            "config": {"image_size": spec.image_size, "nz": spec.nz, "width": spec.width, **self.hp},
+            "config": {"image_size": spec.image_size, "nz": spec.nz, "width": spec.width, **self.hp,
+                       "ema_images": c.ema_images},
             "data": {**ds.summary(), "sources": [str(s) for s in c.data], "classes_filter": c.classes,
                      "split": c.split, "framing": c.framing, "flip": c.flip},
             "training": {

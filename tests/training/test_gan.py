@@ -235,7 +235,7 @@ def test_config_check_names_the_setting_out_of_bounds(tmp_path, over, message):
 
 @pytest.mark.parametrize("config", [
     TrainConfig(model="dcgan32", width=0.5, data=["shapes:2000"], steps=900, batch_size=32, lr_g=1e-3, lr_d=4e-4,
-                beta1=0.0, sample_every=100, log_every=5, checkpoint_every=300, out="runs/shapes", name="shapes"),
+                beta1=0.0, beta2=0.99, ema_images=2000, sample_every=100, log_every=5, checkpoint_every=300, out="runs/shapes", name="shapes"),
     TrainConfig(model="keras-gan32", data=["frogs.zip", "more frogs"], classes=["frog"], split="train", epochs=2.5,
                 label_noise=0.05, clip_grad=1.0, flip=True, framing="center", max_images=500, seed=3,
                 out="runs/x"),
@@ -259,3 +259,40 @@ def test_lengthening_a_run_rewrites_its_recorded_steps():
     longer = config.lengthened(1000)
     assert (longer.steps, longer.resume) == (1000, True)
     assert "--steps 1000" in longer.command and "--steps 600" not in longer.command
+
+
+def test_the_weight_average_is_what_samples_and_is_exported(images, tmp_path):
+    out = tmp_path / "run"
+    train(cfg(images, out, steps=4, ema_images=40))
+    state = read_tensors(out / STATE_FILE)[0]
+    exported = read_tensors(out / "export" / "generator.safetensors")[0]
+    key = next(k for k in exported if k.endswith("weight") and exported[k].dim() == 4)
+    assert torch.equal(exported[key].float(), state[f"G_ema.{key}"].float())
+    assert not torch.equal(state[f"G_ema.{key}"], state[f"G.{key}"])  # an average, not the last step's G
+    card = json.loads((out / "export" / "model_card.json").read_text())
+    assert card["config"]["ema_images"] == 40
+    # The exported generator draws the run's last sample grid.
+    grid = np.asarray(gan_core.load(out).grid(4, seed=card["samples"]["seed"]), np.int16)
+    saved = np.asarray(Image.open(out / "samples" / "step_000004.png").convert("RGB"), np.int16)
+    assert np.abs(grid - saved).max() <= 1
+    # A half-life far under one batch follows G step for step.
+    train(cfg(images, tmp_path / "short", steps=2, ema_images=1e-6))
+    state = read_tensors(tmp_path / "short" / STATE_FILE)[0]
+    assert torch.equal(state[f"G_ema.{key}"], state[f"G.{key}"])
+
+
+def test_a_run_with_a_weight_average_resumes_exactly(images, tmp_path):
+    train(cfg(images, tmp_path / "straight", steps=6, ema_images=40))
+    train(cfg(images, tmp_path / "split", steps=3, ema_images=40))
+    train(cfg(images, tmp_path / "split", steps=6, ema_images=40, resume=True))
+    a, b = read_tensors(tmp_path / "straight" / STATE_FILE)[0], read_tensors(tmp_path / "split" / STATE_FILE)[0]
+    assert any(k.startswith("G_ema.") for k in a)
+    assert all(torch.equal(a[k], b[k]) for k in a if k.startswith(("G.", "G_ema.", "D.")))
+
+
+def test_adam_betas_are_refused_for_an_rmsprop_model():
+    with pytest.raises(ValueError, match="RMSprop"):
+        TrainConfig(model="keras-gan32", beta2=0.99).check()
+    TrainConfig(model="dcgan32", beta1=0.0, beta2=0.99, ema_images=1000).check()
+    with pytest.raises(ValueError, match="half-life"):
+        TrainConfig(ema_images=-1).check()
