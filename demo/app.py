@@ -33,9 +33,17 @@ CSS = """
 /* Samples are tiny (32-128 px): fill the frame, scaled up sharp instead of blurred. */
 #grid img, .pixelated img { width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated; }
 #explore-gallery img { image-rendering: pixelated; }
+/* Seven click targets at the theme's spacing make the column beside the gallery the taller
+   one, leaving a blank band under the gallery: a tighter list. */
+#pick-target { --checkbox-label-gap: 2px; --checkbox-label-padding: 3px 10px; }
 /* The reason an input was refused, beside it (the last good result stays on screen). */
 .input-status p { color: var(--error-text-color, #b91c1c); margin: 0; }
 .train-progress progress { width: 100%; height: 14px; }
+/* Gradio floats the label of an image, gallery or file over its top-left corner, where it
+   covers the first picture of a row (or a file's drop zone): give it its own line above. */
+.block:has(> label[data-testid="block-label"].float) { display: flex; flex-direction: column; }
+.block > label[data-testid="block-label"].float { position: static; flex: none; }
+.block > label[data-testid="block-label"].float ~ * { flex: 1 1 auto; }
 """
 
 

@@ -225,13 +225,22 @@ def render_gallery(model_name: str, page: int) -> list[tuple[Image.Image, str]]:
     return list(zip(to_pil(pipe.decode(latents_for_seeds(pipe.spec, seeds))), map(str, seeds)))
 
 
+def gallery_page(model_name: str, page, picked_seed: int | None) -> gr.Gallery:
+    """The gallery's faces for `page`, the last picked face highlighted when it is on that page
+    and none otherwise: Gradio would keep the old page's position highlighted, a face not picked."""
+    faces = render_gallery(model_name, page)
+    seeds = gallery_seeds(page)
+    return gr.Gallery(faces, selected_index=seeds.index(picked_seed) if picked_seed in seeds else None)
+
+
 def pick_from_gallery(evt: gr.SelectData, page, target: str, subject, walk, left, right, a, b, c):
-    """A click on the gallery: put the face's seed in the list named by `target`."""
+    """A click on the gallery: put the face's seed in the list named by `target`. Returns the
+    seven lists and the picked seed."""
     seed = gallery_seeds(page)[evt.index]
     values = dict(subject=subject, walk=walk, left=left, right=right, a=a, b=b, c=c)
     field = PICK_TARGETS.get(target, "subject")
     values[field] = str(seed) if field == "subject" else toggle_face(values[field], seed)
-    return [values[k] for k in ("subject", "walk", "left", "right", "a", "b", "c")]
+    return [*(values[k] for k in ("subject", "walk", "left", "right", "a", "b", "c")), seed]
 
 
 # ----------------------------------------------------------------------------- walk
@@ -621,10 +630,12 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
         # A textbox, not a State: API callers can pass a projected latent too.
         photo = gr.Textbox(start.photo, visible=False, label="photo latent", elem_id="photo-latent")
         tab = gr.State(start.tab)
+        picked_seed = gr.State(None)  # the face last clicked in the gallery, highlighted on its page
         query = gr.Textbox(visible=False, elem_id="explore-query")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
-                gallery = gr.Gallery(label="Gallery: click to pick", columns=8, height=360, allow_preview=False,
+                # Its height follows its width: all four rows of faces whole, at any window size.
+                gallery = gr.Gallery(label="Gallery: click to pick", columns=8, height="auto", allow_preview=False,
                                      object_fit="contain", elem_id="explore-gallery")
                 gr.Markdown(EXPLAIN["gallery"])
             with gr.Column(scale=1, min_width=240):
@@ -691,11 +702,12 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
             with gr.Tab("Face arithmetic", id="arithmetic") as arith_tab:
                 gr.Markdown(EXPLAIN["arithmetic"])
                 preset_names = [p.name for p in presets_for(start.model).arithmetic] if start.model else []
+                # The whole width: a preset's name is a long formula, cut short in a narrow column.
+                preset = gr.Dropdown(preset_names, value=start.preset or None, label="Preset",
+                                     allow_custom_value=True, elem_id="arith-preset")
+                preset_note = gr.Markdown()
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=1, min_width=260):
-                        preset = gr.Dropdown(preset_names, value=start.preset or None, label="Preset",
-                                             allow_custom_value=True, elem_id="arith-preset")
-                        preset_note = gr.Markdown()
                         a = gr.Textbox(start.a, label="A (seeds)", max_lines=1, elem_id="arith-a")
                         b = gr.Textbox(start.b, label="− B (seeds)", max_lines=1, elem_id="arith-b")
                         c = gr.Textbox(start.c, label="+ C (seeds)", max_lines=1, elem_id="arith-c")
@@ -784,7 +796,8 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
 
     walk_io, turn_io = kept(api_io["walk"], walk_status), kept(api_io["turn"], turn_status)
     arith_io, attr_io = kept(api_io["arithmetic"], arith_status), kept(api_io["attribute"], attr_status)
-    gallery_io = dict(fn=keep_on_error(render_gallery), inputs=[model, page], outputs=[gallery, gallery_status])
+    gallery_io = dict(fn=keep_on_error(gallery_page), inputs=[model, page, picked_seed],
+                      outputs=[gallery, gallery_status])
 
     def render_all(event):
         # Each panel renders on its own, so one bad list does not blank the others.
@@ -807,7 +820,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
     update_link(gr.on([page.submit, page.input], **gallery_io, **slider_opts))
 
     picked = gallery.select(pick_from_gallery, [page, target, subject, walk, left, right, a, b, c],
-                            [subject, walk, left, right, a, b, c], **private)
+                            [subject, walk, left, right, a, b, c, picked_seed], **private)
     update_link(render_all(picked))
 
     def model_set(event):

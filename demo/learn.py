@@ -79,22 +79,42 @@ def load_results(name_or_path: str = LEARN_CHECKPOINT) -> tuple[dict | None, dic
     return (probe if ok else None), card, str(folder)
 
 
-def results_markdown(probe: dict, card: dict, name: str) -> str:
-    """The paper, K-means, this checkpoint and its untrained baseline as a table."""
+def training_budget(card: dict) -> str:
+    """How the checkpoint was trained, in the card's figures: steps, epochs, wall time and
+    hardware, and for a run started --init-from another, both runs and their sum."""
     training = card.get("training") if isinstance(card.get("training"), dict) else {}
-    budget = (f"{training.get('epochs', '?')} epochs of CIFAR-10 ({_count(training.get('steps'))} steps), "
-              f"{duration(training.get('wall_time_s'))}, {training.get('hardware', '?')}")
+    steps, seconds = training.get("steps"), training.get("wall_time_s")
+    epochs = training.get("epochs")
+    epochs = f"{epochs:g} epochs" if isinstance(epochs, (int, float)) else "? epochs"
+    budget = f"{_count(steps)} steps ({epochs}) of CIFAR-10 in {duration(seconds)}"
     origin = training.get("init_from")
-    if isinstance(origin, dict):  # a run started --init-from another: its budget counts too
-        budget += (f"; started from an earlier run's {_count(origin.get('steps'))} steps "
-                   f"({duration(origin.get('wall_time_s'))})")
+    if isinstance(origin, dict):  # the weights carry both runs' training: say both and their sum
+        first_steps, first_seconds = origin.get("steps"), origin.get("wall_time_s")
+        numbers = all(isinstance(v, (int, float)) for v in (steps, seconds, first_steps, first_seconds))
+        total_steps = _count(steps + first_steps) if numbers else "?"
+        total_time = duration(seconds + first_seconds) if numbers else "?"
+        budget = (f"{total_steps} steps of CIFAR-10 in {total_time}, in two runs: an earlier run's "
+                  f"{_count(first_steps)} steps ({duration(first_seconds)}), then {_count(steps)} "
+                  f"({epochs}, {duration(seconds)})")
+    return f"{budget}; {training.get('hardware', '?')}"
+
+
+def results_markdown(probe: dict, card: dict, name: str) -> str:
+    """The paper, K-means, this checkpoint, its earlier versions and its untrained baseline as a table."""
     trained, random = probe["trained"], probe.get("random") or {}
+    reference = probe.get("reference") if isinstance(probe.get("reference"), dict) else {}
     rows = [
-        ("DCGAN paper: its discriminator", PAPER_ACCURACY,
+        ("DCGAN paper: its discriminator", reference.get("paper_dcgan", PAPER_ACCURACY),
          "Imagenet-1k, not CIFAR-10 (28,672 features, L2-SVM)"),
-        ("K-means, 1 layer, 4,800 features (the paper's baseline)", KMEANS_ACCURACY, "no GAN"),
-        (f"`{name}`: its trained discriminator", trained.get("test_accuracy"), budget),
+        ("K-means, 1 layer, 4,800 features (the paper's baseline)", reference.get("kmeans", KMEANS_ACCURACY),
+         "no GAN"),
+        (f"`{name}`: its trained discriminator", trained.get("test_accuracy"), training_budget(card)),
     ]
+    history = probe.get("history") if isinstance(probe.get("history"), dict) else {}
+    for when, score in history.items():  # earlier versions the card kept a score of
+        accuracy = score.get("test_accuracy") if isinstance(score, dict) else None
+        if accuracy != trained.get("test_accuracy"):
+            rows.append((f"`{name}` after {when}", accuracy, "an earlier version of it"))
     if random:
         rows.append((f"`{name}`: the same discriminator, untrained", random.get("test_accuracy"),
                      "none: its starting weights"))

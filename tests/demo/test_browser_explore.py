@@ -1,5 +1,6 @@
 """The Explore tab in a real browser: the turn slider moves the face, and a copied
-link opened in a fresh browser shows the same face.
+link opened in a fresh browser shows the same face; the gallery, labels and preset fit on
+screen, and a gallery page highlights only the face picked there.
 
 Needs Debian's Chromium at /usr/bin/chromium and the playwright package; skipped otherwise.
 """
@@ -20,13 +21,16 @@ from .browser import BROWSER, chromium, keep_screenshot, serve_app, sync_api
 
 pytestmark = BROWSER
 
+LONG_PRESET = "man with glasses - man without glasses + woman without glasses"
+
 
 @pytest.fixture
 def app_url(tiny_checkpoint_dir, tmp_path):
     # An untrained generator draws near-uniform grey; a louder last layer makes
     # faces that differ by more than rounding, so a moved slider shows.
     from gan_core import get_model
-    from gan_core.core.checkpoints import GENERATOR_FILE, load_weights, save_weights
+    from gan_core.core.checkpoints import GENERATOR_FILE, load_weights, save_weights, write_json
+    from gan_core.explore.presets import PRESETS_FILE
 
     path = tiny_checkpoint_dir / TINY_CHECKPOINT / GENERATOR_FILE
     generator = get_model("dcgan32").build_generator()
@@ -35,6 +39,9 @@ def app_url(tiny_checkpoint_dir, tmp_path):
     with torch.no_grad():
         last.weight.mul_(40.0)
     save_weights(path, generator)
+    # A preset named as long as the shipped faces' longest, to see that its name fits.
+    write_json(tiny_checkpoint_dir / TINY_CHECKPOINT / PRESETS_FILE,
+               {"arithmetic": [{"name": LONG_PRESET, "a": [1], "b": [2], "c": [3]}]})
     yield from serve_app(tmp_path, {"GAN_CORE_CHECKPOINTS": str(tiny_checkpoint_dir)})
 
 
@@ -101,3 +108,74 @@ def test_turn_slider_moves_the_face_and_a_copied_link_reproduces_it(app_url):
     assert "turn_t=1" in link and "left=1,2" in link and "tab=turn" in link
     np.testing.assert_array_equal(reopened, after)
     assert float(turn_t_shown) == 1.0
+
+
+# The text of every shown image, gallery or file label that overlaps what follows it in its block.
+LABELS_OVER_CONTENT_JS = """() => [...document.querySelectorAll('label[data-testid="block-label"]')]
+    .filter(label => label.offsetParent !== null)
+    .filter(label => {
+        const a = label.getBoundingClientRect();
+        for (let next = label.nextElementSibling; next; next = next.nextElementSibling) {
+            const b = next.getBoundingClientRect();
+            if (b.width && b.height && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom)
+                return true;
+        }
+        return false;
+    }).map(label => label.textContent.trim())"""
+
+# The gallery's layout: how far its last face reaches below its visible box (px, <= 0 when
+# whole), and the bottoms of the gallery's column and of the column beside it.
+GALLERY_BOX_JS = """() => {
+    const gallery = document.querySelector('#explore-gallery');
+    const visible = gallery.querySelector('.grid-wrap').getBoundingClientRect();
+    const faces = [...gallery.querySelectorAll('.thumbnail-item')].map(f => f.getBoundingClientRect());
+    const [left, right] = [...gallery.parentElement.closest('.row').children].map(c => c.getBoundingClientRect());
+    return {overhang: Math.max(...faces.map(f => f.bottom)) - Math.min(visible.bottom, gallery.getBoundingClientRect().bottom),
+            left: left.bottom, right: right.bottom};
+}"""
+
+HIGHLIGHTED_JS = """() => [...document.querySelectorAll('#explore-gallery .thumbnail-item')]
+    .flatMap((face, i) => face.classList.contains('selected') ? [i] : [])"""
+
+
+def _gallery_page(page, number: int) -> None:
+    box = page.locator("#explore-page input").first
+    box.fill(str(number))
+    box.press("Enter")
+    first = page.locator("#explore-gallery .caption-label, #explore-gallery figcaption").first
+    sync_api.expect(first).to_have_text(str(32 * number), timeout=60_000)
+    page.wait_for_timeout(500)  # the highlight comes with the page's faces
+
+
+def test_the_gallery_labels_and_preset_fit_and_the_highlight_follows_the_picked_face(app_url):
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(app_url + "?tab=arithmetic")
+        page.get_by_role("tab", name="Explore").click()
+        wait_for_image(page, "#arith-result")
+        page.locator("#explore-gallery .thumbnail-item img").nth(31).wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)
+        keep_screenshot(page, "explore_layout.png")
+        gallery = page.evaluate(GALLERY_BOX_JS)
+        explore_labels = page.evaluate(LABELS_OVER_CONTENT_JS)
+        preset = page.locator("#arith-preset input").first
+        preset_text = preset.input_value()
+        preset_fits = page.evaluate("el => el.scrollWidth <= el.clientWidth", preset.element_handle())
+
+        page.locator("#explore-gallery .thumbnail-item").nth(5).click()
+        sync_api.expect(page.locator("#subject input, #subject textarea").first).to_have_value("5", timeout=30_000)
+        _gallery_page(page, 1)
+        highlighted_elsewhere = page.evaluate(HIGHLIGHTED_JS)
+        _gallery_page(page, 0)
+        highlighted_back = page.evaluate(HIGHLIGHTED_JS)
+
+        page.get_by_role("tab", name="Upscale").click()
+        page.locator("#upscale-upload").wait_for(state="visible", timeout=30_000)
+        upscale_labels = page.evaluate(LABELS_OVER_CONTENT_JS)
+
+    assert gallery["overhang"] <= 1, f"the gallery's last row is cut by {gallery['overhang']:.0f} px"
+    assert gallery["left"] >= gallery["right"] - 8, "a blank band under the gallery, beside a taller column"
+    assert explore_labels == [] and upscale_labels == [], "labels over pictures or drop zones"
+    assert preset_text == LONG_PRESET and preset_fits, "the preset's name is cut short"
+    assert highlighted_elsewhere == [], "another page highlights a face that was not picked"
+    assert highlighted_back == [5]

@@ -180,9 +180,15 @@ def test_photo_latent_is_usable_as_a_face(tiny_checkpoint_dir):
 def test_gallery_click_fills_the_chosen_list(tiny_checkpoint_dir):
     evt = types.SimpleNamespace(index=4)
     out = explore.pick_from_gallery(evt, 2, "Turn: looking left", "0", "0, 1", "7", "", "", "", "")
-    assert out[2] == "7, 68"  # page 2 holds seeds 64..95
+    assert out[2] == "7, 68" and out[-1] == 68  # page 2 holds seeds 64..95
     out = explore.pick_from_gallery(evt, 2, "Subject", "0", "0, 1", "7", "", "", "", "")
     assert out[0] == "68"
+
+
+def test_the_gallery_highlights_the_picked_face_only_on_its_page(tiny_checkpoint_dir):
+    assert explore.gallery_page(TINY_CHECKPOINT, 2, 68).selected_index == 4
+    assert explore.gallery_page(TINY_CHECKPOINT, 3, 68).selected_index is None  # not the fifth face of page 3
+    assert explore.gallery_page(TINY_CHECKPOINT, 2, None).selected_index is None
 
 
 def test_a_link_restores_the_view(tiny_checkpoint_dir):

@@ -1,6 +1,8 @@
 """The Learn tab: the linear probe's results (DCGAN section 5.1) read from a checkpoint."""
 from __future__ import annotations
 
+import re
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -68,9 +70,68 @@ def test_the_table_counts_the_run_a_model_was_started_from():
     card = {"training": {"epochs": 26.0, "steps": 10157, "wall_time_s": 5205.3, "hardware": "2-core CPU",
                          "init_from": {"checkpoint": "c", "steps": 800, "wall_time_s": 3509.1, "initial_seed": 0}}}
     row = next(line for line in learn.results_markdown(probe, card, "m").splitlines() if "its trained" in line)
-    assert "10,157 steps), 87 min" in row and "earlier run's 800 steps (58 min)" in row
+    assert "10,957 steps of CIFAR-10 in 2.4 h, in two runs" in row  # what the weights carry in all
+    assert "earlier run's 800 steps (58 min), then 10,157 (26 epochs, 87 min)" in row
     del card["training"]["init_from"]
-    assert "earlier run" not in learn.results_markdown(probe, card, "m")
+    row = next(line for line in learn.results_markdown(probe, card, "m").splitlines() if "its trained" in line)
+    assert "10,157 steps (26 epochs) of CIFAR-10 in 87 min" in row and "earlier run" not in row
+
+
+# A figure as text: 10,957 or 70.3; not the digits of a name (CIFAR-10, L2, dcgan32, 4x4, 2-core).
+FIGURE = re.compile(r"(?<![\w.,-])\d+(?:,\d{3})*(?:\.\d+)?(?![\w-])")
+
+
+def card_figures(card: dict) -> set[str]:
+    """Every figure the card states, as the tab may write it: a count with thousands commas,
+    a share as a percentage, seconds as minutes or hours, and the figures in its notes."""
+    from demo.common import duration
+
+    figures = set()
+
+    def walk(value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                figures.update(re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", str(key)))
+                if key != "confusion":  # drawn as a picture, never written
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str):
+            figures.update(re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", value))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            figures.update({f"{value:,}", f"{value:g}", f"{value:.1f}", f"{value:.2f}", f"{100 * value:.1f}",
+                            duration(value).split()[0]})
+
+    walk(card)
+    return figures
+
+
+@pytest.mark.skipif(not (SHIPPED / CARD_FILE).is_file(), reason="the cifar10-dcgan32 checkpoint is not installed")
+def test_every_figure_the_tab_states_is_in_the_model_card(tmp_path, monkeypatch):
+    card = read_json(SHIPPED / CARD_FILE)
+    probe = card["metrics"]["probe"]
+    allowed = card_figures(card)
+    # The one figure the tab works out: the gain of the trained over the untrained features.
+    allowed.add(f"{100 * (probe['trained']['test_accuracy'] - probe['random']['test_accuracy']):.1f}")
+    monkeypatch.setattr("demo.files.ROOT", tmp_path / "served")
+    markdown, _ = learn.learn_view(str(SHIPPED))
+    stated = FIGURE.findall(markdown)
+    assert {"70.3", "10,957", "2.4", "10,157", "26", "87", "800", "58"} <= set(stated)  # the run, read
+    assert [figure for figure in stated if figure not in allowed] == []
+
+
+@pytest.mark.skipif(not (SHIPPED / CARD_FILE).is_file(), reason="the cifar10-dcgan32 checkpoint is not installed")
+def test_the_readme_states_the_cards_figures_for_the_probed_model():
+    """The README's probe table says what the Learn tab says, from the same card."""
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## The discriminator as a feature extractor"):]
+    rows = [line for line in section[:section.index("```")].splitlines()
+            if line.startswith("| ") and "cifar10-dcgan32" in line or line.startswith("| the same network")]
+    assert len(rows) == 3
+    allowed = card_figures(read_json(SHIPPED / CARD_FILE))
+    assert [figure for row in rows for figure in FIGURE.findall(row) if figure not in allowed] == []
+    assert "10,957 steps" in rows[0] and "2.4 h" in rows[0]  # both runs, as the tab counts them
 
 
 @pytest.mark.skipif(not (SHIPPED / CARD_FILE).is_file(), reason="the cifar10-dcgan32 checkpoint is not installed")
