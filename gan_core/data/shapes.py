@@ -186,8 +186,9 @@ def _to_uint8(rgb: np.ndarray) -> np.ndarray:
 #   blended       two shapes of different classes, each a whole image on the same
 #                 background, mixed with weights 0.3-0.7: two ghosts, one over the other
 #   merged        two shapes of different classes, about the same size, overlapping by a
-#                 centre offset of 0.35-0.8 outer radii, filled in one colour: one blob
-#                 with two outlines (where one would hide the other, drawn as blended)
+#                 centre offset of 0.5-0.9 outer radii, filled in one colour: one blob with
+#                 two outlines (where the union sticks out of either shape by under a sixth
+#                 of it, an oval that reads as a disc, drawn as blended instead)
 #   colour-field  a smooth random colour field: 2x2 to 5x5 random colours upsampled bilinearly
 #   blob          a saturated blob on a shapes background: a 3x3 to 6x6 random field,
 #                 upsampled and thresholded (irregular, often in several pieces)
@@ -265,7 +266,7 @@ def _draw_non_shapes(u: np.ndarray, kinds: np.ndarray, classes: np.ndarray, inde
                 r2 = radius[i] * _lerp(0.75, 1.0, p["diameter2"][i])
                 ux, uy = _unit_vector(p["x2"][i])
                 flip = np.where(p["y2"][i] < 0.5, 1.0, -1.0)  # the whole circle of directions
-                d = radius[i] * _lerp(0.35, 0.8, a)
+                d = radius[i] * _lerp(0.5, 0.9, a)
                 lo, hi = r2 + MARGIN, 1 - r2 - MARGIN
                 place2 = (np.clip(cx[i] + flip * d * ux, lo, hi), np.clip(cy[i] + flip * d * uy, lo, hi), r2,
                           *_unit_vector(p["angle2"][i]))
@@ -276,8 +277,8 @@ def _draw_non_shapes(u: np.ndarray, kinds: np.ndarray, classes: np.ndarray, inde
             if kind == "merged":
                 union = np.maximum(c1, c2)
                 area1, area2 = c1.sum((1, 2, 3)), c2.sum((1, 2, 3))
-                # Each outline must show: the union sticks out of each shape by a tenth of it.
-                shows = ((union - c1).sum((1, 2, 3)) > 0.1 * area1) & ((union - c2).sum((1, 2, 3)) > 0.1 * area2)
+                # Each outline must show: the union sticks out of each shape by a sixth of it.
+                shows = ((union - c1).sum((1, 2, 3)) > area1 / 6) & ((union - c2).sum((1, 2, 3)) > area2 / 6)
                 out[i] = np.where(shows[:, None, None, None], _paint(background[i], fg[i], union), blend)
             else:
                 out[i] = blend
@@ -347,7 +348,8 @@ def _cut(classes: np.ndarray, place: tuple, i: np.ndarray, p: dict, size: int) -
     """(m, 1, S, S) in [0, 1]: what a straight cut leaves of each shape of rows `i` (`classes`
     theirs). The cut's normal is turned from the shape's axis by 3 to 12 degrees for a square
     (cut further off a side, half a square reads as a triangle); any angle for the others.
-    The cut line passes within 0.35 outer radii of the centre (0.2 for a square)."""
+    The cut line passes within 0.35 outer radii of the centre (0.1 for a square: its halves are
+    rectangles of 0.43-0.57 times their length)."""
     cx, cy, radius, cos, sin = (v[i] for v in place)
     t = _lerp(-1.0, 1.0, p["angle2"][i])  # tan of half the turn, exact arithmetic as _unit_vector's
     square = classes == 1
@@ -358,7 +360,7 @@ def _cut(classes: np.ndarray, place: tuple, i: np.ndarray, p: dict, size: int) -
     nx, ny = cos * ct - sin * st, sin * ct + cos * st  # the shape's axis turned by the angle
     # A square is cut near its centre, into about halves: a corner cut off (or left) reads as
     # a square with a chip (or a triangle).
-    offset = radius * np.where(square, _lerp(-0.2, 0.2, p["mode"][i]), _lerp(-0.35, 0.35, p["mode"][i]))
+    offset = radius * np.where(square, _lerp(-0.1, 0.1, p["mode"][i]), _lerp(-0.35, 0.35, p["mode"][i]))
     coord = (np.arange(size) + 0.5) / size
     proj = nx[:, None, None] * (coord[None, None, :] - cx[:, None, None]) \
         + ny[:, None, None] * (coord[None, :, None] - cy[:, None, None])
