@@ -31,7 +31,7 @@ PINNED = {
     "photo2painting-siamese": "af34be77a89723cd",
     "window-detector": "a9cbfc1a51f892d5",
     "face-attributes": "e7f09251157c6904",
-    "shapes-classifier": "6f94d5df378a9c1f",
+    "shapes-classifier": "c97d7598f4dd9a2b",
 }
 
 

@@ -4,8 +4,9 @@ Positives are draw_shapes' images, negatives draw_non_shapes' (gan_core.data.sha
 both with seeds the shapes GAN never sees (its set is draw_shapes(2000, 32, seed=0)):
 seed 1 to train on, seed 2 held out. Each step draws a batch, half shapes and half
 not, flips and turns it by quarter turns (which keep every class), and jitters it
-lightly: brightness, contrast and per-channel gain, a slight blur, and gaussian pixel
-noise, so the grain and tint of a GAN's shapes do not flip the verdict. AdamW with a
+lightly: brightness, contrast, saturation and per-channel gain, a blur of at most about a
+pixel, and gaussian pixel noise, so the grain, softness and tint of a GAN's shapes do not
+flip the verdict (the negatives' blur smears over several pixels). AdamW with a
 one-cycle learning rate; cross-entropy over the six classes.
 
 >>> from gan_core.training.shape_classifier import save_shape_classifier, train_shape_classifier
@@ -40,8 +41,11 @@ from gan_core.training.loop import RunFolder, Task, train_loop
 TRAIN_SEED, HELD_OUT_SEED = 1, 2  # of draw_shapes and draw_non_shapes; the GAN's shapes are seed 0
 # Augmentation, in [-1, 1] units.
 BRIGHTNESS, CONTRAST, GAIN = 0.08, (0.85, 1.15), 0.05  # +-, x, +- per channel
-MAX_NOISE = 0.08  # gaussian pixel noise: sigma uniform in [0, MAX_NOISE] per image (up to 10 of 255 levels)
-MAX_BLUR = 0.5  # a 3x3 [1 2 1] blur mixed in with weight uniform in [0, MAX_BLUR]: under one pixel
+MAX_GREY = 0.25  # saturation: each pixel mixed with its grey (channel mean) by up to this much
+MAX_NOISE = 0.1  # gaussian pixel noise: sigma uniform in [0, MAX_NOISE] per image (up to 13 of 255 levels)
+# A 5x5 blur ([1 2 1] twice each way, a gaussian of sigma 1 px) mixed in with weight uniform
+# in [0, MAX_BLUR]: under a pixel, where draw_non_shapes' blurred kind smears 2+ px.
+MAX_BLUR = 0.5
 
 
 @dataclass
@@ -83,7 +87,8 @@ def evaluate(model: ShapeClassifier, held: HeldOut, threshold: float = CONFIDENT
     """The judge's held-out figures: on real shapes, accuracy (top class right) and the
     confident shape share (top class a shape at >= threshold); on negatives, rejection
     (top class "none") and the confident shape share, overall and by kind; on noise, the
-    confident shape share."""
+    confident shape share; on real shapes degraded as a GAN might draw them (degraded),
+    the confident shape share."""
     p_real = shape_probabilities(model, held.shapes)
     p_neg = shape_probabilities(model, held.negatives)
     p_noise = shape_probabilities(model, held.noise)
@@ -99,25 +104,44 @@ def evaluate(model: ShapeClassifier, held: HeldOut, threshold: float = CONFIDENT
                       "by_kind_confident": {kind: _share(neg_sure[held.kinds == k])
                                             for k, kind in enumerate(NON_SHAPE_KINDS)}},
         "noise": {"images": len(held.noise), "confident_shape_share": _share(confident_shapes(p_noise, threshold))},
+        "real_shapes_degraded": {name: _share(confident_shapes(shape_probabilities(model, x), threshold))
+                                 for name, x in degraded(held.shapes).items()},
         "threshold": threshold,
     }
 
 
+def degraded(images: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Real shapes (uint8) as a GAN might draw them, float in [-1, 1]: with gaussian pixel noise
+    of sigma 0.1 and 0.2, blurred by a gaussian of sigma 1 and 2 px, and half grey."""
+    x = images.float() / 127.5 - 1
+    noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+    k = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
+    k = (k[:, None] * k[None, :]).expand(3, 1, 5, 5)
+
+    def blur(y: torch.Tensor) -> torch.Tensor:  # sigma 1 px
+        return F.conv2d(F.pad(y, (2, 2, 2, 2), mode="replicate"), k, groups=3)
+
+    return {"noise_0.1": (x + 0.1 * noise).clamp(-1, 1), "noise_0.2": (x + 0.2 * noise).clamp(-1, 1),
+            "blur_1px": blur(x), "blur_2px": blur(blur(blur(blur(x)))), "half_grey": (x + x.mean(1, keepdim=True)) / 2}
+
+
 def augment(x: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
     """A batch (n, 3, S, S) in [-1, 1], flipped and turned by quarter turns (the same for the
-    whole batch), then per image: brightness, contrast and channel gain jitter, a slight blur
-    and gaussian pixel noise (see the constants)."""
+    whole batch), then per image: a blur of up to about a pixel, saturation, brightness,
+    contrast and channel gain jitter, and gaussian pixel noise (see the constants)."""
     n = len(x)
     turns, flip = (int(v) for v in torch.randint(0, 4, (1,), generator=rng).tolist() +
                    torch.randint(0, 2, (1,), generator=rng).tolist())
     x = torch.rot90(x, turns, (2, 3))
     if flip:
         x = x.flip(3)
-    kernel = torch.tensor([1.0, 2.0, 1.0]) / 4
-    kernel = (kernel[:, None] * kernel[None, :]).expand(3, 1, 3, 3)
-    blurred = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=3)
+    kernel = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16  # [1 2 1] twice
+    kernel = (kernel[:, None] * kernel[None, :]).expand(3, 1, 5, 5)
+    blurred = F.conv2d(F.pad(x, (2, 2, 2, 2), mode="replicate"), kernel, groups=3)
     w = MAX_BLUR * torch.rand(n, 1, 1, 1, generator=rng)
     x = x * (1 - w) + blurred * w
+    grey = MAX_GREY * torch.rand(n, 1, 1, 1, generator=rng)
+    x = x * (1 - grey) + x.mean(1, keepdim=True) * grey
     mean = x.mean((1, 2, 3), keepdim=True)
     contrast = CONTRAST[0] + (CONTRAST[1] - CONTRAST[0]) * torch.rand(n, 1, 1, 1, generator=rng)
     bright = BRIGHTNESS * (2 * torch.rand(n, 1, 1, 1, generator=rng) - 1)
@@ -171,9 +195,10 @@ def train_shape_classifier(*, steps: int = 3000, batch_size: int = 128, lr: floa
                 "train_images": train_images, "held_out_images": held_out_images,
                 "optimizer": "AdamW (weight decay 1e-4), one-cycle learning rate (15 % warm-up, cosine decay)",
                 "loss": "cross-entropy over the 6 classes; each batch half shapes, half negatives",
-                "augmentation": f"quarter turns and flips; brightness +-{BRIGHTNESS}, contrast x{CONTRAST[0]}-"
-                                f"{CONTRAST[1]}, channel gain +-{GAIN}; a [1 2 1] blur mixed in up to "
-                                f"{MAX_BLUR}; gaussian noise of sigma up to {MAX_NOISE} (in [-1, 1] units)",
+                "augmentation": f"quarter turns and flips; a 1 px gaussian blur mixed in up to {MAX_BLUR}; "
+                                f"each pixel mixed with its grey up to {MAX_GREY}; brightness +-{BRIGHTNESS}, "
+                                f"contrast x{CONTRAST[0]}-{CONTRAST[1]}, channel gain +-{GAIN}; gaussian noise "
+                                f"of sigma up to {MAX_NOISE} (in [-1, 1] units)",
                 "threshold": CONFIDENT}
     report = ShapeReport(settings=settings, data=data)
     run = RunFolder(out, resume) if out is not None else None
@@ -332,4 +357,5 @@ def save_shape_classifier(folder: str | Path, classifier: ShapeClassifier, repor
 
 
 __all__ = ["train_shape_classifier", "save_shape_classifier", "shape_classifier_card", "evaluate", "augment",
+           "degraded",
            "held_out_set", "ShapeReport", "ShapeTask", "HeldOut", "TRAIN_SEED", "HELD_OUT_SEED"]

@@ -37,6 +37,13 @@ def test_non_shapes_and_noise_are_not():
     assert shape_share(flat).counts["none"] == 16
 
 
+def test_gan_like_grain_does_not_flip_the_verdict():
+    images = _float(draw_shapes(200, 32, SEED)[0])
+    noise = torch.randn(images.shape, generator=torch.Generator().manual_seed(1))
+    assert shape_share((images + 0.08 * noise).clamp(-1, 1)).share >= 0.9
+    assert shape_share((images + 0.6 * noise).clamp(-1, 1)).share <= 0.05  # but snow is not a shape
+
+
 def test_64_px_input_is_resized_and_judged_alike():
     images, _ = draw_shapes(100, 64, SEED)
     assert shape_share(_float(images)).share >= 0.9
