@@ -19,7 +19,7 @@ examples:
   python -m gan_core shapes score --real
 
   # the judge itself (a few minutes on one CPU thread), written where the app finds it
-  python -m gan_core shapes train-classifier --out checkpoints/shapes-classifier --threads 1
+  python -m gan_core shapes train-classifier --out checkpoints/shapes-classifier --steps 5000 --threads 1
 """
 
 
@@ -51,7 +51,7 @@ def register(commands) -> None:
                                    "shapes, non-shapes (seed 2) and noise; weights and a card written to --out.")
     t.add_argument("--out", default="checkpoints/shapes-classifier",
                    help="folder for classifier.safetensors and model_card.json (checkpoints/shapes-classifier)")
-    t.add_argument("--steps", type=int, default=3000, help="optimisation steps (3000)")
+    t.add_argument("--steps", type=int, default=5000, help="optimisation steps (5000)")
     t.add_argument("--batch-size", type=int, default=128, help="images a step, half shapes (128)")
     t.add_argument("--lr", type=float, default=3e-3, help="AdamW learning rate (3e-3, one-cycle)")
     t.add_argument("--width", type=int, default=16, help="channels of the first layer; x2, x4 below (16)")

@@ -10,7 +10,7 @@ flip the verdict (the negatives' blur smears over several pixels). AdamW with a
 one-cycle learning rate; cross-entropy over the six classes.
 
 >>> from gan_core.training.shape_classifier import save_shape_classifier, train_shape_classifier
->>> model, report = train_shape_classifier(steps=3000)                                # doctest: +SKIP
+>>> model, report = train_shape_classifier(steps=5000)                                # doctest: +SKIP
 >>> save_shape_classifier("checkpoints/shapes-classifier", model, report)              # doctest: +SKIP
 
 Given `out`, the run has a folder as gan_core.training.loop's (config.json, log.jsonl,
@@ -152,7 +152,7 @@ def augment(x: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
     return x.clamp(-1, 1)
 
 
-def train_shape_classifier(*, steps: int = 3000, batch_size: int = 128, lr: float = 3e-3, width: int = 16,
+def train_shape_classifier(*, steps: int = 5000, batch_size: int = 128, lr: float = 3e-3, width: int = 16,
                            seed: int = 0, train_images: int = 20_000, held_out_images: int = 2200,
                            eval_every: int = 500, device: torch.device | str = "cpu",
                            log: Callable[[str], None] | None = None,
