@@ -3,7 +3,7 @@ package was reorganised: sample grids, upscales, a translation, detector and cla
 scores. The hashes were taken from the code as it stood before the move (one torch
 thread; two give the same bytes on this CPU); those of faces-dcgan64 and facades-dcgan64
 (and the detector and classifier scores of their samples) again when their weights were
-stored as float16."""
+stored as float16; the shape judge's probabilities when it was added."""
 from __future__ import annotations
 
 import hashlib
@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 
 import gan_core
+from gan_core.data.shapes import draw_non_shapes, draw_shapes
 from gan_core.pipelines.classifier import score_images
 from gan_core.pipelines.detector import window_probabilities
 
@@ -30,6 +31,7 @@ PINNED = {
     "photo2painting-siamese": "af34be77a89723cd",
     "window-detector": "a9cbfc1a51f892d5",
     "face-attributes": "e7f09251157c6904",
+    "shapes-classifier": "c97d7598f4dd9a2b",
 }
 
 
@@ -75,3 +77,9 @@ def test_face_attributes():
     scores = score_images(gan_core.load("face-attributes").classifier, _samples("faces-dcgan64", 2))
     table = np.array([[float(v) for v in scores[k]] for k in sorted(scores)])
     assert _hash(np.round(table, 3).astype(np.float32)) == PINNED["face-attributes"]
+
+
+def test_shapes_classifier():
+    images = torch.from_numpy(np.concatenate([draw_shapes(5, 32, 0)[0], draw_non_shapes(11, 32, 0)]))
+    probs = gan_core.load("shapes-classifier")(images)
+    assert _hash(np.round(probs.numpy(), 3).astype(np.float32)) == PINNED["shapes-classifier"]

@@ -9,6 +9,7 @@ from it (as diffusers' from_pretrained reads a saved config):
     style-transfer            a photo-to-painting tile translator
     window-detection          a facade window detector (a small U-Net)
     attribute-classification  a face attribute classifier
+    shape-classification      a judge of the built-in shapes (five shapes or "none")
 
 A checkpoint is named by
   * a shipped name (`faces-dcgan64`), looked up in the folders of $GAN_CORE_CHECKPOINTS
@@ -34,10 +35,11 @@ SUPER_RESOLUTION = "super-resolution"
 STYLE_TRANSFER = "style-transfer"
 WINDOW_DETECTION = "window-detection"
 ATTRIBUTE_CLASSIFICATION = "attribute-classification"
+SHAPE_CLASSIFICATION = "shape-classification"
 # What a checkpoint of each task is, for messages.
 TASKS = {GAN: "a GAN generator", SUPER_RESOLUTION: "a super-resolution network",
          STYLE_TRANSFER: "a style-transfer network", WINDOW_DETECTION: "a window detector",
-         ATTRIBUTE_CLASSIFICATION: "an attribute classifier"}
+         ATTRIBUTE_CLASSIFICATION: "an attribute classifier", SHAPE_CLASSIFICATION: "a shape classifier"}
 
 REPO_CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
 
@@ -139,6 +141,7 @@ CARD_LIMITS = {
     STYLE_TRANSFER: [("config", "g_width", 4, 128), ("config", "g_blocks", 0, 16), ("config", "tile", 16, 1024)],
     WINDOW_DETECTION: [("detector", "width", 1, 128), ("detector", "image_size", 8, 1024)],
     ATTRIBUTE_CLASSIFICATION: [("classifier", "width", 1, 256), ("classifier", "image_size", 8, 1024)],
+    SHAPE_CLASSIFICATION: [("classifier", "width", 1, 256), ("classifier", "image_size", 32, 32)],
 }
 MAX_HEADS = 256  # attributes one classifier may score (CelebA has 40)
 

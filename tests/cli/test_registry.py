@@ -74,7 +74,7 @@ def test_bad_input_gets_a_clear_message(argv, message, capsys, tmp_path, monkeyp
 # ----------------------------------------------------------------------------- the command table
 
 DOCUMENTED = ["train", "sample", "evaluate", "probe", "pack", "train-sr", "evaluate-sr", "attributes", "forget",
-              "style", "facades", "info"]
+              "style", "facades", "shapes", "info"]
 
 
 def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
@@ -118,6 +118,7 @@ def test_each_command_documents_itself(path, capsys):
     ["forget", "--generator", "no-such-model", "--detector", "no-such-detector"],
     ["style", "translate", "no-such-model", "photo.jpg", "--out", "x.png"],
     ["facades", "pack", "--data", "no-such-folder", "--out", "x.zip"],
+    ["shapes", "score", "no-such-model"],
 ], ids=lambda argv: " ".join(argv[:2]))
 def test_bad_input_is_one_error_line_and_exit_2(argv, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

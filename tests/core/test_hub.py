@@ -11,16 +11,18 @@ import torch
 import gan_core
 from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, save_weights, write_json
 from gan_core.core.errors import CheckpointError
-from gan_core.core.hub import (ATTRIBUTE_CLASSIFICATION, GAN, STYLE_TRANSFER, SUPER_RESOLUTION, TASKS,
-                               WINDOW_DETECTION, checkpoint_name, find_checkpoint, list_checkpoints, open_checkpoint,
+from gan_core.core.hub import (ATTRIBUTE_CLASSIFICATION, GAN, SHAPE_CLASSIFICATION, STYLE_TRANSFER, SUPER_RESOLUTION,
+                               TASKS, WINDOW_DETECTION, checkpoint_name, find_checkpoint, list_checkpoints, open_checkpoint,
                                weights_file)
 from gan_core.models.attribute_classifier import AttributeClassifier, AttributeHead
+from gan_core.models.shape_classifier import ShapeClassifier
 from gan_core.models.siamese import TileTranslator
 from gan_core.models.srgan import SRResNet
 from gan_core.models.window_detector import WindowDetector
 from gan_core.pipelines.classifier import AttributeClassifierPipeline
 from gan_core.pipelines.detector import DETECTOR_FILE, WindowDetectorPipeline
 from gan_core.pipelines.generator import GeneratorPipeline
+from gan_core.pipelines.shape_classifier import CLASSIFIER_FILE as SHAPE_FILE, ShapeClassifierPipeline
 from gan_core.pipelines.style import StyleTransfer
 from gan_core.pipelines.upscaler import Upscaler
 from gan_core.training.attributes import save_classifier
@@ -50,12 +52,15 @@ def every_kind(tmp_path, monkeypatch) -> Path:
                                  "files": {"weights": DETECTOR_FILE}}, DETECTOR_FILE, WindowDetector(4, 16))
     save_classifier(root / "a-classifier", AttributeClassifier([AttributeHead("a")], image_size=16, width=4),
                     {"name": "a-classifier"})
+    _write(root / "a-shape-judge", {"task": SHAPE_CLASSIFICATION, "classifier": ShapeClassifier(2).config(),
+                                    "files": {"weights": SHAPE_FILE}}, SHAPE_FILE, ShapeClassifier(2))
     return root
 
 
 KINDS = {"a-gan": (GAN, GeneratorPipeline), "an-upscaler": (SUPER_RESOLUTION, Upscaler),
          "a-painter": (STYLE_TRANSFER, StyleTransfer), "a-detector": (WINDOW_DETECTION, WindowDetectorPipeline),
-         "a-classifier": (ATTRIBUTE_CLASSIFICATION, AttributeClassifierPipeline)}
+         "a-classifier": (ATTRIBUTE_CLASSIFICATION, AttributeClassifierPipeline),
+         "a-shape-judge": (SHAPE_CLASSIFICATION, ShapeClassifierPipeline)}
 
 
 def test_every_task_has_a_pipeline():

@@ -6,7 +6,7 @@ import torch
 
 from gan_core.core.errors import DataError
 from gan_core.data.image_set import load_images, make_shapes
-from gan_core.data.shapes import SHAPES
+from gan_core.data.shapes import NON_SHAPE_KINDS, SHAPES, draw_non_shapes, draw_shapes
 
 from ..helpers import make_folder
 
@@ -130,3 +130,47 @@ def test_a_real_folder_named_shapes_is_read_instead(tmp_path, monkeypatch):
     make_folder(tmp_path / "shapes", 5)
     ds = load_images("shapes", 32, cache_dir=tmp_path / "cache")
     assert len(ds) == 5 and ds.files[0] == "img_0000.png"
+
+
+# ----------------------------------------------------------------------------- not shapes
+
+
+@pytest.fixture(scope="module")
+def non_shapes():
+    return draw_non_shapes(110, 32, 0)
+
+
+def test_non_shapes_are_repeatable_shaped_and_prefix_stable(non_shapes):
+    assert non_shapes.shape == (110, 3, 32, 32) and non_shapes.dtype == np.uint8
+    assert np.array_equal(draw_non_shapes(110, 32, 0), non_shapes)
+    assert np.array_equal(draw_non_shapes(13, 32, 0), non_shapes[:13])  # image i does not depend on n
+    assert not np.array_equal(draw_non_shapes(110, 32, 1), non_shapes)
+    assert draw_non_shapes(11, 64, 0).shape == (11, 3, 64, 64)
+    # Not the positives' stream: no negative is a drawn shape of the same seed.
+    shapes, _ = draw_shapes(110, 32, 0)
+    assert not any(np.array_equal(a, b) for a, b in zip(shapes, non_shapes))
+
+
+def _kind(images: np.ndarray, kind: str) -> np.ndarray:
+    return images[NON_SHAPE_KINDS.index(kind)::len(NON_SHAPE_KINDS)].astype(np.int16)
+
+
+def _steepest_edge(images: np.ndarray) -> np.ndarray:
+    """Per image, the largest change between neighbouring pixels (any channel)."""
+    return np.maximum(np.abs(np.diff(images, axis=2)).max((1, 2, 3)), np.abs(np.diff(images, axis=3)).max((1, 2, 3)))
+
+
+def test_each_kind_of_non_shape_is_what_it_says(non_shapes):
+    shapes = draw_shapes(110, 32, 0)[0].astype(np.int16)
+    # Blurred: no sharp edge left, where a clean shape steps by a large part of its contrast in one pixel.
+    assert _steepest_edge(_kind(non_shapes, "blurred")).max() < 0.5 * np.median(_steepest_edge(shapes))
+    # The background alone: no pixel far from the image's own corners' range.
+    background = _kind(non_shapes, "background")
+    assert (background.max((2, 3)) - background.min((2, 3))).max() <= 60
+    # Noise: busy everywhere; speckled shapes too.
+    for kind in ("noise", "speckled"):
+        busy = np.abs(np.diff(_kind(non_shapes, kind), axis=3)).mean((1, 2, 3))
+        assert busy.min() > 2 * np.abs(np.diff(shapes, axis=3)).mean((1, 2, 3)).max(), kind
+    # Every kind is there, and no two images are alike.
+    assert len({im.tobytes() for im in non_shapes}) == len(non_shapes)
+

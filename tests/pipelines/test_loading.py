@@ -79,6 +79,7 @@ def test_a_style_card_asking_for_a_huge_translator_is_refused(tmp_path, section,
 
 @pytest.mark.parametrize("name, section, field", [
     ("window-detector", "detector", "width"), ("face-attributes", "classifier", "width"),
+    ("shapes-classifier", "classifier", "width"),
 ])
 def test_detector_and_classifier_widths_are_bounded(tmp_path, name, section, field):
     folder = tmp_path / name
