@@ -38,21 +38,22 @@ from gan_core.training.jobs import (
     TooMuchWork,
     work_budget,
 )
-from gan_core.training.gan import TrainConfig
+from gan_core.training.gan import SHAPE_SHARE, TrainConfig
+from gan_core.training.recipes import CLASSROOM, CLASSROOM_IMAGES
 
 from . import trained
 from .common import check_name, duration, error_text, generator_choices, input_error, whole_number
 
-MODELS = ["keras-gan32", "dcgan32", "dcgan64", "celeb28"]
+MODELS = ["dcgan32", "keras-gan32", "dcgan64", "celeb28"]  # the first is the classroom default
 # Widths (fractions of the paper's channels). The papers' networks are sized for GPUs:
 # keras-gan32 costs ~4 G multiply-adds per image, a few images a second on 2 CPU cores.
 WIDTHS = [("paper (1)", 1.0), ("1/2", 0.5), ("1/4", 0.25), ("1/8", 0.125)]
 CPU_WIDTH = {"keras-gan32": 0.25, "celeb28": 0.25, "dcgan64": 0.5, "dcgan32": 1.0}
-DEFAULT_STEPS = {"keras-gan32": 600, "dcgan32": 400, "dcgan64": 400, "celeb28": 400}
+DEFAULT_STEPS = {"keras-gan32": 600, "dcgan64": 400, "celeb28": 400}
 MAX_STEPS = 100_000
 SOURCES = [("Shapes (built in)", "shapes"), ("Upload a .zip of images", "upload"),
            ("Folder on this server", "server"), ("CIFAR-10 (download)", "cifar10")]
-SHAPES_IMAGES = 2000
+SHAPES_IMAGES = CLASSROOM_IMAGES
 
 
 def data_sources() -> list[tuple[str, str]]:
@@ -104,14 +105,21 @@ def configure_server_data(pairs: list[str] | None = None) -> dict[str, str]:
 
 
 def defaults_for(model: str, on_gpu: bool | None = None):
-    """The paper's hyperparameters for `model`: width, steps, batch, lr_g, lr_d, beta1, label noise."""
+    """The settings a run of `model` starts from: width, steps, batch, lr_g, lr_d, beta1,
+    beta2, label noise and the generator average's half-life. The classroom model takes
+    the classroom recipe (gan_core.training.recipes.CLASSROOM, at the paper's width on a
+    GPU); the others their paper's values, at a CPU width on a CPU."""
     spec = get_model(check_name(model, MODELS, "architecture"))
     if on_gpu is None:
         import torch
         on_gpu = torch.cuda.is_available()
+    if model == CLASSROOM.model:
+        c = CLASSROOM
+        return (1.0 if on_gpu else c.width, c.steps, c.batch_size, c.lr_g, c.lr_d, c.beta1, c.beta2,
+                c.label_noise or 0.0, c.ema_images)
     d = spec.defaults
     return (1.0 if on_gpu else CPU_WIDTH.get(model, 1.0), DEFAULT_STEPS.get(model, 500), d["batch_size"],
-            d["lr_g"], d["lr_d"], d.get("beta1") or 0.5, d.get("label_noise") or 0.0)
+            d["lr_g"], d["lr_d"], d.get("beta1") or 0.5, d.get("beta2") or 0.999, d.get("label_noise") or 0.0, 0)
 
 
 def _number(value, name: str, low: float | None = None, high: float | None = None, whole: bool = False) -> float:
@@ -134,7 +142,8 @@ def _job_of(job_id) -> str | None:
 
 
 def start_training(model, width, source, upload, server_name, cifar_classes, steps, batch_size, lr_g, lr_d,
-                   beta1, label_noise, sample_every, job_id, owner="", request: gr.Request | None = None):
+                   beta1, label_noise, sample_every, job_id, owner="", beta2=None, ema_images=0,
+                   request: gr.Request | None = None):
     """Handler of Start: check everything, keep the data in a new job folder, queue
     the job for `owner` (the browser's key; else the page's session). Returns the new
     job's id. Bad input raises gr.Error and queues nothing."""
@@ -152,11 +161,15 @@ def start_training(model, width, source, upload, server_name, cifar_classes, ste
     lr_g = _number(lr_g, "The generator's learning rate")
     lr_d = _number(lr_d, "The discriminator's learning rate")
     beta1 = _number(beta1, "Adam's beta1")
+    beta2 = None if beta2 is None else _number(beta2, "Adam's beta2")
+    ema_images = _number(ema_images, "The average's half-life")
     label_noise = _number(label_noise, "The label noise")
     sample_every = _number(sample_every, "Samples every")
     spec = get_model(model)
     config = TrainConfig(model=model, width=width, steps=steps, batch_size=batch_size, lr_g=lr_g, lr_d=lr_d,
-                         beta1=beta1 if "beta1" in spec.defaults else None, label_noise=label_noise,
+                         beta1=beta1 if "beta1" in spec.defaults else None,
+                         beta2=beta2 if "beta1" in spec.defaults else None, ema_images=ema_images,
+                         label_noise=label_noise,
                          sample_every=sample_every, log_every=LOG_EVERY,
                          checkpoint_every=max(CHECKPOINT_EVERY, sample_every), n_samples=64,
                          name=f"{model}-{source}", command=None)
@@ -298,6 +311,7 @@ class View:
     status: str
     losses: pd.DataFrame | None
     outputs: pd.DataFrame | None
+    shapes: pd.DataFrame | None  # the share of samples the shapes judge takes for a shape, in %
     sample: object
     real: object  # the grid of training images the run set beside its samples
     active: bool
@@ -309,6 +323,8 @@ class View:
 # table it gets, and an empty one would leave every later line without a colour.
 EMPTY_CURVES = None
 LOSS_COLOURS = {"D loss": "#d62728", "G loss": "#1f77b4"}
+SHAPE_CURVE = "look like a shape"
+SHAPE_COLOURS = {SHAPE_CURVE: "#9467bd"}
 OUTPUT_COLOURS = {"D(x): real images": "#2ca02c", "D(G(z)): generated": "#ff7f0e"}
 
 
@@ -316,14 +332,14 @@ def job_view(job_id) -> View:
     job_id = _job_of(job_id)
     if not job_id:
         return View(_progress_html(0, 0, "no run yet"), "No run yet: choose a model and data, then **Start**.",
-                    EMPTY_CURVES, EMPTY_CURVES, None, None, False, False, False)
+                    EMPTY_CURVES, EMPTY_CURVES, EMPTY_CURVES, None, None, False, False, False)
     try:
         RUNNER.touch(job_id)  # the page's timer asks: the run is watched
         job = RUNNER.snapshot(job_id)
         position = RUNNER.position(job_id)
     except JobNotFound:
         return View(_progress_html(0, 0, "no run"), "This run is gone (runs left alone for a day are deleted).",
-                    EMPTY_CURVES, EMPTY_CURVES, None, None, False, False, False)
+                    EMPTY_CURVES, EMPTY_CURVES, EMPTY_CURVES, None, None, False, False, False)
     eta = job.eta_s()
     if job.state == QUEUED:
         ahead = (position or 1) - 1
@@ -345,8 +361,10 @@ def job_view(job_id) -> View:
         status, note = "**Preparing:** reading the images and building the networks…", "starting"
     else:
         last = job.history[-1] if job.history else {}
+        judged = [h[SHAPE_SHARE] for h in job.history if SHAPE_SHARE in h]
         status = (f"**Training:** step {job.step:,} of {job.total:,}"
-                  + (f" · {last['img_per_s']:,.0f} images/s" if last.get("img_per_s") else ""))
+                  + (f" · {last['img_per_s']:,.0f} images/s" if last.get("img_per_s") else "")
+                  + (f" · **{100 * judged[-1]:.0f} % of samples look like a shape**" if judged else ""))
         note = "training"
     left = f"about {duration(eta)} left" if eta is not None else note
     rows = [(h["step"], h[k], label) for h in job.history for k, label in
@@ -355,7 +373,9 @@ def job_view(job_id) -> View:
     rows = [(h["step"], h[k], label) for h in job.history for k, label in
             (("d_x", "D(x): real images"), ("d_g_z1", "D(G(z)): generated")) if k in h]
     outputs = pd.DataFrame(rows, columns=["step", "value", "curve"]) if rows else EMPTY_CURVES
-    return View(_progress_html(job.step, job.total, left), status, losses, outputs, job.sample,
+    rows = [(h["step"], 100 * h[SHAPE_SHARE], SHAPE_CURVE) for h in job.history if SHAPE_SHARE in h]
+    shapes = pd.DataFrame(rows, columns=["step", "value", "curve"]) if rows else EMPTY_CURVES
+    return View(_progress_html(job.step, job.total, left), status, losses, outputs, shapes, job.sample,
                 _picture(job.real_sample), job.state in ACTIVE, job.has_checkpoint, job.can_resume)
 
 
@@ -464,7 +484,7 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore, ap
                     owner: gr.BrowserState) -> None:
     """The tab's components and events. `explore` is demo.explore.ExploreTab; `app` the
     page and `owner` the browser's owner key it holds (see owner_key)."""
-    width0, steps0, batch0, lr_g0, lr_d0, beta10, noise0 = defaults_for(MODELS[0])
+    width0, steps0, batch0, lr_g0, lr_d0, beta10, beta20, noise0, ema0 = defaults_for(MODELS[0])
     with gr.Tab("Train", id="train"):
         job = gr.State("")
         with gr.Row(equal_height=False):
@@ -480,13 +500,16 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore, ap
                 classes = gr.Dropdown(list(CIFAR10_CLASSES), value=["frog"], multiselect=True,
                                       label="CIFAR-10 classes (none = all)", visible=False, elem_id="train-classes")
                 steps = whole_number(steps0, label="Steps", minimum=1, elem_id="train-steps")
-                with gr.Accordion("Hyperparameters (the paper's defaults)", open=False):
+                with gr.Accordion("Hyperparameters", open=False):
                     batch = whole_number(batch0, label="Batch size", elem_id="train-batch")
                     lr_g = gr.Number(lr_g0, label="Generator learning rate", elem_id="train-lr-g")
                     lr_d = gr.Number(lr_d0, label="Discriminator learning rate", elem_id="train-lr-d")
                     beta1 = gr.Number(beta10, label="Adam beta1 (DCGAN and celeb28)", elem_id="train-beta1")
+                    beta2 = gr.Number(beta20, label="Adam beta2 (DCGAN and celeb28)", elem_id="train-beta2")
                     noise = gr.Number(noise0, label="Label noise", elem_id="train-label-noise")
-                    sample_every = whole_number(10, label="Sample grid every N steps",
+                    ema = gr.Number(ema0, label="Average the generator: half-life in images (0 = off)",
+                                    elem_id="train-ema")
+                    sample_every = whole_number(50, label="Sample grid every N steps",
                                              elem_id="train-sample-every")
                 with gr.Row():
                     start = gr.Button("Start", variant="primary", elem_id="train-start")
@@ -506,6 +529,9 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore, ap
                                           title="Discriminator outputs", y_lim=[0, 1], height=240,
                                           color_map=OUTPUT_COLOURS,
                                           elem_id="train-d-outputs")
+                    shapes = gr.LinePlot(None, x="step", y="value", color="curve",
+                                         title="Samples that look like a shape (%)", y_lim=[0, 100], height=240,
+                                         color_map=SHAPE_COLOURS, elem_id="train-shapes")
                 with gr.Row():
                     sample = gr.Image(label="Fixed-noise samples", type="pil", interactive=False, height=360,
                                       elem_id="train-samples", elem_classes="pixelated")
@@ -516,7 +542,8 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore, ap
         timer = gr.Timer(1.0, active=False)
 
     private = dict(api_visibility="private")
-    model.input(lambda m: defaults_for(m), model, [width, steps, batch, lr_g, lr_d, beta1, noise], **private)
+    model.input(lambda m: defaults_for(m), model, [width, steps, batch, lr_g, lr_d, beta1, beta2, noise, ema],
+                **private)
     source.change(lambda s: (gr.File(visible=s == "upload"), gr.Dropdown(visible=s == "server"),
                              gr.Dropdown(visible=s == "cifar10")), source, [upload, server, classes],
                   queue=False, **private)
@@ -525,14 +552,15 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore, ap
         v = job_view(job_id)
         # The download is the zipped checkpoint of a run at rest (zipped once per step).
         zipped = download_checkpoint(job_id) if v.has_checkpoint and not v.active else None
-        return (v.progress, v.status, v.losses, v.outputs, v.sample, v.real, gr.Timer(active=v.active),
+        return (v.progress, v.status, v.losses, v.outputs, v.shapes, v.sample, v.real, gr.Timer(active=v.active),
                 gr.Button(interactive=not v.active), gr.Button(interactive=v.active),
                 gr.Button(interactive=v.can_resume),
                 gr.Button(interactive=v.has_checkpoint), gr.DownloadButton(value=zipped, interactive=bool(zipped)))
 
-    shown = [progress, status, losses, outputs, sample, real, timer, start, stop, resume, use, download]
+    shown = [progress, status, losses, outputs, shapes, sample, real, timer, start, stop, resume, use, download]
     started = start.click(start_training, [model, width, source, upload, server, classes, steps, batch, lr_g, lr_d,
-                                           beta1, noise, sample_every, job, owner], job, concurrency_limit=4,
+                                           beta1, noise, sample_every, job, owner, beta2, ema], job,
+                          concurrency_limit=4,
                           **private)
     started.success(show, job, shown, **private)
     app.load(restore, owner, [owner, job], **private).then(show, job, shown, **private)  # the browser's last run

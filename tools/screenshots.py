@@ -19,7 +19,6 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from tools.browser import REPO, launch_chromium, running_app, wait_for_image  # noqa: E402
 
 DOCS = REPO / "docs"
-TRAIN_STEPS = 300  # the Train tab's screenshot: a few minutes of keras-gan32 at 1/4 width on a CPU
 # (file, link query, an image to wait for): the Explore tab as a shared link opens it.
 EXPLORE_VIEWS = [
     ("explore_walk.png", "model=faces-dcgan64&tab=walk&walk=13,42,7&walk_t=0.3&frames=10", "#walk-image"),
@@ -88,14 +87,11 @@ def _about_tab(page, url: str, tmp: Path) -> None:
     page.wait_for_timeout(1000)
 
 
-def _train_tab(page, url: str, tmp: Path, steps: int = TRAIN_STEPS) -> None:
-    """A real run in the Train tab with its defaults (keras-gan32 on the built-in shapes),
-    photographed when it ends: minutes on a CPU."""
+def _train_tab(page, url: str, tmp: Path) -> None:
+    """The classroom run: the Train tab's defaults (gan_core.training.recipes.CLASSROOM on the
+    built-in shapes), photographed when it ends, minutes on a CPU."""
     page.goto(url)
     page.get_by_role("tab", name="Train").click()
-    box = page.locator("#train-steps input").first
-    box.fill(str(steps))
-    box.press("Tab")
     page.locator("#train-start").click()
     page.locator("#train-status").get_by_text("Finished").wait_for(timeout=3600_000)
     page.wait_for_timeout(2000)

@@ -30,6 +30,8 @@ from gan_core.core.hardware import describe
 from gan_core.core.hub import GAN, open_checkpoint, weights_file
 from gan_core.core.images import make_grid
 from gan_core.data.image_set import ImageSet, ShuffledBatches, load_images
+from gan_core.data.shapes import SHAPES
+from gan_core.evaluation.shape_score import shape_share
 from gan_core.models import ModelSpec, get_model, model_names
 from gan_core.models.registry import check_width
 from gan_core.pipelines.generator import model_spec
@@ -40,6 +42,9 @@ from gan_core.training.loop import (
 )
 
 METRIC_NAMES = ("loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
+# Logged with each sample grid of a run on the built-in shapes: the share of the samples
+# that the shipped shapes judge (gan_core.evaluation.shape_score) takes for a shape.
+SHAPE_SHARE = "shape_share"
 # The average's half-life is at most this share of the images seen so far, so that it
 # does not hold on to the first random generator in a short run (StyleGAN2-ADA's ema_rampup).
 EMA_RAMPUP = 0.05
@@ -286,6 +291,7 @@ class GANTask(Task):
                                                          torch.compile(D))
         self.autocast = autocast_for(device, config.amp)
         self.collapse_steps = 0
+        self.judge_shapes = dataset.class_names == list(SHAPES)
 
     def step(self, step: int) -> torch.Tensor:
         hp, spec, config, gen, device = self.hp, self.spec, self.config, self.noise_gen, self.device
@@ -392,7 +398,8 @@ class GANTask(Task):
         G.eval()  # running BatchNorm statistics, as gan_core.load() samples
         images = torch.cat([G(z.to(self.device)).float().cpu() for z in self.fixed_noise.split(256)])
         G.train(was_training)
-        return make_grid(images), {}
+        measured = {SHAPE_SHARE: shape_share(images).share} if self.judge_shapes else {}
+        return make_grid(images), measured
 
     def card(self, step: int, wall: float, metrics: dict) -> dict:
         c, ds, spec = self.config, self.dataset, self.spec

@@ -1,5 +1,6 @@
 """The Train tab in a real browser: start a 20-step run on the built-in shapes, see
-the curves and a sample grid arrive, stop it, and the checkpoint can be downloaded.
+the curves, a sample grid beside real training images and the share of samples that
+look like a shape arrive, stop it, and the checkpoint can be downloaded.
 
 Needs Debian's Chromium at /usr/bin/chromium and the playwright package; skipped otherwise.
 Set SCREENSHOT_DIR to keep a screenshot.
@@ -33,8 +34,9 @@ def _set_number(page, elem_id: str, value) -> None:
 def test_start_watch_and_stop_a_run(app_url):
     with page_at(app_url, "Train", 1400, 1100) as page:
         sync_api.expect(page.locator("#train-stop")).to_be_disabled()
+        idle_progress = page.locator("#train-progress").inner_text()
         _set_number(page, "train-steps", 20)
-        page.get_by_text("Hyperparameters (the paper's defaults)").click()
+        page.get_by_text("Hyperparameters").click()
         _set_number(page, "train-sample-every", 5)
         page.locator("#train-start").click()
 
@@ -42,7 +44,12 @@ def test_start_watch_and_stop_a_run(app_url):
         # "images/s" appears with the first logged metrics, i.e. the first curve point.
         sync_api.expect(page.locator("#train-status")).to_contain_text("images/s", timeout=120_000)
         wait_for_image(page, "#train-samples", timeout_ms=120_000)
+        wait_for_image(page, "#train-real", timeout_ms=60_000)  # real training images beside the samples
         page.locator("#train-losses canvas, #train-losses svg").first.wait_for(timeout=60_000)
+        # The shapes judge's verdict on each grid: in the status line and as a curve.
+        sync_api.expect(page.locator("#train-status")).to_contain_text("of samples look like a shape",
+                                                                       timeout=60_000)
+        page.locator("#train-shapes canvas, #train-shapes svg").first.wait_for(timeout=60_000)
         # Two curve points (steps 5 and 10) draw a line; stop after that, before step 20.
         page.wait_for_function("() => /^\\s*(1[0-9]) \\/ 20 steps/.test("
                                "document.querySelector('#train-progress').innerText)", timeout=120_000)
@@ -63,12 +70,13 @@ def test_start_watch_and_stop_a_run(app_url):
         # Use in Explore: the Explore tab opens on the new generator, its gallery drawn by it.
         page.locator("#train-use").click()
         sync_api.expect(page.locator("#explore-model input")).to_have_value(
-            re.compile(r"^Yours: keras-gan32-shapes \(step \d+\)$"), timeout=60_000)
+            re.compile(r"^Yours: dcgan32-shapes \(step \d+\)$"), timeout=60_000)
         page.wait_for_function("() => location.search.includes('model=trained-')", timeout=60_000)
         gallery_images = page.locator("#explore-gallery img")
         gallery_images.first.wait_for(timeout=60_000)
         n_gallery = gallery_images.count()
 
+    assert "0 / 0" not in idle_progress and "no run yet" in idle_progress
     step = int(status.split("Stopped at step")[1].split(".")[0].strip())
     assert 10 <= step < 20, status
     assert f"{step} / 20 steps" in progress
@@ -136,7 +144,7 @@ def test_a_trained_model_survives_a_reload_and_opens_from_its_link_in_a_fresh_br
         page.locator("#train-use").click()
         page.wait_for_function("() => location.search.includes('model=trained-')", timeout=60_000)
         link = page.url
-        label = re.compile(r"^(Yours|Trained here): keras-gan32-shapes \(step 6\)$")
+        label = re.compile(r"^(Yours|Trained here): dcgan32-shapes \(step 6\)$")
 
         page.reload()
         sync_api.expect(page.locator("#explore-model input")).to_have_value(label, timeout=60_000)

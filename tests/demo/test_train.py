@@ -12,6 +12,7 @@ from PIL import Image
 
 from demo import common, generate, trained
 from demo import train as tab
+from gan_core.training.recipes import CLASSROOM
 from gan_core.training.jobs import FINISHED, JobRunner
 
 
@@ -21,6 +22,7 @@ def runner(tmp_path, monkeypatch):
     monkeypatch.setattr(tab, "RUNNER", r)
     monkeypatch.setattr(trained, "ROOT", tmp_path / "trained")
     monkeypatch.setattr(tab, "SERVER_DATA", {})
+    monkeypatch.setattr(tab, "SHAPES_IMAGES", 200)  # the classroom's 20,000 take seconds to draw
     return r
 
 
@@ -40,12 +42,17 @@ def _wait(job_id, timeout=120):
     return tab.job_view(job_id)
 
 
-def test_defaults_are_the_papers_and_cpu_widths():
-    width, steps, batch, lr_g, lr_d, beta1, noise = tab.defaults_for("keras-gan32", on_gpu=False)
-    assert (batch, lr_g, lr_d, noise) == (20, 4e-4, 8e-4, 0.05) and width == 0.25
+def test_defaults_are_the_classroom_recipe_then_the_papers_at_cpu_widths():
+    assert tab.MODELS[0] == CLASSROOM.model  # the tab opens on the classroom run
+    width, steps, batch, lr_g, lr_d, beta1, beta2, noise, ema = tab.defaults_for(CLASSROOM.model, on_gpu=False)
+    assert (width, steps, batch, lr_g, lr_d, beta1, beta2, ema) == (
+        CLASSROOM.width, CLASSROOM.steps, CLASSROOM.batch_size, CLASSROOM.lr_g, CLASSROOM.lr_d, CLASSROOM.beta1,
+        CLASSROOM.beta2, CLASSROOM.ema_images)
+    width, steps, batch, lr_g, lr_d, beta1, beta2, noise, ema = tab.defaults_for("keras-gan32", on_gpu=False)
+    assert (batch, lr_g, lr_d, noise, ema) == (20, 4e-4, 8e-4, 0.05, 0) and width == 0.25
     assert tab.defaults_for("keras-gan32", on_gpu=True)[0] == 1.0
-    assert tab.defaults_for("dcgan64", on_gpu=True)[2:6] == (128, 2e-4, 2e-4, 0.5)
-    with pytest.raises(gr.Error, match="Unknown architecture 'stylegan9'; available: keras-gan32, dcgan32"):
+    assert tab.defaults_for("dcgan64", on_gpu=True)[2:7] == (128, 2e-4, 2e-4, 0.5, 0.999)
+    with pytest.raises(gr.Error, match="Unknown architecture 'stylegan9'; available: dcgan32, keras-gan32"):
         tab.defaults_for("stylegan9")
     with pytest.raises(gr.Error, match="Choose an architecture first"):
         tab.defaults_for(None)
@@ -128,7 +135,7 @@ def test_train_watch_stop_resume_and_hand_over(runner):
     # The card says how to train the same run from the command line, at its final length.
     command = pipe.card["training"]["command"]
     assert command.startswith("python -m gan_core train --model dcgan32 --width 0.125") and "app.py" not in command
-    assert "--data shapes:2000" in command and f"--steps {step + 4}" in command and "/tmp" not in command
+    assert f"--data shapes:{tab.SHAPES_IMAGES}" in command and f"--steps {step + 4}" in command and "/tmp" not in command
     assert generate.generate(name, 3, 4)[0].size[0] > 32
     zipped = tab.download_checkpoint(job_id)
     assert zipped.endswith(".zip") and zipfile.is_zipfile(zipped)
