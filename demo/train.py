@@ -530,13 +530,20 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore, ap
                                           color_map=OUTPUT_COLOURS,
                                           elem_id="train-d-outputs")
                     shapes = gr.LinePlot(None, x="step", y="value", color="curve",
-                                         title="Samples that look like a shape (%)", y_lim=[0, 100], height=240,
+                                         title="Look like a shape (%)", y_lim=[0, 100], height=240,
                                          color_map=SHAPE_COLOURS, elem_id="train-shapes")
                 with gr.Row():
-                    sample = gr.Image(label="Fixed-noise samples", type="pil", interactive=False, height=360,
-                                      elem_id="train-samples", elem_classes="pixelated")
-                    real = gr.Image(label="Real training images", type="pil", interactive=False, height=360,
-                                    elem_id="train-real", elem_classes="pixelated")
+                    # Captions of their own: side by side, a floated label would push the grid aside.
+                    with gr.Column(min_width=200):
+                        gr.Markdown("**Fixed-noise samples**: the generator, on the same 64 noise vectors each time")
+                        sample = gr.Image(label="Fixed-noise samples", show_label=False, type="pil",
+                                          interactive=False, height=300, elem_id="train-samples",
+                                          elem_classes="pixelated")
+                    with gr.Column(min_width=200):
+                        gr.Markdown("**Real training images**: what it learns to imitate")
+                        real = gr.Image(label="Real training images", show_label=False, type="pil",
+                                        interactive=False, height=300, elem_id="train-real",
+                                        elem_classes="pixelated")
                 with gr.Accordion("Teaching notes: reading the curves", open=True):
                     gr.Markdown(TEACHING_NOTES)
         timer = gr.Timer(1.0, active=False)
