@@ -462,10 +462,17 @@ each one as it forms.
 G loss swings. **The discriminator winning**: D(x) stuck near 1, D(G(z)) near 0, G loss climbing;
 the generator no longer gets a useful signal.
 
+**Look like a shape.** On the built-in shapes a small judge network, trained on clean shapes and
+on blurred, merged, lumpy or speckled failures, counts the samples it is sure show one clean disc,
+square, triangle, ring or cross. Blobs come long before shapes: the count stays near zero while
+the colours and the layout form, then climbs as edges sharpen. Compare the samples with the real
+images beside them.
+
 **What to try.** Lower the discriminator's learning rate, or raise the label noise (keras-gan32
 uses 0.05) to keep D from winning; a bigger batch smooths the curves; a wider network learns
-finer detail but costs time on a CPU (at 1/4 width keras-gan32 trains 5-10 times faster than
-the book's network). Stop, change nothing, Resume: the run continues exactly where it was.
+finer detail but costs time on a CPU (half the width is a quarter of the work). Set the
+average's half-life to 0 to see the plain generator's samples jump from grid to grid. Stop,
+change nothing, Resume: the run continues exactly where it was.
 """
 
 HOW_IT_WORKS = f"""\
