@@ -28,11 +28,11 @@ from typing import Callable, Mapping, Sequence
 import torch
 import torch.nn.functional as F
 
-from gan_core.core.checkpoints import CARD_FILE, save_weights, write_json
+from gan_core.core.checkpoints import CARD_FILE
 from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION
 from gan_core.models.attribute_classifier import AttributeClassifier, AttributeHead
 from gan_core.pipelines.classifier import CLASSIFIER_FILE
-from gan_core.training.loop import RunFolder, Task, train_loop
+from gan_core.training.loop import RunFolder, Task, train_loop, write_export
 
 
 # Labels that are categories rather than yes/no or an amount: a single head
@@ -80,12 +80,9 @@ def usable_attributes(labels: Mapping[str, torch.Tensor], min_count: int = 30,
 def save_classifier(folder: str | Path, model: AttributeClassifier, card: dict) -> Path:
     """Write `classifier.safetensors` and `model_card.json` (the card with its task,
     plus the architecture under "classifier", which `gan_core.load` rebuilds)."""
-    folder = Path(folder)
     card = {**card, "task": ATTRIBUTE_CLASSIFICATION, "classifier": model.config(),
             "files": {**card.get("files", {}), "weights": CLASSIFIER_FILE}}
-    save_weights(folder / CLASSIFIER_FILE, model)
-    write_json(folder / CARD_FILE, card)
-    return folder
+    return write_export(folder, model, CLASSIFIER_FILE, card)
 
 
 def masked_attribute_loss(outputs: torch.Tensor, targets: torch.Tensor, heads: Sequence[AttributeHead],

@@ -23,15 +23,14 @@ from typing import Callable
 
 import torch
 
-from gan_core.core.checkpoints import CARD_FILE, save_weights, write_json
-from gan_core.core.hardware import describe
+from gan_core.core.checkpoints import CARD_FILE, write_json
 from gan_core.core.hub import WINDOW_DETECTION
 from gan_core.core.version import __version__
 from gan_core.data.facades import CROP_SIDE, HELD_OUT_EVERY, crop_resize, read_facades
 from gan_core.models.window_detector import DETECTOR_SIZE, WindowDetector
 from gan_core.pipelines.detector import DETECTOR_FILE, THRESHOLD, iou_report, window_iou
 from gan_core.training.losses import DICE_WEIGHT, detector_loss
-from gan_core.training.loop import RunFolder, Task, train_loop
+from gan_core.training.loop import RunFolder, Task, net_hardware, train_loop, write_export
 
 # Photometric jitter in [-1, 1] units: generated facades are not coloured or lit
 # exactly as the photos, and a detector that keys on exact tones would miss that.
@@ -221,7 +220,7 @@ def detector_card(detector: WindowDetector, report: DetectorReport, *, name: str
                   command: str | None = None, hardware: str | None = None, folder: Path | None = None) -> dict:
     """The detector's card: data, command, steps, wall time, hardware and held-out IoU, plus
     the architecture under "detector", which `gan_core.load` rebuilds."""
-    hardware = hardware or describe(next(detector.parameters()).device)
+    hardware = net_hardware(detector, hardware)
     return {
         "name": name or (folder.name if folder is not None else "window-detector"),
         "task": WINDOW_DETECTION,
@@ -245,13 +244,9 @@ def save_detector(folder: str | Path, detector: WindowDetector, report: Detector
     """Write `detector.safetensors` and its card (model_card.json with "task":
     "window-detection"), which `gan_core.load` reads."""
     folder = Path(folder)
-    hardware = hardware or describe(next(detector.parameters()).device)
-    if hardware_note:
-        hardware = f"{hardware}, {hardware_note}"
-    card = detector_card(detector, report, name=name, command=command, hardware=hardware, folder=folder)
-    save_weights(folder / DETECTOR_FILE, detector)
-    write_json(folder / CARD_FILE, card)
-    return folder
+    card = detector_card(detector, report, name=name, command=command, hardware=net_hardware(detector, hardware, hardware_note),
+                  folder=folder)
+    return write_export(folder, detector, DETECTOR_FILE, card)
 
 
 __all__ = ["train_window_detector", "save_detector", "detector_card", "random_crops", "DetectorReport",

@@ -118,6 +118,21 @@ def run_command(command: str | None) -> str:
     return command or " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])
 
 
+def write_export(folder: str | Path, net: nn.Module, weights_file: str, card: dict) -> Path:
+    """A helper network's export folder: its weights and its card (model_card.json), which
+    `gan_core.load` reads."""
+    folder = Path(folder)
+    save_weights(folder / weights_file, net)
+    write_json(folder / CARD_FILE, card)
+    return folder
+
+
+def net_hardware(net: nn.Module, hardware: str | None = None, note: str | None = None) -> str:
+    """The hardware a card records for `net`: as given, else its device's; `note` after a comma."""
+    hardware = hardware or describe(next(net.parameters()).device)
+    return f"{hardware}, {note}" if note else hardware
+
+
 def software() -> dict:
     """The versions a model card records next to its training: torch and gan_core."""
     return {"torch": torch.__version__, "gan_core": __version__}

@@ -29,14 +29,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gan_core.core.checkpoints import CARD_FILE, save_weights, write_json
-from gan_core.core.hardware import describe
+from gan_core.core.checkpoints import CARD_FILE, write_json
 from gan_core.core.hub import SHAPE_CLASSIFICATION
 from gan_core.core.version import __version__
 from gan_core.data.shapes import DEFAULT_N, DEFAULT_SEED, NON_SHAPE_KINDS, SHAPES, draw_non_shapes, draw_shapes
 from gan_core.models.shape_classifier import CLASSES, IMAGE_SIZE, NONE, ShapeClassifier
 from gan_core.pipelines.shape_classifier import CLASSIFIER_FILE, CONFIDENT, confident_shapes, shape_probabilities
-from gan_core.training.loop import RunFolder, Task, train_loop
+from gan_core.training.loop import RunFolder, Task, net_hardware, train_loop, write_export
 
 TRAIN_SEED, HELD_OUT_SEED = 1, 2  # of draw_shapes and draw_non_shapes; the GAN's shapes are seed 0
 # Augmentation, in [-1, 1] units.
@@ -313,7 +312,7 @@ def shape_classifier_card(classifier: ShapeClassifier, report: ShapeReport, *, n
                           folder: Path | None = None) -> dict:
     """The judge's card: classes, threshold, data, command, steps, wall time, hardware and the
     held-out figures, plus the architecture under "classifier", which `gan_core.load` rebuilds."""
-    hardware = hardware or describe(next(classifier.parameters()).device)
+    hardware = net_hardware(classifier, hardware)
     real, neg = report.metrics.get("real_shapes", {}), report.metrics.get("negatives", {})
     return {
         "name": name or (folder.name if folder is not None else "shapes-classifier"),
@@ -347,13 +346,9 @@ def save_shape_classifier(folder: str | Path, classifier: ShapeClassifier, repor
     """Write `classifier.safetensors` and its card (model_card.json with "task":
     "shape-classification"), which `gan_core.load` reads."""
     folder = Path(folder)
-    hardware = hardware or describe(next(classifier.parameters()).device)
-    if hardware_note:
-        hardware = f"{hardware}, {hardware_note}"
-    card = shape_classifier_card(classifier, report, name=name, command=command, hardware=hardware, folder=folder)
-    save_weights(folder / CLASSIFIER_FILE, classifier)
-    write_json(folder / CARD_FILE, card)
-    return folder
+    card = shape_classifier_card(classifier, report, name=name, command=command, hardware=net_hardware(classifier, hardware, hardware_note),
+                  folder=folder)
+    return write_export(folder, classifier, CLASSIFIER_FILE, card)
 
 
 __all__ = ["train_shape_classifier", "save_shape_classifier", "shape_classifier_card", "evaluate", "augment",
