@@ -244,8 +244,8 @@ def save_detector(folder: str | Path, detector: WindowDetector, report: Detector
     """Write `detector.safetensors` and its card (model_card.json with "task":
     "window-detection"), which `gan_core.load` reads."""
     folder = Path(folder)
-    card = detector_card(detector, report, name=name, command=command, hardware=net_hardware(detector, hardware, hardware_note),
-                  folder=folder)
+    hardware = net_hardware(detector, hardware, hardware_note)
+    card = detector_card(detector, report, name=name, command=command, hardware=hardware, folder=folder)
     return write_export(folder, detector, DETECTOR_FILE, card)
 
 

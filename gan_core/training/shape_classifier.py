@@ -346,8 +346,8 @@ def save_shape_classifier(folder: str | Path, classifier: ShapeClassifier, repor
     """Write `classifier.safetensors` and its card (model_card.json with "task":
     "shape-classification"), which `gan_core.load` reads."""
     folder = Path(folder)
-    card = shape_classifier_card(classifier, report, name=name, command=command, hardware=net_hardware(classifier, hardware, hardware_note),
-                  folder=folder)
+    hardware = net_hardware(classifier, hardware, hardware_note)
+    card = shape_classifier_card(classifier, report, name=name, command=command, hardware=hardware, folder=folder)
     return write_export(folder, classifier, CLASSIFIER_FILE, card)
 
 
