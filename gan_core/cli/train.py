@@ -36,6 +36,7 @@ Hyperparameters left out take the paper's defaults: `python -m gan_core info MOD
 def register(commands) -> None:
     """Add `train` to the subparsers of `python -m gan_core`."""
     from gan_core.models import model_names
+    from gan_core.training.augment import POLICIES
 
     t = commands.add_parser("train", help="train a GAN on a folder or archive of images",
                             description="Train a GAN. Writes a run folder that can be resumed and sampled.",
@@ -73,6 +74,9 @@ def register(commands) -> None:
     g.add_argument("--ema-images", type=float, default=0.0, metavar="N",
                    help="sample and export a moving average of the generator's weights with a half-life of N "
                         "training images (StyleGAN2-ADA: 10000); 0, the default, is the papers' plain generator")
+    g.add_argument("--augment", nargs="+", choices=POLICIES, metavar="POLICY",
+                   help="DiffAugment before the discriminator: color, translation and/or cutout (default: none, "
+                        "the papers' recipe)")
     g.add_argument("--label-noise", type=float, help="uniform noise on the 0/1 labels (Keras book: 0.05)")
     g.add_argument("--clip-grad", type=float, help="clip each gradient value to +-this (Keras clipvalue)")
     g.add_argument("--seed", type=int, default=0, help="seed for weights, data order and noise (default 0)")
@@ -148,7 +152,7 @@ def new_config(args, argv: list[str]):
         model=args.model or "dcgan64", width=1.0 if args.width is None else args.width,
         data=args.data, out=args.out or "", name=args.name, steps=args.steps,
         epochs=args.epochs, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, beta1=args.beta1, beta2=args.beta2,
-        ema_images=args.ema_images,
+        ema_images=args.ema_images, augment=args.augment,
         label_noise=args.label_noise, clip_grad=args.clip_grad, classes=args.classes, split=args.split,
         framing=args.framing, max_images=args.max_images, flip=args.flip, cache_dir=args.cache_dir,
         seed=args.seed, sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,

@@ -35,6 +35,7 @@ from gan_core.evaluation.shape_score import shape_share
 from gan_core.models import ModelSpec, get_model, model_names
 from gan_core.models.registry import check_width
 from gan_core.pipelines.generator import model_spec
+from gan_core.training.augment import check_policies, diff_augment
 from gan_core.training.losses import nonsaturating_loss
 from gan_core.training.loop import (
     AbortFn, ProgressFn, RunFolder, Task, TrainResult, autocast_for, rounded, run_command, setup_device, software,
@@ -76,6 +77,9 @@ class TrainConfig:
     # weights that samples and the export use (as StyleGAN2-ADA's ema_kimg); 0 keeps
     # the papers' plain generator. The half-life ramps up with the images seen (EMA_RAMPUP).
     ema_images: float = 0.0
+    # DiffAugment policies applied to real and generated images before the discriminator
+    # (gan_core.training.augment: color, translation, cutout); none is the papers' recipe.
+    augment: list[str] | None = None
     # Data
     classes: list[str] | None = None
     split: str | None = None
@@ -130,6 +134,7 @@ class TrainConfig:
         _number(self.beta1, "Adam's beta1", 0.0, 0.999, optional=True)
         _number(self.beta2, "Adam's beta2", 0.0, 0.9999, optional=True)
         _number(self.ema_images, "the average's half-life in images", 0.0, 1e9)
+        check_policies(self.augment)
         _number(self.label_noise, "the label noise", 0.0, 0.5, optional=True)
         _number(self.clip_grad, "the gradient clip", 1e-9, 1e9, optional=True)
         _whole(self.n_samples, "the number of samples", 1, 4096)
@@ -153,7 +158,8 @@ class TrainConfig:
                    ("--steps", self.steps), ("--epochs", self.epochs if self.steps is None else None),
                    ("--batch-size", self.batch_size), ("--lr-g", self.lr_g), ("--lr-d", self.lr_d),
                    ("--beta1", self.beta1), ("--beta2", self.beta2), ("--label-noise", self.label_noise),
-                   ("--clip-grad", self.clip_grad), ("--ema-images", self.ema_images or None)]
+                   ("--clip-grad", self.clip_grad), ("--ema-images", self.ema_images or None),
+                   ("--augment", self.augment or None)]
         if self.framing != defaults.framing:
             options.append(("--framing", self.framing))
         for name in ("seed", "sample_every", "checkpoint_every", "log_every"):
@@ -292,6 +298,9 @@ class GANTask(Task):
         self.autocast = autocast_for(device, config.amp)
         self.collapse_steps = 0
         self.judge_shapes = dataset.class_names == list(SHAPES)
+        policies = check_policies(config.augment)
+        # The draws come from the noise generator, whose state is saved: resume stays exact.
+        self.augment = (lambda x: diff_augment(x, policies, self.noise_gen)) if policies else (lambda x: x)
 
     def step(self, step: int) -> torch.Tensor:
         hp, spec, config, gen, device = self.hp, self.spec, self.config, self.noise_gen, self.device
@@ -307,16 +316,17 @@ class GANTask(Task):
             real = real.contiguous(memory_format=torch.channels_last)
         with autocast():
             fake = self.G_train(z)
+        augment = self.augment
 
         # (1) Update D: maximize log(D(x)) + log(1 - D(G(z))), in two backward passes,
         # as BatchNorm must see all-real and all-fake batches separately.
         opt_d.zero_grad(set_to_none=True)
         with autocast():
-            out_real = self.D_train(real).float()
+            out_real = self.D_train(augment(real)).float()
         loss_real = F.binary_cross_entropy_with_logits(out_real, real_target)
         loss_real.backward()
         with autocast():
-            out_fake = self.D_train(fake.detach()).float()
+            out_fake = self.D_train(augment(fake.detach())).float()
         loss_fake = F.binary_cross_entropy_with_logits(out_fake, fake_target)
         loss_fake.backward()
         if hp["clip_grad"]:
@@ -328,7 +338,7 @@ class GANTask(Task):
         opt_g.zero_grad(set_to_none=True)
         D.requires_grad_(False)
         with autocast():
-            out_g = self.D_frozen(fake).float()
+            out_g = self.D_frozen(augment(fake)).float()
         loss_g = nonsaturating_loss(out_g)
         loss_g.backward()
         D.requires_grad_(True)
@@ -409,7 +419,7 @@ class GANTask(Task):
             "description": spec.description,
             "paper": spec.paper,
             "config": {"image_size": spec.image_size, "nz": spec.nz, "width": spec.width, **self.hp,
-                       "ema_images": c.ema_images},
+                       "ema_images": c.ema_images, "augment": list(c.augment or [])},
             "data": {**ds.summary(), "sources": [str(s) for s in c.data], "classes_filter": c.classes,
                      "split": c.split, "framing": c.framing, "flip": c.flip},
             "training": {

@@ -235,7 +235,7 @@ def test_config_check_names_the_setting_out_of_bounds(tmp_path, over, message):
 
 @pytest.mark.parametrize("config", [
     TrainConfig(model="dcgan32", width=0.5, data=["shapes:2000"], steps=900, batch_size=32, lr_g=1e-3, lr_d=4e-4,
-                beta1=0.0, beta2=0.99, ema_images=2000, sample_every=100, log_every=5, checkpoint_every=300, out="runs/shapes", name="shapes"),
+                beta1=0.0, beta2=0.99, ema_images=2000, augment=["translation", "cutout"], sample_every=100, log_every=5, checkpoint_every=300, out="runs/shapes", name="shapes"),
     TrainConfig(model="keras-gan32", data=["frogs.zip", "more frogs"], classes=["frog"], split="train", epochs=2.5,
                 label_noise=0.05, clip_grad=1.0, flip=True, framing="center", max_images=500, seed=3,
                 out="runs/x"),
@@ -281,10 +281,17 @@ def test_the_weight_average_is_what_samples_and_is_exported(images, tmp_path):
     assert torch.equal(state[f"G_ema.{key}"], state[f"G.{key}"])
 
 
-def test_a_run_with_a_weight_average_resumes_exactly(images, tmp_path):
-    train(cfg(images, tmp_path / "straight", steps=6, ema_images=40))
-    train(cfg(images, tmp_path / "split", steps=3, ema_images=40))
-    train(cfg(images, tmp_path / "split", steps=6, ema_images=40, resume=True))
+def test_a_run_with_a_weight_average_and_augmentation_resumes_exactly(images, tmp_path):
+    recipe = dict(ema_images=40, augment=["color", "translation", "cutout"])
+    train(cfg(images, tmp_path / "straight", steps=6, **recipe))
+    train(cfg(images, tmp_path / "split", steps=3, **recipe))
+    train(cfg(images, tmp_path / "split", steps=6, resume=True, **recipe))
+    plain = tmp_path / "plain"
+    train(cfg(images, plain, steps=6, ema_images=40))
+    assert not torch.equal(read_tensors(plain / STATE_FILE)[0]["D.blocks.0.0.weight"],
+                           read_tensors(tmp_path / "straight" / STATE_FILE)[0]["D.blocks.0.0.weight"])
+    card = json.loads((tmp_path / "split" / "export" / "model_card.json").read_text())
+    assert card["config"]["augment"] == ["color", "translation", "cutout"]
     a, b = read_tensors(tmp_path / "straight" / STATE_FILE)[0], read_tensors(tmp_path / "split" / STATE_FILE)[0]
     assert any(k.startswith("G_ema.") for k in a)
     assert all(torch.equal(a[k], b[k]) for k in a if k.startswith(("G.", "G_ema.", "D.")))
@@ -296,3 +303,5 @@ def test_adam_betas_are_refused_for_an_rmsprop_model():
     TrainConfig(model="dcgan32", beta1=0.0, beta2=0.99, ema_images=1000).check()
     with pytest.raises(ValueError, match="half-life"):
         TrainConfig(ema_images=-1).check()
+    with pytest.raises(ValueError, match="unknown augmentation 'flip'"):
+        TrainConfig(augment=["flip"]).check()
