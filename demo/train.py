@@ -317,6 +317,7 @@ class View:
     active: bool
     has_checkpoint: bool
     can_resume: bool
+    on_shapes: bool = True  # the run (or, without one, the default) trains on the built-in shapes
 
 
 # No curve yet is None, not an empty table: the plot fixes its colours on the first
@@ -375,8 +376,9 @@ def job_view(job_id) -> View:
     outputs = pd.DataFrame(rows, columns=["step", "value", "curve"]) if rows else EMPTY_CURVES
     rows = [(h["step"], 100 * h[SHAPE_SHARE], SHAPE_CURVE) for h in job.history if SHAPE_SHARE in h]
     shapes = pd.DataFrame(rows, columns=["step", "value", "curve"]) if rows else EMPTY_CURVES
+    on_shapes = all(str(source).startswith("shapes") for source in job.config.data or ["shapes"])
     return View(_progress_html(job.step, job.total, left), status, losses, outputs, shapes, job.sample,
-                _picture(job.real_sample), job.state in ACTIVE, job.has_checkpoint, job.can_resume)
+                _picture(job.real_sample), job.state in ACTIVE, job.has_checkpoint, job.can_resume, on_shapes)
 
 
 def _picture(path: Path | None) -> Image.Image | None:
@@ -566,7 +568,9 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore, ap
         v = job_view(job_id)
         # The download is the zipped checkpoint of a run at rest (zipped once per step).
         zipped = download_checkpoint(job_id) if v.has_checkpoint and not v.active else None
-        return (v.progress, v.status, v.losses, v.outputs, v.shapes, v.sample, v.real, gr.Timer(active=v.active),
+        # The shape curve only for runs on the built-in shapes: nothing else is judged.
+        return (v.progress, v.status, v.losses, v.outputs, gr.LinePlot(v.shapes, visible=v.on_shapes), v.sample,
+                v.real, gr.Timer(active=v.active),
                 gr.Button(interactive=not v.active), gr.Button(interactive=v.active),
                 gr.Button(interactive=v.can_resume),
                 gr.Button(interactive=v.has_checkpoint), gr.DownloadButton(value=zipped, interactive=bool(zipped)))

@@ -99,6 +99,7 @@ def test_a_run_on_an_upload_trains_from_its_own_copy(runner, tmp_path):
     assert runner.snapshot(job_id).state == FINISHED, view.status
     assert (runner.snapshot(job_id).folder.parent / "data.zip").is_file()
     assert "24img" in runner.snapshot(job_id).config.name
+    assert not view.on_shapes and view.shapes is None  # no shape curve for images of one's own
 
 
 def test_train_watch_stop_resume_and_hand_over(runner):
@@ -116,6 +117,7 @@ def test_train_watch_stop_resume_and_hand_over(runner):
     assert set(view.outputs["curve"]) == {"D(x): real images", "D(G(z)): generated"}
     assert "steps" in view.progress and "<progress" in view.progress
     assert view.real is not None and view.real.size == view.sample.size  # the real images beside the samples
+    assert view.on_shapes
 
     tab.end_session(request)  # closing the page stops the run, after a checkpoint
     view = _wait(job_id)
