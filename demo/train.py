@@ -521,7 +521,9 @@ def build_train_tab(main_tabs: gr.Tabs, generate_model: gr.Dropdown, explore, ap
                     sample_every = whole_number(50, label="Sample grid every N steps",
                                              elem_id="train-sample-every")
                 with gr.Row():
-                    start = gr.Button("Start", variant="primary", elem_id="train-start")
+                    # Enabled once the page has its owner key (restore, then show): a run started
+                    # before that would belong to the session only, and a reload would lose it.
+                    start = gr.Button("Start", variant="primary", interactive=False, elem_id="train-start")
                     stop = gr.Button("Stop", variant="stop", interactive=False, elem_id="train-stop")
                     resume = gr.Button("Resume", interactive=False, elem_id="train-resume")
                 with gr.Row():
