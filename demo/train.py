@@ -12,6 +12,7 @@ functions, so tests call them directly.
 """
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
@@ -31,6 +32,7 @@ from PIL import Image
 from gan_core.core.checkpoints import CARD_FILE
 from gan_core.core.errors import DataError
 from gan_core.data.downloads import CIFAR10_CLASSES, fetch_cifar10
+from gan_core.data.image_set import is_built_in_shapes
 from gan_core.data.uploads import MAX_UPLOAD_BYTES, check_training_archive
 from gan_core.models import get_model
 from gan_core.training.jobs import (
@@ -376,14 +378,21 @@ def job_view(job_id) -> View:
     outputs = pd.DataFrame(rows, columns=["step", "value", "curve"]) if rows else EMPTY_CURVES
     rows = [(h["step"], 100 * h[SHAPE_SHARE], SHAPE_CURVE) for h in job.history if SHAPE_SHARE in h]
     shapes = pd.DataFrame(rows, columns=["step", "value", "curve"]) if rows else EMPTY_CURVES
-    on_shapes = all(str(source).startswith("shapes") for source in job.config.data or ["shapes"])
+    on_shapes = is_built_in_shapes(job.config.data)
     return View(_progress_html(job.step, job.total, left), status, losses, outputs, shapes, job.sample,
                 _picture(job.real_sample), job.state in ACTIVE, job.has_checkpoint, job.can_resume, on_shapes)
 
 
 def _picture(path: Path | None) -> Image.Image | None:
-    if path is None:
+    """The picture at `path`, read once: the page's timer asks for it every second."""
+    try:
+        return None if path is None else _read_picture(str(path), path.stat().st_mtime_ns)
+    except OSError:  # the run's folder was deleted meanwhile
         return None
+
+
+@functools.lru_cache(maxsize=32)
+def _read_picture(path: str, mtime_ns: int) -> Image.Image:
     with Image.open(path) as picture:
         return picture.convert("RGB")
 

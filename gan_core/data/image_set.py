@@ -696,6 +696,15 @@ def _parse_shapes_source(source: str) -> tuple[int, int] | None:
     return n, seed
 
 
+def is_built_in_shapes(sources: list) -> bool:
+    """Whether `sources` name the built-in shapes set (as load_images reads them)."""
+    try:
+        return len(sources) == 1 and _parse_shapes_source(str(sources[0])) is not None \
+            and not Path(str(sources[0])).expanduser().exists()
+    except DataError:
+        return False
+
+
 def _built_in_shapes(sources: list, size: int, class_set: set[str] | None, split: str | None,
                      max_images: int | None) -> ImageSet | None:
     """The built-in shapes set when `sources` names it (see load_images), else None."""

@@ -316,17 +316,16 @@ class GANTask(Task):
             real = real.contiguous(memory_format=torch.channels_last)
         with autocast():
             fake = self.G_train(z)
-        augment = self.augment
 
         # (1) Update D: maximize log(D(x)) + log(1 - D(G(z))), in two backward passes,
         # as BatchNorm must see all-real and all-fake batches separately.
         opt_d.zero_grad(set_to_none=True)
         with autocast():
-            out_real = self.D_train(augment(real)).float()
+            out_real = self.D_train(self.augment(real)).float()
         loss_real = F.binary_cross_entropy_with_logits(out_real, real_target)
         loss_real.backward()
         with autocast():
-            out_fake = self.D_train(augment(fake.detach())).float()
+            out_fake = self.D_train(self.augment(fake.detach())).float()
         loss_fake = F.binary_cross_entropy_with_logits(out_fake, fake_target)
         loss_fake.backward()
         if hp["clip_grad"]:
@@ -338,7 +337,7 @@ class GANTask(Task):
         opt_g.zero_grad(set_to_none=True)
         D.requires_grad_(False)
         with autocast():
-            out_g = self.D_frozen(augment(fake)).float()
+            out_g = self.D_frozen(self.augment(fake)).float()
         loss_g = nonsaturating_loss(out_g)
         loss_g.backward()
         D.requires_grad_(True)

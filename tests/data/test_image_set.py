@@ -251,3 +251,11 @@ def test_an_archive_over_the_byte_limit_names_its_largest_members(tmp_path, monk
             zf.writestr(name, bytes(size))
     monkeypatch.setattr(data_mod, "MAX_ARCHIVE_BYTES", 1000)
     assert_refused(z, r"more than 1,000 bytes.*The largest members: b\.png \(900 bytes\), a\.png \(300 bytes\)")
+
+
+def test_is_built_in_shapes_names_the_set_as_load_images_reads_it(tmp_path):
+    from gan_core.data.image_set import is_built_in_shapes
+
+    assert is_built_in_shapes(["shapes"]) and is_built_in_shapes(["shapes:20000"])
+    assert not is_built_in_shapes(["shapes:x"]) and not is_built_in_shapes([str(tmp_path)])
+    assert not is_built_in_shapes(["shapes", "shapes:5"]) and not is_built_in_shapes([])
