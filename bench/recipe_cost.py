@@ -10,6 +10,9 @@ What is measured
     ema           + the generator's weight average (--ema-images): one lerp per weight a step
     diffaugment   + DiffAugment color, translation, cutout on every image D sees (--augment)
     both          + both
+    hinge         the hinge loss in place of the cross-entropy (--loss hinge)
+    spectral norm + spectral normalisation of D's weights (--spectral-norm): a power iteration per layer
+    r1            + the R1 penalty every 16 steps (--r1): a second derivative through D
 
 What is not measured
     Whether an option pays in quality: that is what `bench/classroom_run.py` and the
@@ -36,7 +39,8 @@ from gan_core.training.augment import POLICIES  # noqa: E402
 from gan_core.training.gan import TrainConfig, train  # noqa: E402
 
 ROWS = {"plain": {}, "ema": {"ema_images": 5000}, "diffaugment": {"augment": list(POLICIES)},
-        "both": {"ema_images": 5000, "augment": list(POLICIES)}}
+        "both": {"ema_images": 5000, "augment": list(POLICIES)}, "hinge": {"loss": "hinge"},
+        "spectral norm": {"spectral_norm": True}, "r1": {"r1": 0.1}}
 
 
 def images_per_second(config: TrainConfig, dataset, warmup: int) -> float:

@@ -6,7 +6,8 @@
 
 `gan_core.load` reads any checkpoint and gives the pipeline its model card's task
 calls for: a GeneratorPipeline for a GAN, an Upscaler, a StyleTransfer, a
-WindowDetectorPipeline, an AttributeClassifierPipeline or a ShapeClassifierPipeline.
+WindowDetectorPipeline, an AttributeClassifierPipeline, a ShapeClassifierPipeline or an
+ImageClassifierPipeline.
 
 The package never imports a UI toolkit; the Gradio app in `demo/` calls it.
 """
@@ -16,12 +17,14 @@ from pathlib import Path
 
 import torch
 
-from gan_core.core.hub import (ATTRIBUTE_CLASSIFICATION, GAN, SHAPE_CLASSIFICATION, STYLE_TRANSFER, SUPER_RESOLUTION,
-                               WINDOW_DETECTION, card_task, list_checkpoints, open_checkpoint)
+from gan_core.core.hub import (ATTRIBUTE_CLASSIFICATION, GAN, IMAGE_CLASSIFICATION, SHAPE_CLASSIFICATION,
+                               STYLE_TRANSFER, SUPER_RESOLUTION, WINDOW_DETECTION, card_task, list_checkpoints,
+                               open_checkpoint)
 from gan_core.core.version import __version__
 from gan_core.models import get_model, model_names
 from gan_core.pipelines.classifier import AttributeClassifierPipeline
 from gan_core.pipelines.detector import WindowDetectorPipeline
+from gan_core.pipelines.image_classifier import ImageClassifierPipeline
 from gan_core.pipelines.generator import GeneratorPipeline, load_discriminator
 from gan_core.pipelines.shape_classifier import ShapeClassifierPipeline
 from gan_core.pipelines.style import StyleTransfer
@@ -30,7 +33,7 @@ from gan_core.pipelines.upscaler import Upscaler
 # The pipeline of each task: its from_pretrained(folder, card, device) builds it.
 PIPELINES = {GAN: GeneratorPipeline, SUPER_RESOLUTION: Upscaler, STYLE_TRANSFER: StyleTransfer,
              WINDOW_DETECTION: WindowDetectorPipeline, ATTRIBUTE_CLASSIFICATION: AttributeClassifierPipeline,
-             SHAPE_CLASSIFICATION: ShapeClassifierPipeline}
+             SHAPE_CLASSIFICATION: ShapeClassifierPipeline, IMAGE_CLASSIFICATION: ImageClassifierPipeline}
 
 
 def load(name_or_path: str | Path, device: torch.device | str = "cpu", *, task: str | None = None):
@@ -45,5 +48,6 @@ def load(name_or_path: str | Path, device: torch.device | str = "cpu", *, task: 
 
 __all__ = ["load", "load_discriminator", "list_checkpoints", "PIPELINES", "GeneratorPipeline", "Upscaler",
            "StyleTransfer", "WindowDetectorPipeline", "AttributeClassifierPipeline", "ShapeClassifierPipeline",
+           "ImageClassifierPipeline",
            "get_model", "model_names",
            "__version__"]

@@ -37,6 +37,8 @@ def register(commands) -> None:
     """Add `train` to the subparsers of `python -m gan_core`."""
     from gan_core.models import model_names
     from gan_core.training.augment import POLICIES
+    from gan_core.training.gan import LOSSES
+    from gan_core.training.recipes import RECIPES, describe_recipe
 
     t = commands.add_parser("train", help="train a GAN on a folder or archive of images",
                             description="Train a GAN. Writes a run folder that can be resumed and sampled.",
@@ -71,12 +73,22 @@ def register(commands) -> None:
     g.add_argument("--lr-d", type=float, help="discriminator learning rate")
     g.add_argument("--beta1", type=float, help="Adam beta1 (DCGAN: 0.5)")
     g.add_argument("--beta2", type=float, help="Adam beta2 (the papers: 0.999)")
-    g.add_argument("--ema-images", type=float, default=0.0, metavar="N",
+    g.add_argument("--recipe", choices=sorted(RECIPES),
+                   help="fill the training-recipe options below that are not given: "
+                        + "; ".join(f"{name}: {describe_recipe(name)}" for name in RECIPES)
+                        + " (default: the options as given, each defaulting to the paper)")
+    g.add_argument("--ema-images", type=float, metavar="N",
                    help="sample and export a moving average of the generator's weights with a half-life of N "
                         "training images (StyleGAN2-ADA: 10000); 0, the default, is the papers' plain generator")
     g.add_argument("--augment", nargs="+", choices=POLICIES, metavar="POLICY",
                    help="DiffAugment before the discriminator: color, translation and/or cutout (default: none, "
                         "the papers' recipe)")
+    g.add_argument("--loss", choices=LOSSES,
+                   help="bce: the papers' cross-entropy with G's non-saturating loss (default); hinge: SAGAN's")
+    g.add_argument("--spectral-norm", action="store_true", default=None,
+                   help="spectral normalisation of D's weights (Miyato et al. 2018)")
+    g.add_argument("--r1", type=float, metavar="GAMMA",
+                   help="R1 penalty on D's gradient at real images, weight GAMMA, every 16 steps (default 0: none)")
     g.add_argument("--label-noise", type=float, help="uniform noise on the 0/1 labels (Keras book: 0.05)")
     g.add_argument("--clip-grad", type=float, help="clip each gradient value to +-this (Keras clipvalue)")
     g.add_argument("--seed", type=int, default=0, help="seed for weights, data order and noise (default 0)")
@@ -144,6 +156,7 @@ def run(args, argv: list[str]) -> int:
 def new_config(args, argv: list[str]):
     """The TrainConfig of a new run from the parsed `args` (`argv` is recorded in its card)."""
     from gan_core.training.gan import TrainConfig
+    from gan_core.training.recipes import RECIPES
 
     if not args.data:
         raise ValueError("--data is required (a folder, .zip or .tar of images, or `shapes` for the "
@@ -152,7 +165,7 @@ def new_config(args, argv: list[str]):
         model=args.model or "dcgan64", width=1.0 if args.width is None else args.width,
         data=args.data, out=args.out or "", name=args.name, steps=args.steps,
         epochs=args.epochs, batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, beta1=args.beta1, beta2=args.beta2,
-        ema_images=args.ema_images, augment=args.augment,
+        **recipe_options(args, RECIPES.get(args.recipe, {})), recipe=args.recipe,
         label_noise=args.label_noise, clip_grad=args.clip_grad, classes=args.classes, split=args.split,
         framing=args.framing, max_images=args.max_images, flip=args.flip, cache_dir=args.cache_dir,
         seed=args.seed, sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
@@ -160,3 +173,11 @@ def new_config(args, argv: list[str]):
         compile=args.compile, resume=args.resume, init_from=args.init_from,
         command=command_line(argv),
     )
+
+
+def recipe_options(args, recipe: dict) -> dict:
+    """The recipe options of a new run: each as given on the command line, else the
+    recipe's, else the paper's (TrainConfig's default)."""
+    paper = {"ema_images": 0.0, "augment": None, "loss": "bce", "spectral_norm": False, "r1": 0.0}
+    return {key: getattr(args, key) if getattr(args, key) is not None else recipe.get(key, default)
+            for key, default in paper.items()}

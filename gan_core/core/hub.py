@@ -10,6 +10,7 @@ from it (as diffusers' from_pretrained reads a saved config):
     window-detection          a facade window detector (a small U-Net)
     attribute-classification  a face attribute classifier
     shape-classification      a judge of the built-in shapes (five shapes or "none")
+    image-classification      a classifier of 32 px images by class (the metrics' feature network)
 
 A checkpoint is named by
   * a shipped name (`faces-dcgan64`), looked up in the folders of $GAN_CORE_CHECKPOINTS
@@ -36,10 +37,12 @@ STYLE_TRANSFER = "style-transfer"
 WINDOW_DETECTION = "window-detection"
 ATTRIBUTE_CLASSIFICATION = "attribute-classification"
 SHAPE_CLASSIFICATION = "shape-classification"
+IMAGE_CLASSIFICATION = "image-classification"
 # What a checkpoint of each task is, for messages.
 TASKS = {GAN: "a GAN generator", SUPER_RESOLUTION: "a super-resolution network",
          STYLE_TRANSFER: "a style-transfer network", WINDOW_DETECTION: "a window detector",
-         ATTRIBUTE_CLASSIFICATION: "an attribute classifier", SHAPE_CLASSIFICATION: "a shape classifier"}
+         ATTRIBUTE_CLASSIFICATION: "an attribute classifier", SHAPE_CLASSIFICATION: "a shape classifier",
+         IMAGE_CLASSIFICATION: "an image classifier"}
 
 REPO_CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
 
@@ -142,6 +145,7 @@ CARD_LIMITS = {
     WINDOW_DETECTION: [("detector", "width", 1, 128), ("detector", "image_size", 8, 1024)],
     ATTRIBUTE_CLASSIFICATION: [("classifier", "width", 1, 256), ("classifier", "image_size", 8, 1024)],
     SHAPE_CLASSIFICATION: [("classifier", "width", 1, 256), ("classifier", "image_size", 32, 32)],
+    IMAGE_CLASSIFICATION: [("classifier", "width", 1, 256), ("classifier", "image_size", 32, 32)],
 }
 MAX_HEADS = 256  # attributes one classifier may score (CelebA has 40)
 

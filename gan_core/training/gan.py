@@ -22,7 +22,9 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.nn.utils.parametrizations import spectral_norm
 
 from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE, load_weights
 from gan_core.core.errors import TrainingDiverged
@@ -49,6 +51,8 @@ SHAPE_SHARE = "shape_share"
 # The average's half-life is at most this share of the images seen so far, so that it
 # does not hold on to the first random generator in a short run (StyleGAN2-ADA's ema_rampup).
 EMA_RAMPUP = 0.05
+LOSSES = ("bce", "hinge")
+R1_EVERY = 16
 MAX_STEPS = 1_000_000
 MAX_BATCH_SIZE = 4096
 LR_RANGE = (1e-6, 0.1)
@@ -80,6 +84,17 @@ class TrainConfig:
     # DiffAugment policies applied to real and generated images before the discriminator
     # (gan_core.training.augment: color, translation, cutout); none is the papers' recipe.
     augment: list[str] | None = None
+    # The adversarial loss: "bce" (the papers': D's cross-entropy, G's non-saturating -log D(G(z)))
+    # or "hinge" (SAGAN, BigGAN: D's max(0, 1 - D(x)) + max(0, 1 + D(G(z))), G's -D(G(z))).
+    loss: str = "bce"
+    # Spectral normalisation of D's convolution and linear weights (Miyato et al. 2018).
+    spectral_norm: bool = False
+    # R1 penalty weight gamma on D's gradient at real images (Mescheder et al. 2018), applied
+    # every R1_EVERY steps at R1_EVERY times the weight (StyleGAN2's lazy regularisation); 0: none.
+    r1: float = 0.0
+    # The named recipe (gan_core.training.recipes.RECIPES) the command line filled options
+    # from, recorded in the card; None: the options as given.
+    recipe: str | None = None
     # Data
     classes: list[str] | None = None
     split: str | None = None
@@ -114,6 +129,8 @@ class TrainConfig:
         for key in ("batch_size", "lr_g", "lr_d", "beta1", "beta2", "label_noise", "clip_grad"):
             if getattr(self, key) is not None:
                 hp[key] = getattr(self, key)
+        if self.loss == "hinge" and self.label_noise is None:
+            hp["label_noise"] = 0.0  # noisy 0/1 labels are the cross-entropy's; the hinge has no labels
         return hp
 
     def check(self) -> None:
@@ -135,6 +152,12 @@ class TrainConfig:
         _number(self.beta2, "Adam's beta2", 0.0, 0.9999, optional=True)
         _number(self.ema_images, "the average's half-life in images", 0.0, 1e9)
         check_policies(self.augment)
+        if self.loss not in LOSSES:
+            raise ValueError(f"the loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
+        if self.loss == "hinge" and self.label_noise:
+            raise ValueError("label noise softens the cross-entropy's 0/1 labels; the hinge loss has none: "
+                             "leave out the label noise or use the bce loss")
+        _number(self.r1, "the R1 weight", 0.0, 1e4)
         _number(self.label_noise, "the label noise", 0.0, 0.5, optional=True)
         _number(self.clip_grad, "the gradient clip", 1e-9, 1e9, optional=True)
         _whole(self.n_samples, "the number of samples", 1, 4096)
@@ -159,7 +182,8 @@ class TrainConfig:
                    ("--batch-size", self.batch_size), ("--lr-g", self.lr_g), ("--lr-d", self.lr_d),
                    ("--beta1", self.beta1), ("--beta2", self.beta2), ("--label-noise", self.label_noise),
                    ("--clip-grad", self.clip_grad), ("--ema-images", self.ema_images or None),
-                   ("--augment", self.augment or None)]
+                   ("--augment", self.augment or None), ("--loss", self.loss if self.loss != "bce" else None),
+                   ("--r1", self.r1 or None), ("--recipe", self.recipe)]
         if self.framing != defaults.framing:
             options.append(("--framing", self.framing))
         for name in ("seed", "sample_every", "checkpoint_every", "log_every"):
@@ -171,6 +195,8 @@ class TrainConfig:
                     value, float) else str(value)])]
         if self.flip:
             args.append("--flip")
+        if self.spectral_norm:
+            args.append("--spectral-norm")
         args += ["--out", self.out or "runs/run"]
         if self.name:
             args += ["--name", self.name]
@@ -239,10 +265,8 @@ def train(config: TrainConfig, progress_fn: ProgressFn | None = None, abort_fn: 
             dataset = dataset.to(device)
 
     total = config.steps if config.steps is not None else math.ceil((config.epochs or 1) * len(dataset) / hp["batch_size"])
-    task = GANTask(config, spec, hp, dataset, device, rank, world, total)
-    if not run.resuming and config.init_from:
-        _init_from(config.init_from, spec, task.G, task.D)
-        task.restart_average()
+    task = GANTask(config, spec, hp, dataset, device, rank, world, total,
+                   init_from=None if run.resuming else config.init_from)
     if rank == 0:
         run.save_real_sample(task.real_samples())
     return train_loop(task, run, {**asdict(config), "hyperparameters": hp}, total=total,
@@ -258,7 +282,7 @@ class GANTask(Task):
     log_digits = 5
 
     def __init__(self, config: TrainConfig, spec: ModelSpec, hp: dict, dataset: ImageSet, device: torch.device,
-                 rank: int, world: int, total: int):
+                 rank: int, world: int, total: int, init_from: str | None = None):
         self.config, self.spec, self.hp, self.dataset, self.device = config, spec, hp, dataset, device
         self.rank, self.world, self.total = rank, world, total  # total: the planned steps, for the card
         self.batch_size = hp["batch_size"]
@@ -267,6 +291,10 @@ class GANTask(Task):
         torch.manual_seed(config.seed + rank)  # weight init and dropout
         G = spec.build_generator().to(device)
         D = spec.build_discriminator().to(device)
+        if init_from:
+            _init_from(init_from, spec, G, D)
+        if config.spectral_norm:
+            D = with_spectral_norm(D)
         if config.channels_last:
             G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
         self.G, self.D = G, D
@@ -285,7 +313,6 @@ class GANTask(Task):
         self.G_out = self.G_ema if self.G_ema is not None else G
         self.optimizers = {"optG": self.opt_g, "optD": self.opt_d}
         self.generators = {"data_rng": self.batches.generator, "noise_rng": self.noise_gen}
-        self.exports = {GENERATOR_FILE: self.G_out, DISCRIMINATOR_FILE: D}
 
         self.G_train, self.D_train = G, D
         if world > 1:
@@ -301,6 +328,13 @@ class GANTask(Task):
         policies = check_policies(config.augment)
         # The draws come from the noise generator, whose state is saved: resume stays exact.
         self.augment = (lambda x: diff_augment(x, policies, self.noise_gen)) if policies else (lambda x: x)
+
+    @property
+    def exports(self) -> dict:
+        """What export/ holds: the sampling generator and D (with spectral norm folded into
+        plain weights, so every loader reads it as the paper's D)."""
+        D = without_spectral_norm(self.D, self.spec.build_discriminator) if self.config.spectral_norm else self.D
+        return {GENERATOR_FILE: self.G_out, DISCRIMINATOR_FILE: D}
 
     def step(self, step: int) -> torch.Tensor:
         hp, spec, config, gen, device = self.hp, self.spec, self.config, self.noise_gen, self.device
@@ -320,14 +354,17 @@ class GANTask(Task):
         # (1) Update D: maximize log(D(x)) + log(1 - D(G(z))), in two backward passes,
         # as BatchNorm must see all-real and all-fake batches separately.
         opt_d.zero_grad(set_to_none=True)
+        hinge = config.loss == "hinge"
         with autocast():
             out_real = self.D_train(self.augment(real)).float()
-        loss_real = F.binary_cross_entropy_with_logits(out_real, real_target)
+        loss_real = F.relu(1 - out_real).mean() if hinge else F.binary_cross_entropy_with_logits(out_real, real_target)
         loss_real.backward()
         with autocast():
             out_fake = self.D_train(self.augment(fake.detach())).float()
-        loss_fake = F.binary_cross_entropy_with_logits(out_fake, fake_target)
+        loss_fake = F.relu(1 + out_fake).mean() if hinge else F.binary_cross_entropy_with_logits(out_fake, fake_target)
         loss_fake.backward()
+        if config.r1 and step % R1_EVERY == 0:
+            self.r1_penalty(real).backward()
         if hp["clip_grad"]:
             torch.nn.utils.clip_grad_value_(D.parameters(), hp["clip_grad"])
         opt_d.step()
@@ -338,7 +375,7 @@ class GANTask(Task):
         D.requires_grad_(False)
         with autocast():
             out_g = self.D_frozen(self.augment(fake)).float()
-        loss_g = nonsaturating_loss(out_g)
+        loss_g = -out_g.mean() if hinge else nonsaturating_loss(out_g)
         loss_g.backward()
         D.requires_grad_(True)
         if hp["clip_grad"]:
@@ -351,6 +388,14 @@ class GANTask(Task):
             return torch.stack([loss_real + loss_fake, loss_g, torch.sigmoid(out_real).mean(),
                                 torch.sigmoid(out_fake).mean(), torch.sigmoid(out_g).mean()])
 
+    def r1_penalty(self, real: torch.Tensor) -> torch.Tensor:
+        """gamma / 2 * E ||grad_x D(x)||^2 on the (augmented) real batch, times R1_EVERY as it
+        is taken every R1_EVERY steps. In float32: a second derivative under bf16 is too coarse."""
+        x = self.augment(real).detach().requires_grad_(True)
+        out = self.D_train(x).float()
+        grad, = torch.autograd.grad(out.sum(), x, create_graph=True)
+        return grad.pow(2).flatten(1).sum(1).mean() * (self.config.r1 / 2) * R1_EVERY
+
     @torch.no_grad()
     def update_average(self, step: int) -> None:
         """G_ema moves towards G by the share that gives the configured half-life (in
@@ -362,11 +407,6 @@ class GANTask(Task):
             average.lerp_(current, 1 - keep)
         for average, current in zip(self.G_ema.buffers(), self.G.buffers()):
             average.copy_(current)
-
-    def restart_average(self) -> None:
-        """Start the average from G's weights (after loading a checkpoint into G)."""
-        if self.G_ema is not None:
-            self.G_ema.load_state_dict(self.G.state_dict())
 
     def log_fields(self, step: int) -> dict:
         return {"epoch": round(step * self.hp["batch_size"] / len(self.dataset), 3)}
@@ -418,7 +458,8 @@ class GANTask(Task):
             "description": spec.description,
             "paper": spec.paper,
             "config": {"image_size": spec.image_size, "nz": spec.nz, "width": spec.width, **self.hp,
-                       "ema_images": c.ema_images, "augment": list(c.augment or [])},
+                       "ema_images": c.ema_images, "augment": list(c.augment or []), "loss": c.loss,
+                       "spectral_norm": c.spectral_norm, "r1": c.r1, "recipe": c.recipe},
             "data": {**ds.summary(), "sources": [str(s) for s in c.data], "classes_filter": c.classes,
                      "split": c.split, "framing": c.framing, "flip": c.flip},
             "training": {
@@ -439,6 +480,35 @@ class GANTask(Task):
                         "note": "gan_core.load(...).grid(n, seed) reproduces the training sample grid"},
             "files": {"generator": GENERATOR_FILE, "discriminator": DISCRIMINATOR_FILE},
         }
+
+
+def with_spectral_norm(D: nn.Module) -> nn.Module:
+    """D with every convolution's and linear layer's weight spectrally normalised (in place)."""
+    for module in D.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            spectral_norm(module)
+    return D
+
+
+def without_spectral_norm(D: nn.Module, build: Callable[[], nn.Module]) -> nn.Module:
+    """A plain D (`build()`'s architecture) holding D's normalised weights W / sigma(W).
+    D is read in eval mode, so its power-iteration vectors do not move (resume stays exact),
+    and the copy is built on the meta device, so no random state is drawn."""
+    was_training = D.training
+    D.eval()
+    state = {}
+    with torch.no_grad():
+        for key, value in D.state_dict().items():
+            if ".parametrizations.weight.original" in key:
+                prefix = key.split(".parametrizations.")[0]
+                state[f"{prefix}.weight"] = D.get_submodule(prefix).weight.detach().clone()
+            elif ".parametrizations." not in key:
+                state[key] = value
+    D.train(was_training)
+    with torch.device("meta"):
+        plain = build()
+    plain.load_state_dict(state, assign=True)
+    return plain
 
 
 def _init_record(checkpoint: str | None) -> dict | None:

@@ -30,4 +30,28 @@ CLASSROOM = TrainConfig(
     lr_g=5e-4, lr_d=5e-4, beta1=0.5, beta2=0.99, ema_images=5_000, out="runs/classroom", name="classroom-shapes",
 )
 
-__all__ = ["CLASSROOM", "CLASSROOM_IMAGES", "CLASSROOM_STEPS"]
+# Training recipes a run can name (`python -m gan_core train --recipe NAME`): the options
+# they set, on top of the model's paper hyperparameters; options given on the command
+# line win. "paper" is the 2016 recipe as published; "modern" what the ablation in
+# bench/recipe_ablation.py found to pay on a CPU budget.
+RECIPES = {
+    "paper": {"ema_images": 0.0, "augment": None, "loss": "bce", "spectral_norm": False, "r1": 0.0},
+    "modern": {"ema_images": 10_000.0, "augment": ["color", "translation", "cutout"], "loss": "bce",
+               "spectral_norm": False, "r1": 0.0},
+}
+
+
+def describe_recipe(name: str) -> str:
+    """What a recipe sets, in words, for --help and cards."""
+    r = RECIPES[name]
+    parts = [f"a generator average with a half-life of {r['ema_images']:,.0f} images" if r["ema_images"] else
+             "the last generator", f"DiffAugment {'+'.join(r['augment'])}" if r["augment"] else "no augmentation",
+             f"{r['loss']} loss"]
+    if r["spectral_norm"]:
+        parts.append("spectral norm in D")
+    if r["r1"]:
+        parts.append(f"R1 {r['r1']:g}")
+    return ", ".join(parts)
+
+
+__all__ = ["CLASSROOM", "CLASSROOM_IMAGES", "CLASSROOM_STEPS", "RECIPES", "describe_recipe"]

@@ -239,6 +239,8 @@ def test_config_check_names_the_setting_out_of_bounds(tmp_path, over, message):
     TrainConfig(model="keras-gan32", data=["frogs.zip", "more frogs"], classes=["frog"], split="train", epochs=2.5,
                 label_noise=0.05, clip_grad=1.0, flip=True, framing="center", max_images=500, seed=3,
                 out="runs/x"),
+    TrainConfig(model="dcgan64", data=["faces"], steps=100, loss="hinge", spectral_norm=True, r1=0.5, recipe="modern",
+                ema_images=10_000.0, augment=["color", "translation", "cutout"], out="runs/y"),
 ])
 def test_a_configs_command_line_trains_the_same_config(config):
     """The command a run started in the app records in its card parses back into its config."""
@@ -305,3 +307,61 @@ def test_adam_betas_are_refused_for_an_rmsprop_model():
         TrainConfig(ema_images=-1).check()
     with pytest.raises(ValueError, match="unknown augmentation 'flip'"):
         TrainConfig(augment=["flip"]).check()
+
+
+def test_hinge_spectral_norm_and_r1_train_resume_exactly_and_export_a_plain_discriminator(images, tmp_path):
+    from gan_core.pipelines.generator import load_discriminator
+
+    recipe = dict(loss="hinge", spectral_norm=True, r1=0.1)
+    train(cfg(images, tmp_path / "straight", steps=18, **recipe))  # R1 at steps 0 and 16
+    train(cfg(images, tmp_path / "split", steps=9, **recipe))
+    train(cfg(images, tmp_path / "split", steps=18, resume=True, **recipe))
+    a, b = read_tensors(tmp_path / "straight" / STATE_FILE)[0], read_tensors(tmp_path / "split" / STATE_FILE)[0]
+    assert any("parametrizations" in k for k in a)
+    assert all(torch.equal(a[k], b[k]) for k in a if k.startswith(("G.", "D.")))
+    # Each option changes the training: none of them is silently dropped.
+    finals = {}
+    for name, options in {"plain": {}, "hinge": dict(loss="hinge"), "sn": dict(spectral_norm=True),
+                          "r1": dict(r1=10.0)}.items():
+        train(cfg(images, tmp_path / name, steps=2, **options))
+        finals[name] = read_tensors(tmp_path / name / STATE_FILE)[0]["G.main.0.weight"]
+    assert all(not torch.equal(finals["plain"], finals[k]) for k in ("hinge", "sn", "r1"))
+    # The exported D has plain weights (W / sigma), so the loaders and the probe read it as the paper's.
+    card = json.loads((tmp_path / "straight" / "export" / "model_card.json").read_text())
+    assert (card["config"]["loss"], card["config"]["spectral_norm"], card["config"]["r1"]) == ("hinge", True, 0.1)
+    D = load_discriminator(tmp_path / "straight")
+    w = D.blocks[0][0].weight.detach().flatten(1)
+    assert torch.linalg.matrix_norm(w, ord=2) == pytest.approx(1.0, abs=0.05)
+    # A run starts from an SN checkpoint, with or without spectral norm.
+    train(cfg(images, tmp_path / "again", steps=2, init_from=str(tmp_path / "straight"), spectral_norm=True))
+
+
+def test_the_hinge_loss_has_no_label_noise_and_a_bad_loss_is_refused():
+    assert TrainConfig(model="keras-gan32", loss="hinge").hyperparameters()["label_noise"] == 0.0
+    with pytest.raises(ValueError, match="hinge loss has none"):
+        TrainConfig(model="keras-gan32", loss="hinge", label_noise=0.05).check()
+    with pytest.raises(ValueError, match="the loss must be one of bce, hinge"):
+        TrainConfig(loss="wasserstein").check()
+    with pytest.raises(ValueError, match="R1 weight"):
+        TrainConfig(r1=-1).check()
+
+
+def test_a_recipe_fills_the_options_not_given_and_the_paper_is_the_default():
+    from gan_core.cli import build_parser
+    from gan_core.cli.train import new_config
+    from gan_core.training.recipes import RECIPES
+
+    def parsed(*extra):
+        argv = ["train", "--data", "shapes", "--out", "runs/r", *extra]
+        return new_config(build_parser().parse_args(argv), argv)
+
+    plain = parsed()
+    assert (plain.ema_images, plain.augment, plain.loss, plain.spectral_norm, plain.r1, plain.recipe) == \
+        (0.0, None, "bce", False, 0.0, None)
+    modern = parsed("--recipe", "modern")
+    assert modern.recipe == "modern"
+    assert all(getattr(modern, k) == v for k, v in RECIPES["modern"].items())
+    assert modern.ema_images > 0 and modern.augment
+    mixed = parsed("--recipe", "modern", "--ema-images", "0", "--loss", "hinge")
+    assert (mixed.ema_images, mixed.loss, mixed.augment) == (0.0, "hinge", RECIPES["modern"]["augment"])
+    assert parsed("--recipe", "paper").augment is None
