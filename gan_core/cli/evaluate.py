@@ -39,6 +39,9 @@ def register(commands) -> None:
                    help="the feature network (default: faces for a face GAN, else cifar10)")
     e.add_argument("-n", type=int, default=2000, help="images per row, at most the held-out images (2000)")
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--last-step", action="store_true",
+                   help="grade a run's last-step generator (from its state.safetensors) instead of the weight "
+                        "average it exports: the same run without the average, for an ablation")
     e.add_argument("--write-card", action="store_true", help="store the result under metrics.evaluation in the model card")
     e.set_defaults(run=run)
 
@@ -60,6 +63,10 @@ def run(args, argv: list[str]) -> int:
     if not 10 <= args.n <= 50_000:
         raise ValueError(f"-n must be from 10 to 50,000, not {args.n}")
     pipe = gan_core.load(args.checkpoint, task=GAN)
+    if args.last_step:
+        if args.write_card:
+            raise ValueError("--last-step grades a generator the card does not describe: leave out --write-card")
+        last_step_generator(pipe, args.checkpoint)
     card_data = pipe.card.get("data", {})
     sources = args.data or card_data.get("sources")
     if not sources:
@@ -93,6 +100,7 @@ def run(args, argv: list[str]) -> int:
     fake = pipe.decode(pipe.latents(result["n"], seed=args.seed))
     ref = from_uint8(images[:4 * result["n"]])
     result["nn_ratio"] = round(nearest_distance(fake, ref) / nearest_distance(from_uint8(held[:result["n"]]), ref), 3)
+    result["generator"] = "last step" if args.last_step else "exported"
     result["data"] = train.description
     result["command"] = command_line(argv)
     print(format_report(result))
@@ -103,6 +111,24 @@ def run(args, argv: list[str]) -> int:
     else:
         print(json.dumps(result, indent=2))
     return 0
+
+
+def last_step_generator(pipe, run: str) -> None:
+    """Load the last-step generator of the run folder `run` (its state's G, not the average)
+    into `pipe`."""
+    from pathlib import Path
+
+    from gan_core.core.checkpoints import STATE_FILE, read_tensors
+
+    state = Path(run) / STATE_FILE
+    if not state.is_file():
+        raise ValueError(f"--last-step needs a run folder with its {STATE_FILE}; {run} has none")
+    tensors, _ = read_tensors(state)
+    if not any(k.startswith("G_ema.") for k in tensors):
+        raise ValueError(f"{run} kept no weight average: its export is already the last-step generator")
+    weights = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")}
+    pipe.generator.load_state_dict(weights)
+    pipe.generator.eval()
 
 
 def format_report(result: dict) -> str:

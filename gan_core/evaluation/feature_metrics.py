@@ -8,7 +8,9 @@ downloaded, so the features are those of two networks this repository trains and
     faces    face-attributes' trunk (gan_core.models.attribute_classifier), its last 4x4
              map of 256 channels averaged over the cells: 256 features of a 64 px face
     cifar10  cifar10-classifier (gan_core.models.image_classifier), 128 pooled features of
-             a 32 px image; for everything that is not a face (frogs, CIFAR-10, facades)
+             a 32 px image; for everything that is not a face (frogs, CIFAR-10, facades). It
+             knows the ten CIFAR-10 classes and "none" (colours and textures without an
+             object), so a frog's texture alone does not count as a frog
 
 The figures are NOT comparable to published FID or KID (other network, other image
 size, fewer images). They rank models and recipes measured the same way, and each
@@ -116,11 +118,12 @@ def kernel_distance(a: np.ndarray, b: np.ndarray, subsets: int = KID_SUBSETS, su
 
 def class_share(net: FeatureNetwork, images: torch.Tensor, cls: str | None = None,
                 threshold: float = CONFIDENT) -> float:
-    """The share of `images` the classifier gives class `cls` (any class, if None) with
-    probability >= threshold."""
+    """The share of `images` the classifier gives class `cls` (any class but "none", if
+    None) with probability >= threshold."""
     probs = net.probabilities(images)
-    if cls is None:
-        return float((probs.max(1).values >= threshold).float().mean())
+    if cls is None:  # any class that is an object: not the classifier's "none"
+        objects = [i for i, name in enumerate(net.classes) if name != "none"]
+        return float((probs[:, objects].max(1).values >= threshold).float().mean())
     return float((probs[:, net.classes.index(cls)] >= threshold).float().mean())
 
 

@@ -514,8 +514,11 @@ def without_spectral_norm(D: nn.Module, build: Callable[[], nn.Module]) -> nn.Mo
 def _init_record(checkpoint: str | None) -> dict | None:
     if not checkpoint:
         return None
-    training = open_checkpoint(checkpoint)[1].get("training", {})
+    folder, card = open_checkpoint(checkpoint)
+    training = card.get("training", {})
+    has_d = weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE).is_file()
     return {"checkpoint": str(checkpoint), "steps": training.get("steps"), "wall_time_s": training.get("wall_time_s"),
+            "discriminator": "its own" if has_d else "a fresh one (the checkpoint ships none)",
             # What the probe's untrained baseline rebuilds: this run's own seed drew
             # weights that the loaded ones replaced.
             "initial_seed": initial_seed(training)}
@@ -542,7 +545,9 @@ def _init_from(checkpoint: str, spec: ModelSpec, G, D) -> None:
         raise ValueError(f"--init-from {checkpoint} was trained at width {saved.width:g}, not {spec.width:g}: "
                          f"pass --width {saved.width:g} (its weights have that many channels)")
     load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
-    load_weights(D, weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE))
+    d_file = weights_file(folder, card, "discriminator", DISCRIMINATOR_FILE)
+    if d_file.is_file():  # a checkpoint shipped without its D (the app has no use for it) starts a fresh one
+        load_weights(D, d_file)
 
 
 __all__ = ["TrainConfig", "train", "GANTask", "initial_seed", "METRIC_NAMES"]

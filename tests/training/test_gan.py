@@ -136,6 +136,14 @@ def test_init_from_an_exported_checkpoint(images, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)  # the weights, not a fresh initialisation
     with pytest.raises(ValueError, match="not a keras-gan32"):
         train(cfg(images, tmp_path / "third", model="keras-gan32", steps=1, init_from=str(tmp_path / "first")))
+    # A checkpoint shipped without its discriminator starts with its G and a fresh D.
+    (tmp_path / "first" / "export" / "discriminator.safetensors").unlink()
+    train(cfg(images, tmp_path / "fourth", steps=0, init_from=str(tmp_path / "first")))
+    card = json.loads((tmp_path / "fourth" / "export" / "model_card.json").read_text())
+    assert card["training"]["init_from"]["discriminator"].startswith("a fresh one")
+    c = weights(tmp_path / "fourth" / STATE_FILE)
+    assert all(torch.equal(a[k], c[k]) for k in a if k.startswith("G."))
+    assert not all(torch.equal(a[k], c[k]) for k in a if k.startswith("D."))
 
 
 def test_a_chain_of_init_from_runs_remembers_the_first_seed(images, tmp_path):
