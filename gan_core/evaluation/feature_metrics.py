@@ -163,8 +163,8 @@ def evaluate_features(pipe, train: torch.Tensor, held_out: torch.Tensor, net: Fe
               "note": NOT_COMPARABLE}
     if net.probabilities is not None:
         report["class_share"] = (f"share of images the classifier calls {cls!r} with probability >= {CONFIDENT}"
-                                 if cls else f"share of images the classifier gives one class with "
-                                             f"probability >= {CONFIDENT}")
+                                 if cls else f"share of images the classifier gives one class (not 'none') "
+                                             f"with probability >= {CONFIDENT}")
     return report
 
 
