@@ -1,0 +1,61 @@
+import json
+
+import pytest
+
+from gan_core.cli import main
+from gan_core.training.gan import TrainConfig, train
+
+from ..helpers import TINY_CHECKPOINT, make_folder
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_evaluate_grades_a_generator_beside_real_images_and_an_untrained_one(tiny_checkpoint_dir, tmp_path, capsys):
+    data = tmp_path / "real"
+    make_folder(data, 60)
+    assert main(["evaluate", TINY_CHECKPOINT, "--data", str(data), "--features", "cifar10", "-n", "20",
+                 "--write-card"]) == 0
+    out = capsys.readouterr().out
+    assert "| generated |" in out and "| real training images (a disjoint half) |" in out
+    assert "| untrained generator |" in out and "not comparable to published FID" in out
+    card = json.loads((tiny_checkpoint_dir / TINY_CHECKPOINT / "model_card.json").read_text())
+    rows = card["metrics"]["evaluation"]["rows"]
+    # The real halves are far closer to each other than the untrained generator's grey blur is to either.
+    assert rows["real training images (a disjoint half)"]["fd"] * 5 < rows["generated"]["fd"]
+    assert card["metrics"]["evaluation"]["n"] == 20 and card["metrics"]["evaluation"]["features"] == "cifar10"
+    assert 0 <= card["metrics"]["evaluation"]["nn_ratio"]
+
+
+def test_evaluate_refuses_bad_requests_and_changes_nothing(tiny_checkpoint_dir, tmp_path, capsys):
+    card_file = tiny_checkpoint_dir / TINY_CHECKPOINT / "model_card.json"
+    before = card_file.read_text()
+    assert main(["evaluate", TINY_CHECKPOINT, "-n", "5"]) == 2
+    assert "-n must be from 10" in capsys.readouterr().err
+    assert main(["evaluate", TINY_CHECKPOINT]) == 2
+    assert "--data is required" in capsys.readouterr().err
+    assert main(["evaluate", TINY_CHECKPOINT, "--data", str(tmp_path), "--last-step"]) == 2
+    assert "needs a run folder" in capsys.readouterr().err
+    assert card_file.read_text() == before
+
+
+def _report(out: str) -> dict:
+    return json.loads(out[out.index("\n{") + 1:])
+
+
+def test_last_step_grades_the_runs_own_generator_not_its_average(tmp_path, capsys):
+    data = tmp_path / "real"
+    make_folder(data, 40)
+    run = tmp_path / "run"
+    train(TrainConfig(model="dcgan32", width=0.25, data=[str(data)], out=str(run), steps=6, batch_size=8,
+                      ema_images=1000, device="cpu", cache_dir=str(tmp_path / "cache")))
+    assert main(["evaluate", str(run), "--features", "cifar10", "-n", "10"]) == 0
+    average = _report(capsys.readouterr().out)
+    assert main(["evaluate", str(run), "--features", "cifar10", "-n", "10", "--last-step"]) == 0
+    last = _report(capsys.readouterr().out)
+    assert (average["generator"], last["generator"]) == ("exported", "last step")
+    assert average["rows"]["generated"] != last["rows"]["generated"]
+    # The real rows are the same images either way.
+    real = "real training images (a disjoint half)"
+    assert average["rows"][real] == last["rows"][real]
+    assert main(["evaluate", str(run), "--last-step", "--write-card"]) == 2
+    assert "leave out --write-card" in capsys.readouterr().err
