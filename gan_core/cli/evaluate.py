@@ -139,7 +139,7 @@ def format_report(result: dict) -> str:
              "", "| images | FD | KID x1000 |" + (" class share |" if share else ""),
              "|---|---:|---:|" + ("---:|" if share else "")]
     for name, row in result["rows"].items():
-        lines.append(f"| {name} | {row['fd']:.2f} | {row['kid_x1000']:.2f} ± {row['kid_std_x1000']:.2f} |"
+        lines.append(f"| {name} | {row['fd']:.3f} | {row['kid_x1000']:.2f} ± {row['kid_std_x1000']:.2f} |"
                      + (f" {row['class_share']:.1%} |" if share else ""))
     lines += ["", f"nearest-neighbour ratio (pixels; < 1 means closer to the training images than new real "
                   f"ones are, copying): {result['nn_ratio']:.3f}", result["note"]]

@@ -131,7 +131,7 @@ def distances(net: FeatureNetwork, reference: np.ndarray, images: torch.Tensor) 
     """FD and KID (x1000, with its spread) of `images` against reference features."""
     feats = net.features(images)
     kid, spread = kernel_distance(feats, reference)
-    return {"fd": round(frechet_distance(feats, reference), 3), "kid_x1000": round(1000 * kid, 3),
+    return {"fd": round(frechet_distance(feats, reference), 4), "kid_x1000": round(1000 * kid, 3),
             "kid_std_x1000": round(1000 * spread, 3)}
 
 
