@@ -59,3 +59,29 @@ def test_last_step_grades_the_runs_own_generator_not_its_average(tmp_path, capsy
     assert average["rows"][real] == last["rows"][real]
     assert main(["evaluate", str(run), "--last-step", "--write-card"]) == 2
     assert "leave out --write-card" in capsys.readouterr().err
+
+
+def test_ship_stores_a_run_as_float16_without_its_discriminator_and_keeps_other_files(tmp_path, capsys):
+    import numpy as np
+
+    import gan_core
+
+    data = tmp_path / "real"
+    make_folder(data, 20)
+    run = tmp_path / "run"
+    train(TrainConfig(model="dcgan32", width=0.25, data=[str(data)], out=str(run), steps=2, batch_size=8,
+                      device="cpu", cache_dir=str(tmp_path / "cache")))
+    out = tmp_path / "checkpoints" / "shipped"
+    out.mkdir(parents=True)
+    (out / "explore.json").write_text("{}")
+    (out / "discriminator.safetensors").write_text("an old D")
+    assert main(["ship", str(run), "--out", str(out), "--half", "--no-discriminator", "--name", "shipped"]) == 0
+    assert "of 255 levels" in capsys.readouterr().out
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["name"] == "shipped" and "discriminator" not in card["files"] and "float16" in card["storage"]
+    assert (out / "explore.json").exists() and not (out / "discriminator.safetensors").exists()
+    a = np.asarray(gan_core.load(run).grid(16, seed=0), np.int16)
+    b = np.asarray(gan_core.load(out).grid(16, seed=0), np.int16)
+    assert np.abs(a - b).max() <= 3
+    assert (out / "generator.safetensors").stat().st_size < 0.6 * (run / "export" / "generator.safetensors").stat().st_size
+    assert main(["ship", str(out), "--out", str(out)]) == 2  # onto itself: refused
