@@ -94,8 +94,10 @@ def run(args, argv: list[str]) -> int:
     cls = classes[0] if net.classes and classes and len(classes) == 1 and classes[0] in net.classes else None
     torch.manual_seed(initial_seed(pipe.card.get("training", {})))
     untrained = GeneratorPipeline(pipe.spec.build_generator(), pipe.spec)
+    # The class share means something only for images of the classifier's own set (CIFAR-10).
+    of_its_classes = any("cifar" in str(source).lower() for source in sources)
     result = evaluate_features(pipe, images, held, net, n=args.n, seed=args.seed, held_out_label=label, cls=cls,
-                               untrained=untrained)
+                               untrained=untrained, classes=of_its_classes)
     # Copying, in pixels: distance to the nearest training image, generated vs held-out (1 = as novel).
     fake = pipe.decode(pipe.latents(result["n"], seed=args.seed))
     ref = from_uint8(images[:4 * result["n"]])

@@ -138,12 +138,13 @@ def distances(net: FeatureNetwork, reference: np.ndarray, images: torch.Tensor) 
 @torch.no_grad()
 def evaluate_features(pipe, train: torch.Tensor, held_out: torch.Tensor, net: FeatureNetwork, *, n: int = 2000,
                       seed: int = 0, held_out_label: str = "held-out real images", cls: str | None = None,
-                      untrained=None) -> dict:
+                      untrained=None, classes: bool = True) -> dict:
     """Fréchet distance and KID of `n` samples of `pipe` (a GeneratorPipeline) against `n`
     training images (uint8 (N, 3, H, W)), beside the calibration row (n `held_out` real
     images against the same training images) and, given `untrained` (a pipeline of the
     same network at its initial weights), a floor row. With a classifier network, each row
-    also gets the share of images it calls `cls` (any class if None) with confidence."""
+    also gets the share of images it calls `cls` (any class if None) with confidence, unless
+    `classes` is off (images of none of its classes: facades)."""
     n = min(n, len(held_out), len(train))
     g = torch.Generator().manual_seed(seed)
     reference = train[torch.randperm(len(train), generator=g)[:n]]
@@ -157,11 +158,11 @@ def evaluate_features(pipe, train: torch.Tensor, held_out: torch.Tensor, net: Fe
     for name, make in candidates:
         images = make()
         rows[name] = distances(net, ref_feats, images)
-        if net.probabilities is not None:
+        if net.probabilities is not None and classes:
             rows[name]["class_share"] = round(class_share(net, images, cls), 4)
     report = {"features": net.name, "feature_checkpoint": net.checkpoint, "n": n, "seed": seed, "rows": rows,
               "note": NOT_COMPARABLE}
-    if net.probabilities is not None:
+    if net.probabilities is not None and classes:
         report["class_share"] = (f"share of images the classifier calls {cls!r} with probability >= {CONFIDENT}"
                                  if cls else f"share of images the classifier gives one class (not 'none') "
                                              f"with probability >= {CONFIDENT}")
