@@ -172,6 +172,7 @@ class ImageClassifierTask(Task):
                             "samples (a frog GAN's frog rate); not comparable to Inception-based FID",
             "classes": model.classes,
             "data": {"train": self.train_set.summary(), "test": self.test_set.summary(),
+                     "licence": "CIFAR-10: research and teaching, non-commercial",
                      "citations": ["Krizhevsky, Learning Multiple Layers of Features from Tiny Images, 2009 "
                                    "(CIFAR-10, here as JPEG re-encodings)"]},
             "training": {"command": run_command(cfg.command), "steps": step, "planned_steps": self.total,
