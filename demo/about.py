@@ -49,7 +49,7 @@ this server).
    ([open](?tab=turn&{FACES}&subject=42&turn_from=pose&turn_t=1)): no picks needed.
 4. **Arithmetic (10 min).** *Face arithmetic*: the two presets
    ([smiling](?tab=arithmetic&{FACES}),
-   [glasses](?tab=arithmetic&{FACES}&preset=man%20with%20glasses%20-%20man%20without%20glasses%20%2B%20woman%20without%20glasses&a=22,60,4&b=27,86,93&c=2,42,90)).
+   [smiling man to smiling woman](?tab=arithmetic&{FACES}&preset=smiling%20man%20-%20neutral%20man%20%2B%20neutral%20woman&a=46,96,22&b=27,53,100&c=2,42,76)).
    Why three exemplars per term? Replace A by a single face
    ([open](?tab=arithmetic&{FACES}&a=5)) and compare. The eight neighbours show the answer is a region.
 5. **Labels make sliders (5 min).** *Attribute sliders*: Smiling

@@ -3,7 +3,8 @@ package was reorganised: sample grids, upscales, a translation, detector and cla
 scores. The hashes were taken from the code as it stood before the move (one torch
 thread; two give the same bytes on this CPU); those of faces-dcgan64 and facades-dcgan64
 (and the detector and classifier scores of their samples) again when their weights were
-stored as float16; the shape judge's probabilities when it was added."""
+stored as float16; the shape judge's probabilities when it was added; faces-dcgan64's
+grid and the attribute scores of its samples again when it was retrained with a weight average."""
 from __future__ import annotations
 
 import hashlib
@@ -24,13 +25,13 @@ PINNED = {
     "cifar10-dcgan32": "9b758b3e529e2bac",
     "cifar10-frogs-keras32": "b825c2c0cbaca6ef",
     "facades-dcgan64": "61a26f357d9cc0d9",
-    "faces-dcgan64": "0f58a29ed4955233",
+    "faces-dcgan64": "94dd401ba0ee3943",
     "photo-srresnet-x4": "f69b48f802d5e788",
     "photo-srgan-x4": "1a7653965b862852",
     "faces-srgan-x4": "ede3e9c72f1d58ab",
     "photo2painting-siamese": "af34be77a89723cd",
     "window-detector": "a9cbfc1a51f892d5",
-    "face-attributes": "e7f09251157c6904",
+    "face-attributes": "aeecadfee630223d",
     "shapes-classifier": "c97d7598f4dd9a2b",
 }
 

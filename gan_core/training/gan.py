@@ -51,6 +51,11 @@ SHAPE_SHARE = "shape_share"
 # The average's half-life is at most this share of the images seen so far, so that it
 # does not hold on to the first random generator in a short run (StyleGAN2-ADA's ema_rampup).
 EMA_RAMPUP = 0.05
+# The average's BatchNorm statistics are measured afresh on this many generated images
+# before it samples or is exported (BigGAN's "standing statistics"): the running statistics
+# of the last step's G do not fit averaged weights (on the CIFAR-10 frogs they made the
+# average score worse than the last step's G).
+BN_RECALIBRATION_IMAGES = 512
 LOSSES = ("bce", "hinge")
 R1_EVERY = 16
 MAX_STEPS = 1_000_000
@@ -331,8 +336,11 @@ class GANTask(Task):
 
     @property
     def exports(self) -> dict:
-        """What export/ holds: the sampling generator and D (with spectral norm folded into
-        plain weights, so every loader reads it as the paper's D)."""
+        """What export/ holds: the sampling generator (the average with its own BatchNorm
+        statistics) and D (with spectral norm folded into plain weights, so every loader
+        reads it as the paper's D)."""
+        if self.G_ema is not None:
+            recalibrate_batchnorm(self.G_ema, self.spec, self.device)
         D = without_spectral_norm(self.D, self.spec.build_discriminator) if self.config.spectral_norm else self.D
         return {GENERATOR_FILE: self.G_out, DISCRIMINATOR_FILE: D}
 
@@ -443,6 +451,8 @@ class GANTask(Task):
     @torch.no_grad()
     def samples(self):
         G = self.G_out
+        if self.G_ema is not None:
+            recalibrate_batchnorm(G, self.spec, self.device)
         was_training = G.training
         G.eval()  # running BatchNorm statistics, as gan_core.load() samples
         images = torch.cat([G(z.to(self.device)).float().cpu() for z in self.fixed_noise.split(256)])
@@ -480,6 +490,28 @@ class GANTask(Task):
                         "note": "gan_core.load(...).grid(n, seed) reproduces the training sample grid"},
             "files": {"generator": GENERATOR_FILE, "discriminator": DISCRIMINATOR_FILE},
         }
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(G: nn.Module, spec: ModelSpec, device: torch.device | str = "cpu",
+                          images: int = BN_RECALIBRATION_IMAGES, seed: int = 0) -> None:
+    """Set G's BatchNorm running statistics to their average over `images` generated images
+    (latents of `seed`): the statistics that fit G's own weights. The training draws no
+    random numbers here, so a run stays exactly resumable. Nothing to do without BatchNorm."""
+    norms = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    was_training, momenta = G.training, [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a plain average over the batches below
+    G.train()
+    z = spec.sample_noise(images, torch.Generator().manual_seed(seed))
+    for chunk in z.split(128):
+        G(chunk.to(device))
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    G.train(was_training)
 
 
 def with_spectral_norm(D: nn.Module) -> nn.Module:
@@ -550,4 +582,4 @@ def _init_from(checkpoint: str, spec: ModelSpec, G, D) -> None:
         load_weights(D, d_file)
 
 
-__all__ = ["TrainConfig", "train", "GANTask", "initial_seed", "METRIC_NAMES"]
+__all__ = ["TrainConfig", "train", "GANTask", "initial_seed", "recalibrate_batchnorm", "METRIC_NAMES"]

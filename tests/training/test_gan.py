@@ -373,3 +373,23 @@ def test_a_recipe_fills_the_options_not_given_and_the_paper_is_the_default():
     mixed = parsed("--recipe", "modern", "--ema-images", "0", "--loss", "hinge")
     assert (mixed.ema_images, mixed.loss, mixed.augment) == (0.0, "hinge", RECIPES["modern"]["augment"])
     assert parsed("--recipe", "paper").augment is None
+
+
+def test_the_average_samples_with_batchnorm_statistics_of_its_own(images, tmp_path):
+    from gan_core.training.gan import recalibrate_batchnorm
+
+    out = tmp_path / "run"
+    train(cfg(images, out, steps=4, ema_images=40))
+    state = read_tensors(out / STATE_FILE)[0]
+    exported = read_tensors(out / "export" / "generator.safetensors")[0]
+    key = next(k for k in exported if k.endswith("running_mean"))
+    # Not the last step's G's statistics, which the averaged weights do not fit ...
+    assert not torch.equal(exported[key], state[f"G.{key}"])
+    # ... but the average's own, measured on its samples: measuring again changes nothing.
+    pipe = gan_core.load(out)
+    before = {k: v.clone() for k, v in pipe.generator.state_dict().items() if "running" in k}
+    recalibrate_batchnorm(pipe.generator, pipe.spec)
+    after = {k: v for k, v in pipe.generator.state_dict().items() if "running" in k}
+    assert all(torch.allclose(before[k], after[k], atol=1e-5) for k in before)
+    momenta = {m.momentum for m in pipe.generator.modules() if isinstance(m, torch.nn.BatchNorm2d)}
+    assert momenta == {0.1}  # the layers' own momentum is back
