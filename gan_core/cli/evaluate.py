@@ -52,6 +52,7 @@ def run(args, argv: list[str]) -> int:
     import gan_core
     from gan_core.cli.common import command_line
     from gan_core.core.checkpoints import CARD_FILE, write_json
+    from gan_core.core.errors import DataError
     from gan_core.core.hub import GAN
     from gan_core.core.images import from_uint8
     from gan_core.data.image_set import load_images
@@ -82,7 +83,7 @@ def run(args, argv: list[str]) -> int:
     if split == "train":
         try:
             held = load_images(sources, size, classes=classes, split="test", framing=framing).images
-        except Exception:  # noqa: BLE001 - no test split: fall back to halves below
+        except DataError:  # no test split: the halves below
             held = None
     images = train.images
     if held is None:
@@ -96,10 +97,11 @@ def run(args, argv: list[str]) -> int:
     untrained = GeneratorPipeline(pipe.spec.build_generator(), pipe.spec)
     # The class share means something only for images of the classifier's own set (CIFAR-10).
     of_its_classes = any("cifar" in str(source).lower() for source in sources)
-    result = evaluate_features(pipe, images, held, net, n=args.n, seed=args.seed, held_out_label=label, cls=cls,
-                               untrained=untrained, classes=of_its_classes)
+    n = min(args.n, len(held), len(images))
+    fake = pipe.decode(pipe.latents(n, seed=args.seed))  # drawn once: graded, then checked for copying
+    result = evaluate_features(pipe, images, held, net, n=n, seed=args.seed, held_out_label=label, cls=cls,
+                               untrained=untrained, classes=of_its_classes, generated=fake)
     # Copying, in pixels: distance to the nearest training image, generated vs held-out (1 = as novel).
-    fake = pipe.decode(pipe.latents(result["n"], seed=args.seed))
     ref = from_uint8(images[:4 * result["n"]])
     result["nn_ratio"] = round(nearest_distance(fake, ref) / nearest_distance(from_uint8(held[:result["n"]]), ref), 3)
     result["generator"] = "last step" if args.last_step else "exported"

@@ -177,7 +177,8 @@ def new_config(args, argv: list[str]):
 
 def recipe_options(args, recipe: dict) -> dict:
     """The recipe options of a new run: each as given on the command line, else the
-    recipe's, else the paper's (TrainConfig's default)."""
-    paper = {"ema_images": 0.0, "augment": None, "loss": "bce", "spectral_norm": False, "r1": 0.0}
+    recipe's, else the paper recipe's."""
+    from gan_core.training.recipes import RECIPES
+
     return {key: getattr(args, key) if getattr(args, key) is not None else recipe.get(key, default)
-            for key, default in paper.items()}
+            for key, default in RECIPES["paper"].items()}

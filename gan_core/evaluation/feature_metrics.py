@@ -64,7 +64,6 @@ def feature_network(name: str) -> FeatureNetwork:
         clf = gan_core.load(checkpoint, task=IMAGE_CLASSIFICATION)
         return FeatureNetwork(name, checkpoint, lambda x: clf.features(x).double().numpy(), clf, clf.classes)
     clf = gan_core.load(checkpoint, task=ATTRIBUTE_CLASSIFICATION)
-    trunk = clf.classifier.trunk[:-2]  # up to the last 4x4 map: no flatten, no dropout
     size = clf.classifier.image_size
 
     @torch.no_grad()
@@ -74,7 +73,7 @@ def feature_network(name: str) -> FeatureNetwork:
             x = from_uint8(chunk)
             if x.shape[-1] != size:  # a 28 px face is scaled up to the network's 64 px
                 x = F.interpolate(x, (size, size), mode="bilinear", align_corners=False, antialias=True)
-            out.append(trunk(x).mean((2, 3)).double())
+            out.append(clf.classifier.pooled_features(x).double())
         return torch.cat(out).numpy()
 
     return FeatureNetwork(name, checkpoint, face_features)
@@ -138,20 +137,22 @@ def distances(net: FeatureNetwork, reference: np.ndarray, images: torch.Tensor) 
 @torch.no_grad()
 def evaluate_features(pipe, train: torch.Tensor, held_out: torch.Tensor, net: FeatureNetwork, *, n: int = 2000,
                       seed: int = 0, held_out_label: str = "held-out real images", cls: str | None = None,
-                      untrained=None, classes: bool = True) -> dict:
+                      untrained=None, classes: bool = True, generated: torch.Tensor | None = None) -> dict:
     """Fréchet distance and KID of `n` samples of `pipe` (a GeneratorPipeline) against `n`
     training images (uint8 (N, 3, H, W)), beside the calibration row (n `held_out` real
     images against the same training images) and, given `untrained` (a pipeline of the
     same network at its initial weights), a floor row. With a classifier network, each row
     also gets the share of images it calls `cls` (any class if None) with confidence, unless
-    `classes` is off (images of none of its classes: facades)."""
+    `classes` is off (images of none of its classes: facades). `generated`: the n samples,
+    when the caller has drawn them already."""
     n = min(n, len(held_out), len(train))
     g = torch.Generator().manual_seed(seed)
     reference = train[torch.randperm(len(train), generator=g)[:n]]
     held = held_out[torch.randperm(len(held_out), generator=g)[:n]]
     ref_feats = net.features(reference)
     rows = {}
-    candidates = [("generated", lambda: pipe.decode(pipe.latents(n, seed=seed)))]
+    candidates = [("generated", lambda: generated[:n] if generated is not None else
+                   pipe.decode(pipe.latents(n, seed=seed)))]
     candidates.append((held_out_label, lambda: held))
     if untrained is not None:
         candidates.append(("untrained generator", lambda: untrained.decode(untrained.latents(n, seed=seed))))

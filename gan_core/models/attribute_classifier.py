@@ -61,6 +61,11 @@ class AttributeClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.trunk(x))
 
+    def pooled_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The trunk's last 4x4 map averaged over its cells, (N, channels): what the GAN
+        metric compares (gan_core.evaluation.feature_metrics). The trunk ends in Flatten, Dropout."""
+        return self.trunk[:-2](x).mean((2, 3))
+
     def to_label_units(self, raw: torch.Tensor) -> torch.Tensor:
         """Raw outputs (N, heads) -> probabilities / label values (N, heads)."""
         cols = [torch.sigmoid(raw[:, j]) if h.kind == "binary" else raw[:, j] * h.scale + h.offset

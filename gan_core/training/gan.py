@@ -38,7 +38,7 @@ from gan_core.models import ModelSpec, get_model, model_names
 from gan_core.models.registry import check_width
 from gan_core.pipelines.generator import model_spec
 from gan_core.training.augment import check_policies, diff_augment
-from gan_core.training.losses import nonsaturating_loss
+from gan_core.training.losses import hinge_loss_d, hinge_loss_g, nonsaturating_loss
 from gan_core.training.loop import (
     AbortFn, ProgressFn, RunFolder, Task, TrainResult, autocast_for, rounded, run_command, setup_device, software,
     train_loop,
@@ -316,6 +316,7 @@ class GANTask(Task):
             self.G_ema = copy.deepcopy(G).requires_grad_(False)
             self.nets["G_ema"] = self.G_ema
         self.G_out = self.G_ema if self.G_ema is not None else G
+        self.averaged_at, self.calibrated_at = 0, None  # the average's last update; its BatchNorm's last measure
         self.optimizers = {"optG": self.opt_g, "optD": self.opt_d}
         self.generators = {"data_rng": self.batches.generator, "noise_rng": self.noise_gen}
 
@@ -334,15 +335,20 @@ class GANTask(Task):
         # The draws come from the noise generator, whose state is saved: resume stays exact.
         self.augment = (lambda x: diff_augment(x, policies, self.noise_gen)) if policies else (lambda x: x)
 
+    def sampling_generator(self) -> nn.Module:
+        """The generator that samples and is exported: G, or the average with BatchNorm
+        statistics of its own (measured once per average, not on every call)."""
+        if self.G_ema is not None and self.calibrated_at != self.averaged_at:
+            recalibrate_batchnorm(self.G_ema, self.spec, self.device)
+            self.calibrated_at = self.averaged_at
+        return self.G_out
+
     @property
     def exports(self) -> dict:
-        """What export/ holds: the sampling generator (the average with its own BatchNorm
-        statistics) and D (with spectral norm folded into plain weights, so every loader
-        reads it as the paper's D)."""
-        if self.G_ema is not None:
-            recalibrate_batchnorm(self.G_ema, self.spec, self.device)
+        """What export/ holds: the sampling generator and D (with spectral norm folded into
+        plain weights, so every loader reads it as the paper's D)."""
         D = without_spectral_norm(self.D, self.spec.build_discriminator) if self.config.spectral_norm else self.D
-        return {GENERATOR_FILE: self.G_out, DISCRIMINATOR_FILE: D}
+        return {GENERATOR_FILE: self.sampling_generator(), DISCRIMINATOR_FILE: D}
 
     def step(self, step: int) -> torch.Tensor:
         hp, spec, config, gen, device = self.hp, self.spec, self.config, self.noise_gen, self.device
@@ -365,11 +371,11 @@ class GANTask(Task):
         hinge = config.loss == "hinge"
         with autocast():
             out_real = self.D_train(self.augment(real)).float()
-        loss_real = F.relu(1 - out_real).mean() if hinge else F.binary_cross_entropy_with_logits(out_real, real_target)
+        loss_real = hinge_loss_d(out_real, True) if hinge else F.binary_cross_entropy_with_logits(out_real, real_target)
         loss_real.backward()
         with autocast():
             out_fake = self.D_train(self.augment(fake.detach())).float()
-        loss_fake = F.relu(1 + out_fake).mean() if hinge else F.binary_cross_entropy_with_logits(out_fake, fake_target)
+        loss_fake = hinge_loss_d(out_fake, False) if hinge else F.binary_cross_entropy_with_logits(out_fake, fake_target)
         loss_fake.backward()
         if config.r1 and step % R1_EVERY == 0:
             self.r1_penalty(real).backward()
@@ -383,7 +389,7 @@ class GANTask(Task):
         D.requires_grad_(False)
         with autocast():
             out_g = self.D_frozen(self.augment(fake)).float()
-        loss_g = -out_g.mean() if hinge else nonsaturating_loss(out_g)
+        loss_g = hinge_loss_g(out_g) if hinge else nonsaturating_loss(out_g)
         loss_g.backward()
         D.requires_grad_(True)
         if hp["clip_grad"]:
@@ -407,14 +413,14 @@ class GANTask(Task):
     @torch.no_grad()
     def update_average(self, step: int) -> None:
         """G_ema moves towards G by the share that gives the configured half-life (in
-        images, capped at EMA_RAMPUP of those seen); BatchNorm statistics are copied."""
+        images, capped at EMA_RAMPUP of those seen). Its BatchNorm statistics are measured
+        when it samples (sampling_generator), not copied from G."""
         seen = (step + 1) * self.batch_size
         half_life = min(self.config.ema_images, EMA_RAMPUP * seen)
         keep = 0.5 ** (self.batch_size / max(half_life, 1e-8))
         for average, current in zip(self.G_ema.parameters(), self.G.parameters()):
             average.lerp_(current, 1 - keep)
-        for average, current in zip(self.G_ema.buffers(), self.G.buffers()):
-            average.copy_(current)
+        self.averaged_at = step + 1
 
     def log_fields(self, step: int) -> dict:
         return {"epoch": round(step * self.hp["batch_size"] / len(self.dataset), 3)}
@@ -450,9 +456,7 @@ class GANTask(Task):
 
     @torch.no_grad()
     def samples(self):
-        G = self.G_out
-        if self.G_ema is not None:
-            recalibrate_batchnorm(G, self.spec, self.device)
+        G = self.sampling_generator()
         was_training = G.training
         G.eval()  # running BatchNorm statistics, as gan_core.load() samples
         images = torch.cat([G(z.to(self.device)).float().cpu() for z in self.fixed_noise.split(256)])

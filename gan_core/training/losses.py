@@ -1,4 +1,4 @@
-"""The training losses, by name: the GANs' adversarial loss, SRGAN's content losses, the
+"""The training losses, by name: the GANs' adversarial losses (non-saturating, hinge), SRGAN's content losses, the
 Siamese style GAN's five terms and the window detector's BCE + Dice.
 
 Images are in [-1, 1]; logits are raw discriminator outputs.
@@ -24,6 +24,17 @@ def nonsaturating_loss(logits: torch.Tensor) -> torch.Tensor:
     """-log D(G(z)) (Goodfellow et al.'s non-saturating generator loss): BCE of the
     discriminator's logits on generated images against "real"."""
     return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+
+
+def hinge_loss_d(logits: torch.Tensor, real: bool) -> torch.Tensor:
+    """The discriminator's hinge loss (SAGAN, BigGAN): mean max(0, 1 - D(x)) on real images,
+    mean max(0, 1 + D(G(z))) on generated ones."""
+    return F.relu(1 - logits).mean() if real else F.relu(1 + logits).mean()
+
+
+def hinge_loss_g(logits: torch.Tensor) -> torch.Tensor:
+    """The generator's side of the hinge loss: -mean D(G(z))."""
+    return -logits.mean()
 
 
 # ----------------------------------------------------------------------------- super-resolution content
