@@ -170,6 +170,10 @@ def _training_summary(training: dict) -> str:
         parts.append(f"in {duration(training['wall_time_s'])}")
     if training.get("hardware"):
         parts.append(f"on {quote_user_text(training['hardware'], 120)}")
+    origin = training.get("init_from")
+    if parts and isinstance(origin, dict) and isinstance(origin.get("steps"), int):
+        # A run started --init-from another: say so, or the card's steps read as the whole training.
+        parts[-1] += f", going on from an earlier run's {origin['steps']:,} steps"
     return " ".join(parts) or "no details recorded"
 
 

@@ -164,3 +164,13 @@ def test_the_full_card_names_no_server_folder(tiny_checkpoint_dir):
     card_path.write_text(json.dumps(card))
     shown = str(tab.model_card(TINY_CHECKPOINT)) + tab.card_summary(TINY_CHECKPOINT)
     assert "shared" not in shown and "/srv" not in shown and "celeba" in shown and "utkface" in shown
+
+
+def test_the_training_line_says_when_a_model_went_on_from_an_earlier_run():
+    from demo.generate import _training_summary
+
+    once = {"steps": 1200, "epochs": 10.46, "wall_time_s": 5400, "hardware": "2-core CPU"}
+    assert "earlier run" not in _training_summary(once)
+    twice = {**once, "init_from": {"checkpoint": "checkpoints/faces-dcgan64", "steps": 2400}}
+    assert _training_summary(twice).endswith("2-core CPU, going on from an earlier run's 2,400 steps")
+    assert _training_summary({}) == "no details recorded"
