@@ -58,6 +58,11 @@ EMA_RAMPUP = 0.05
 BN_RECALIBRATION_IMAGES = 512
 LOSSES = ("bce", "hinge")
 R1_EVERY = 16
+# Self-supervised rotation (SS-GAN, Chen et al. 2019): D also tells which of four quarter
+# turns a real image got, through a linear head on its last block; G is asked to make
+# images whose turns D can tell, at this share of D's weight (the paper's alpha/beta, 0.2/1).
+ROTATIONS = 4
+ROTATION_G_SHARE = 0.2
 MAX_STEPS = 1_000_000
 MAX_BATCH_SIZE = 4096
 LR_RANGE = (1e-6, 0.1)
@@ -97,6 +102,9 @@ class TrainConfig:
     # R1 penalty weight gamma on D's gradient at real images (Mescheder et al. 2018), applied
     # every R1_EVERY steps at R1_EVERY times the weight (StyleGAN2's lazy regularisation); 0: none.
     r1: float = 0.0
+    # Weight of D's rotation-prediction loss on real images (SS-GAN's beta; 0: none). It
+    # teaches D features that a linear probe can use; G gets ROTATION_G_SHARE of it on its images.
+    rotation: float = 0.0
     # The named recipe (gan_core.training.recipes.RECIPES) the command line filled options
     # from, recorded in the card; None: the options as given.
     recipe: str | None = None
@@ -163,6 +171,7 @@ class TrainConfig:
             raise ValueError("label noise softens the cross-entropy's 0/1 labels; the hinge loss has none: "
                              "leave out the label noise or use the bce loss")
         _number(self.r1, "the R1 weight", 0.0, 1e4)
+        _number(self.rotation, "the rotation loss weight", 0.0, 100.0)
         _number(self.label_noise, "the label noise", 0.0, 0.5, optional=True)
         _number(self.clip_grad, "the gradient clip", 1e-9, 1e9, optional=True)
         _whole(self.n_samples, "the number of samples", 1, 4096)
@@ -188,7 +197,7 @@ class TrainConfig:
                    ("--beta1", self.beta1), ("--beta2", self.beta2), ("--label-noise", self.label_noise),
                    ("--clip-grad", self.clip_grad), ("--ema-images", self.ema_images or None),
                    ("--augment", self.augment or None), ("--loss", self.loss if self.loss != "bce" else None),
-                   ("--r1", self.r1 or None), ("--recipe", self.recipe)]
+                   ("--r1", self.r1 or None), ("--rotation", self.rotation or None), ("--recipe", self.recipe)]
         if self.framing != defaults.framing:
             options.append(("--framing", self.framing))
         for name in ("seed", "sample_every", "checkpoint_every", "log_every"):
@@ -317,6 +326,16 @@ class GANTask(Task):
             self.nets["G_ema"] = self.G_ema
         self.G_out = self.G_ema if self.G_ema is not None else G
         self.averaged_at, self.calibrated_at = 0, None  # the average's last update; its BatchNorm's last measure
+        # SS-GAN's rotation head: trained with D (a parameter group of D's optimiser), kept
+        # in the training state for resume, not exported (D's blocks are what a probe reads).
+        self.rotation_head = None
+        if config.rotation:
+            if world > 1:
+                raise ValueError("--rotation trains on one process: its head reads D's blocks outside "
+                                 "DistributedDataParallel, whose gradients would not be shared")
+            self.rotation_head = rotation_head(D, spec.image_size).to(device)
+            self.nets["D_rotation"] = self.rotation_head
+            self.opt_d.add_param_group({"params": list(self.rotation_head.parameters())})
         self.optimizers = {"optG": self.opt_g, "optD": self.opt_d}
         self.generators = {"data_rng": self.batches.generator, "noise_rng": self.noise_gen}
 
@@ -379,6 +398,8 @@ class GANTask(Task):
         loss_fake.backward()
         if config.r1 and step % R1_EVERY == 0:
             self.r1_penalty(real).backward()
+        if self.rotation_head is not None:
+            (config.rotation * self.rotation_loss(real)).backward()
         if hp["clip_grad"]:
             torch.nn.utils.clip_grad_value_(D.parameters(), hp["clip_grad"])
         opt_d.step()
@@ -386,12 +407,17 @@ class GANTask(Task):
         # (2) Update G: maximize log(D(G(z))), the non-saturating loss. D is frozen (and
         # unwrapped from DDP) here: its weight gradients would be thrown away.
         opt_g.zero_grad(set_to_none=True)
-        D.requires_grad_(False)
+        frozen = [D] if self.rotation_head is None else [D, self.rotation_head]
+        for net in frozen:
+            net.requires_grad_(False)
         with autocast():
             out_g = self.D_frozen(self.augment(fake)).float()
         loss_g = hinge_loss_g(out_g) if hinge else nonsaturating_loss(out_g)
+        if self.rotation_head is not None:
+            loss_g = loss_g + config.rotation * ROTATION_G_SHARE * self.rotation_loss(fake)
         loss_g.backward()
-        D.requires_grad_(True)
+        for net in frozen:
+            net.requires_grad_(True)
         if hp["clip_grad"]:
             torch.nn.utils.clip_grad_value_(G.parameters(), hp["clip_grad"])
         opt_g.step()
@@ -409,6 +435,17 @@ class GANTask(Task):
         out = self.D_train(x).float()
         grad, = torch.autograd.grad(out.sum(), x, create_graph=True)
         return grad.pow(2).flatten(1).sum(1).mean() * (self.config.r1 / 2) * R1_EVERY
+
+    def rotation_loss(self, images: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of the rotation head on the batch turned by 0, 90, 180 and 270
+        degrees in four quarters (image i by i mod 4 quarter turns: the batch order is
+        already random, so no random numbers are drawn)."""
+        turns = torch.arange(images.shape[0], device=images.device) % ROTATIONS
+        rotated = torch.cat([torch.rot90(images[turns == k], k, dims=(2, 3)) for k in range(ROTATIONS)])
+        labels = torch.cat([turns[turns == k] for k in range(ROTATIONS)])
+        with self.autocast():
+            logits = self.rotation_head(self.D.blocks(rotated).flatten(1)).float()
+        return F.cross_entropy(logits, labels)
 
     @torch.no_grad()
     def update_average(self, step: int) -> None:
@@ -473,7 +510,7 @@ class GANTask(Task):
             "paper": spec.paper,
             "config": {"image_size": spec.image_size, "nz": spec.nz, "width": spec.width, **self.hp,
                        "ema_images": c.ema_images, "augment": list(c.augment or []), "loss": c.loss,
-                       "spectral_norm": c.spectral_norm, "r1": c.r1, "recipe": c.recipe},
+                       "spectral_norm": c.spectral_norm, "r1": c.r1, "rotation": c.rotation, "recipe": c.recipe},
             "data": {**ds.summary(), "sources": [str(s) for s in c.data], "classes_filter": c.classes,
                      "split": c.split, "framing": c.framing, "flip": c.flip},
             "training": {
@@ -516,6 +553,16 @@ def recalibrate_batchnorm(G: nn.Module, spec: ModelSpec, device: torch.device | 
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
     G.train(was_training)
+
+
+def rotation_head(D: nn.Module, image_size: int) -> nn.Module:
+    """SS-GAN's linear classifier of the four quarter turns on D's last block, flattened."""
+    was_training = D.training
+    D.eval()  # running statistics: measuring the shape moves no BatchNorm buffer
+    with torch.no_grad():
+        size = D.blocks(torch.zeros(1, 3, image_size, image_size, device=next(D.parameters()).device)).numel()
+    D.train(was_training)
+    return nn.Linear(size, ROTATIONS)
 
 
 def with_spectral_norm(D: nn.Module) -> nn.Module:

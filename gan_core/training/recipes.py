@@ -35,9 +35,10 @@ CLASSROOM = TrainConfig(
 # line win. "paper" is the 2016 recipe as published; "modern" what the ablation in
 # bench/recipe_ablation.py found to pay on a CPU budget.
 RECIPES = {
-    "paper": {"ema_images": 0.0, "augment": None, "loss": "bce", "spectral_norm": False, "r1": 0.0},
+    "paper": {"ema_images": 0.0, "augment": None, "loss": "bce", "spectral_norm": False, "r1": 0.0,
+              "rotation": 0.0},
     "modern": {"ema_images": 10_000.0, "augment": ["color", "translation", "cutout"], "loss": "bce",
-               "spectral_norm": False, "r1": 0.0},
+               "spectral_norm": False, "r1": 0.0, "rotation": 0.0},
 }
 
 
@@ -51,6 +52,8 @@ def describe_recipe(name: str) -> str:
         parts.append("spectral norm in D")
     if r["r1"]:
         parts.append(f"R1 {r['r1']:g}")
+    if r["rotation"]:
+        parts.append(f"rotation loss {r['rotation']:g}")
     return ", ".join(parts)
 
 
