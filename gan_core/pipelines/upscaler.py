@@ -27,7 +27,7 @@ from torch import nn
 from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, build_checked
 from gan_core.core.errors import CheckpointError
 from gan_core.core.hub import checkpoint_name, weights_file
-from gan_core.models.srgan import SR_BLOCKS, SR_CHANNELS, RRDBNet, SRResNet, for_inference
+from gan_core.models.srgan import SR_ARCHS, build_sr_arch, for_inference
 from gan_core.pipelines.tiles import MAX_INPUT_PIXELS, upscale_image
 
 DEFAULT_TILE = 128  # LR px per tile: 16 px of overlap on each side adds about half again (bench/upscale_speed.py)
@@ -39,12 +39,11 @@ def build_sr_network(card: dict) -> nn.Module:
     config = card.get("config") if isinstance(card.get("config"), dict) else {}
     scale = int(card.get("scale", config.get("scale", 4)))
     model = card.get("model")
-    if model == "srresnet":
-        return SRResNet(scale, int(config.get("blocks", SR_BLOCKS)), int(config.get("channels", SR_CHANNELS)))
-    if model == "rrdbnet":
-        return RRDBNet(scale)
-    raise CheckpointError(f"model {model!r} is not a super-resolution network this library builds "
-                          "(srresnet or rrdbnet)")
+    if model not in SR_ARCHS:
+        raise CheckpointError(f"model {model!r} is not a super-resolution network this library builds "
+                              f"({', '.join(SR_ARCHS)})")
+    blocks, channels = config.get("blocks"), config.get("channels")
+    return build_sr_arch(model, scale, int(blocks) if blocks else None, int(channels) if channels else None)
 
 
 class Upscaler:

@@ -1,8 +1,10 @@
-"""Training SRResNet and SRGAN (Ledig et al., CVPR 2017), x4 super-resolution.
+"""Training x4 super-resolution networks: SRResNet and SRGAN (Ledig et al., CVPR 2017),
+and the CPU-sized LiteSR (gan_core.models.srgan) with today's recipe.
 
 Two phases, as in the paper:
-  * `mse`: SRResNet alone on the pixel MSE between its output and the HR crop
-    (Adam, lr 1e-4): the PSNR-oriented model;
+  * `mse`: the network alone on a pixel loss between its output and the HR crop
+    (the paper's MSE with Adam at lr 1e-4; or `pixel_loss="l1"` with a cosine
+    schedule, EDSR's and its successors' recipe): the PSNR-oriented model;
   * `gan`: SRGAN, the generator started from an `mse` run (`init_from`) and
     trained against the SRGAN discriminator with a content loss + 1e-3 x the
     adversarial loss -log D(G(LR)). The content loss is the paper's VGG54
@@ -33,6 +35,7 @@ saves a checkpoint and returns.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
@@ -48,7 +51,7 @@ from gan_core.core.hub import SUPER_RESOLUTION, open_checkpoint, weights_file
 from gan_core.core.images import to_uint8
 from gan_core.data.sr_pairs import SRPatches
 from gan_core.evaluation.sr_metrics import psnr_y
-from gan_core.models.srgan import SR_BLOCKS, SR_CHANNELS, SRDiscriminator, SRResNet
+from gan_core.models.srgan import SR_ARCHS, SR_SIZES, SRDiscriminator, build_sr_arch
 from gan_core.pipelines.tiles import bicubic_upscale
 from gan_core.training.losses import VGG_RESCALE, VGGLoss, feature_matching_loss, nonsaturating_loss
 from gan_core.training.loop import (
@@ -56,6 +59,8 @@ from gan_core.training.loop import (
 )
 
 PHASES = ("mse", "gan")
+PIXEL_LOSSES = ("mse", "l1")
+LR_SCHEDULES = ("step", "cosine")
 CONTENT_LOSSES = ("auto", "vgg", "discriminator", "pixel")
 PAPER = "Ledig et al., Photo-Realistic Single Image Super-Resolution Using a Generative Adversarial Network, CVPR 2017"
 ADVERSARIAL_WEIGHT = 1e-3  # the paper's weight of -log D(G(LR)) against the content loss
@@ -75,19 +80,25 @@ CONTENT_DETAIL = {
 
 @dataclass
 class SRTrainConfig:
-    phase: str = "mse"  # "mse": SRResNet on pixel MSE; "gan": SRGAN, generator from `init_from`
+    phase: str = "mse"  # "mse": the network on a pixel loss; "gan": SRGAN's recipe, generator from `init_from`
     data: list[str] = field(default_factory=list)
     out: str = "runs/sr"
     name: str | None = None  # the exported model's name; default: the run folder's name
     steps: int = 2000
     scale: int = 4
-    blocks: int = SR_BLOCKS
-    channels: int = SR_CHANNELS
+    arch: str = "srresnet"  # the generator (gan_core.models.srgan.SR_ARCHS)
+    blocks: int | None = None  # None: the architecture's own size (SR_SIZES)
+    channels: int | None = None
     hr_size: int = 96  # HR crop side (the paper's 96: D is built for it)
     batch_size: int = 16  # the paper's
     lr: float = 1e-4  # Adam, both nets (the paper's)
     beta1: float = 0.9
-    lr_drop_at: int | None = None  # multiply the learning rates by 0.1 from this step on (paper's SRGAN: half-way)
+    # The mse phase's pixel loss: "mse" (the paper's) or "l1" (EDSR: sharper, converges faster).
+    pixel_loss: str = "mse"
+    # "step": the rate as given, multiplied by 0.1 from lr_drop_at on (the paper's SRGAN: half-way);
+    # "cosine": from lr down to 0 over the run's steps (the lightweight-SR papers' schedule).
+    lr_schedule: str = "step"
+    lr_drop_at: int | None = None
     # gan phase
     content_loss: str = "auto"  # auto: vgg when weights load, else discriminator; or vgg, discriminator, pixel
     vgg_weights: str | None = None  # a local VGG19 ImageNet state dict (.safetensors, or .pth read weights-only)
@@ -116,7 +127,23 @@ class SRTrainConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
 
+    def size(self) -> tuple[int, int]:
+        """(blocks, channels) of the generator: as given, else its architecture's default."""
+        default_blocks, default_channels = SR_SIZES[self.arch]
+        return self.blocks or default_blocks, self.channels or default_channels
+
     def check(self) -> None:
+        if self.arch not in SR_ARCHS:
+            raise ValueError(f"the network must be one of {', '.join(SR_ARCHS)}, not {self.arch!r}")
+        if self.pixel_loss not in PIXEL_LOSSES:
+            raise ValueError(f"the pixel loss must be one of {', '.join(PIXEL_LOSSES)}, not {self.pixel_loss!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"the schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
+        if self.lr_schedule == "cosine" and self.lr_drop_at is not None:
+            raise ValueError("--lr-drop-at belongs to the step schedule; the cosine one falls to 0 by itself")
+        for value, what in ((self.blocks, "blocks"), (self.channels, "channels")):
+            if value is not None and not (isinstance(value, int) and 1 <= value <= 256):
+                raise ValueError(f"{what} must be a whole number from 1 to 256, not {value!r}")
         if self.phase not in PHASES:
             raise ValueError(f"phase must be one of {', '.join(PHASES)}, not {self.phase!r}")
         if self.content_loss not in CONTENT_LOSSES:
@@ -191,7 +218,7 @@ def resolve_content_loss(config: SRTrainConfig) -> tuple[str, nn.Module | None, 
     `auto` tries the VGG weights and falls back to the discriminator's features; an
     explicit `vgg` that cannot load its weights is an error (the user asked for it)."""
     if config.phase == "mse":
-        return "pixel", None, "SRResNet phase: pixel MSE only"
+        return "pixel", None, f"the mse phase: pixel {config.pixel_loss.upper()} only"
     if config.content_loss in ("pixel", "discriminator"):
         return config.content_loss, None, f"chosen: --content-loss {config.content_loss}"
     try:
@@ -211,7 +238,7 @@ def resolve_content_loss(config: SRTrainConfig) -> tuple[str, nn.Module | None, 
 def train_sr(config: SRTrainConfig, progress_fn: ProgressFn | None = None, abort_fn: AbortFn | None = None,
              patches: SRPatches | None = None,
              data_progress: Callable[[int, int], None] | None = None) -> TrainResult:
-    """Train SRResNet (`phase="mse"`) or SRGAN (`phase="gan"`) as `config` says.
+    """Train an SR network on a pixel loss (`phase="mse"`) or as SRGAN (`phase="gan"`) as `config` says.
 
     Raises TrainingDiverged on NaN/inf (the last good checkpoint stays), DataError
     for unusable data, FileExistsError when `out` already holds a run and `resume`
@@ -219,7 +246,7 @@ def train_sr(config: SRTrainConfig, progress_fn: ProgressFn | None = None, abort
     config.check()
     run = RunFolder(config.out, config.resume)
     if run.resuming:
-        run.check_same(config, ("phase", "scale", "blocks", "channels", "hr_size"))
+        run.check_same(config, ("phase", "scale", "arch", "blocks", "channels", "hr_size"))
     device, _, _ = setup_device(config.device)
     if patches is None:
         patches = SRPatches(config.data, config.hr_size, config.scale, max_images=config.max_images,
@@ -237,7 +264,7 @@ def train_sr(config: SRTrainConfig, progress_fn: ProgressFn | None = None, abort
 
 
 class SRTask(Task):
-    """SRResNet's pixel-MSE step or SRGAN's adversarial one, the validation rows
+    """The pixel-loss step or SRGAN's adversarial one, the validation rows
     (LR | bicubic | SR | HR) with their PSNR, and the SR model card."""
 
     def __init__(self, config: SRTrainConfig, patches: SRPatches, device: torch.device):
@@ -247,7 +274,7 @@ class SRTask(Task):
         self.diverged_hint = (f"--resume continues from it, or --init-from {self.out / 'export'} starts again from "
                               "its weights with new settings (say, a lower --lr).")
         torch.manual_seed(config.seed)  # weight init
-        self.G = G = SRResNet(config.scale, config.blocks, config.channels).to(device)
+        self.G = G = build_sr_arch(config.arch, config.scale, *config.size()).to(device)
         self.opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
         self.nets, self.optimizers = {"G": G}, {"optG": self.opt_g}
         self.exports = {GENERATOR_FILE: G}
@@ -265,7 +292,7 @@ class SRTask(Task):
             self.vgg_loss = self.vgg_loss.to(device)
         self.crops = torch.Generator().manual_seed(config.seed + 1)  # every random choice of the data
         self.generators = {"crop_rng": self.crops}
-        self.metric_names = (("loss_mse",) if config.phase == "mse" else
+        self.metric_names = ((f"loss_{config.pixel_loss}",) if config.phase == "mse" else
                              ("loss_content", "loss_adv", "loss_g", "loss_d", "d_x", "d_g_z"))
         self.val_lr, self.val_hr = patches.fixed_pairs(VALIDATION_CROPS)
         self.val_hr8, self.val_lr8 = to_uint8(self.val_hr), to_uint8(self.val_lr)
@@ -275,18 +302,17 @@ class SRTask(Task):
 
     def step(self, step: int) -> torch.Tensor:
         config, device = self.config, self.device
-        if config.lr_drop_at is not None:
-            factor = 0.1 if step >= config.lr_drop_at else 1.0
-            for opt in self.optimizers.values():
-                for group in opt.param_groups:
-                    group["lr"] = config.lr * factor
+        rate = learning_rate(config, step)
+        for opt in self.optimizers.values():
+            for group in opt.param_groups:
+                group["lr"] = rate
         lr_img, hr = self.patches.batch(config.batch_size, self.crops)
         lr_img, hr = lr_img.to(device), hr.to(device)
         if config.channels_last:
             lr_img, hr = lr_img.contiguous(memory_format=torch.channels_last), hr.contiguous(memory_format=torch.channels_last)
         sr = self.G(lr_img)
         if config.phase == "mse":
-            loss = F.mse_loss(sr, hr)
+            loss = F.l1_loss(sr, hr) if config.pixel_loss == "l1" else F.mse_loss(sr, hr)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_g.step()
@@ -327,18 +353,25 @@ class SRTask(Task):
         gan = c.phase == "gan"
         saved = json.loads((self.out / "config.json").read_text())
         files = {"generator": GENERATOR_FILE, **({"discriminator": DISCRIMINATOR_FILE} if gan else {})}
+        blocks, channels = c.size()
+        network = SR_ARCHS[c.arch][1].split(":")[0].split(" (")[0]
+        pixel = "pixel MSE" if c.pixel_loss == "mse" else "pixel L1"
         return {
             "name": c.name or self.out.name,
             "task": SUPER_RESOLUTION,
-            "model": "srresnet",
+            "model": c.arch,
             "scale": c.scale,
-            "description": (f"SRGAN x{c.scale}: SRResNet trained against a discriminator (perceptual)" if gan else
-                            f"SRResNet x{c.scale} trained on pixel MSE (PSNR-oriented)"),
+            "description": (f"x{c.scale}: {network} trained against a discriminator (SRGAN's recipe, perceptual)"
+                            if gan else f"x{c.scale}: {network} trained on {pixel} (PSNR-oriented)"),
+            "architecture": SR_ARCHS[c.arch][1],
             "paper": PAPER,
-            "config": {"phase": c.phase, "scale": c.scale, "blocks": c.blocks, "channels": c.channels,
+            "config": {"phase": c.phase, "scale": c.scale, "blocks": blocks, "channels": channels,
                        "hr_size": c.hr_size, "batch_size": c.batch_size, "lr": c.lr, "betas": [c.beta1, 0.999],
-                       "lr_drop_at": c.lr_drop_at, "augment": c.augment},
-            "loss": {"content": CONTENT_NAMES[self.content_kind], "content_detail": CONTENT_DETAIL[self.content_kind],
+                       "pixel_loss": c.pixel_loss, "lr_schedule": c.lr_schedule, "lr_drop_at": c.lr_drop_at,
+                       "augment": c.augment},
+            "loss": {"content": CONTENT_NAMES[self.content_kind],
+                     "content_detail": (CONTENT_DETAIL[self.content_kind] if gan or c.pixel_loss == "mse" else
+                                        "mean absolute difference between SR and HR pixels in [-1, 1] (L1)"),
                      "note": self.content_note,
                      "adversarial": "-log D(G(LR)) (non-saturating BCE)" if gan else None,
                      "adversarial_weight": c.adversarial_weight if gan else 0.0,
@@ -351,6 +384,18 @@ class SRTask(Task):
                                              "photos: a progress check, not a benchmark (see evaluation)"}},
             "files": files,
         }
+
+
+def learning_rate(config: SRTrainConfig, step: int) -> float:
+    """The rate at `step`: the config's, cut by 10 from lr_drop_at on (the step schedule),
+    or on a half cosine from lr at step 0 to 0 at the last step.
+
+    >>> learning_rate(SRTrainConfig(lr=1e-3, lr_schedule="cosine", steps=100), 50)
+    0.0005
+    """
+    if config.lr_schedule == "cosine":
+        return round(config.lr * 0.5 * (1 + math.cos(math.pi * min(step / config.steps, 1.0))), 12)
+    return config.lr * (0.1 if config.lr_drop_at is not None and step >= config.lr_drop_at else 1.0)
 
 
 def _gan_step(config, G, D, opt_g, opt_d, sr, hr, content_kind, vgg_loss) -> list[torch.Tensor]:
@@ -392,6 +437,9 @@ def _init_from(checkpoint: str, G: nn.Module, D: nn.Module | None) -> dict:
     """Load an SR checkpoint's generator (and discriminator, when both have one) into
     fresh nets; returns what the card records about it."""
     folder, card = open_checkpoint(checkpoint, SUPER_RESOLUTION)
+    arch, built = card.get("model", "srresnet"), architecture_name(G)
+    if arch != built:
+        raise ValueError(f"--init-from {checkpoint} is a {arch}, not a {built}: pass --arch {arch}")
     load_weights(G, weights_file(folder, card, "generator", GENERATOR_FILE))
     loaded_d = False
     if D is not None and isinstance(card.get("files"), dict) and "discriminator" in card["files"]:
@@ -401,6 +449,19 @@ def _init_from(checkpoint: str, G: nn.Module, D: nn.Module | None) -> dict:
     return {"checkpoint": str(checkpoint), "name": card.get("name"), "phase": card.get("config", {}).get("phase"),
             "steps": training.get("steps"), "wall_time_s": training.get("wall_time_s"),
             "discriminator_loaded": loaded_d}
+
+
+def architecture_name(net: nn.Module) -> str:
+    """The SR_ARCHS name of a built network."""
+    return next(name for name, (cls, _) in SR_ARCHS.items() if type(net) is cls)
+
+
+def checkpoint_architecture(checkpoint: str) -> dict:
+    """The generator an SR checkpoint holds, as SRTrainConfig fields (arch, blocks,
+    channels): what a run started --init-from it builds unless told otherwise."""
+    _, card = open_checkpoint(checkpoint, SUPER_RESOLUTION)
+    config = card.get("config") if isinstance(card.get("config"), dict) else {}
+    return {"arch": card.get("model", "srresnet"), "blocks": config.get("blocks"), "channels": config.get("channels")}
 
 
 def sample_row(lr: np.ndarray, sr: np.ndarray, hr: np.ndarray, scale: int) -> np.ndarray:

@@ -10,7 +10,7 @@ from gan_core.core.checkpoints import CARD_FILE
 def test_cli_train_sr_dry_run_and_resume(sr_photos, tmp_path, capsys):
     assert main(["train-sr", "--data", str(sr_photos), "--hr-size", "32", "--dry-run", "--device", "cpu"]) == 0
     printed = capsys.readouterr().out
-    assert "dry run ok" in printed and "content loss: pixel (SRResNet phase" in printed
+    assert "dry run ok" in printed and "content loss: pixel (the mse phase: pixel MSE only)" in printed
     out = tmp_path / "run"
     args = ["train-sr", "--data", str(sr_photos), "--hr-size", "32", "--batch-size", "2", "--out", str(out),
             "--steps", "1", "--device", "cpu"]

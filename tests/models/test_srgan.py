@@ -108,3 +108,48 @@ def test_fold_batch_norm_on_rrdbnet_and_a_plain_stack():
         assert (folded(x) - stack(x)).abs().max() < 1e-5
         rrdb = RRDBNet(blocks=1).eval()  # no norms: the copy computes the same thing
         assert torch.equal(for_inference(rrdb)(x), rrdb(x))
+
+
+# ---- LiteSR -----------------------------------------------------------------------------------------
+
+def test_litesr_starts_as_bilinear_upscaling_and_is_sized_for_a_cpu():
+    from gan_core.models.srgan import LiteSR, build_sr_arch
+
+    torch.manual_seed(0)
+    net = LiteSR().eval()
+    x = torch.rand(1, 3, 12, 10) * 2 - 1
+    with torch.no_grad():
+        out = net(x)
+    bilinear = torch.nn.functional.interpolate(x, scale_factor=4, mode="bilinear", align_corners=False)
+    assert out.shape == (1, 3, 48, 40) and torch.equal(out, bilinear)  # the residual starts at zero
+    # Every weight runs at the low resolution: fewer than half SRResNet's, none batch-normed.
+    assert 600_000 < n_params(net) < 0.5 * n_params(SRResNet())
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+    assert n_params(build_sr_arch("litesr", blocks=2, channels=16)) < n_params(build_sr_arch("litesr", blocks=2))
+    with pytest.raises(ValueError, match="known: srresnet, rrdbnet, litesr"):
+        build_sr_arch("edsr")
+    with pytest.raises(ValueError, match="power of two"):
+        LiteSR(scale=3)
+
+
+def test_litesr_learns_detail_beyond_bilinear_and_its_inference_copy_agrees():
+    """A few steps on one picture make the residual non-zero: the tail's gradient is not
+    stopped by its zero start."""
+    from gan_core.models.srgan import LiteSR
+
+    torch.manual_seed(0)
+    net = LiteSR(blocks=1, channels=8)
+    hr = torch.rand(1, 3, 32, 32) * 2 - 1
+    lr = torch.nn.functional.avg_pool2d(hr, 4)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(30):
+        opt.zero_grad()
+        loss = (net(lr) - hr).abs().mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.95 * losses[0]
+    net.eval()
+    with torch.no_grad():
+        assert torch.allclose(for_inference(net)(lr), net(lr), atol=1e-5)

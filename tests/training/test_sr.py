@@ -152,3 +152,53 @@ def test_pixel_weight_adds_pixel_mse_to_the_discriminator_content_loss():
     assert logged[5.0] - logged[0.0] == pytest.approx(5.0 * pixel, rel=1e-4)
     with pytest.raises(ValueError, match="pixel weight"):
         SRTrainConfig(pixel_weight=-1.0).check()
+
+
+def test_a_litesr_l1_cosine_run_resumes_exactly_and_loads_as_its_network(sr_photos, tmp_path):
+    from gan_core.models.srgan import LiteSR
+    from gan_core.training.sr import learning_rate
+
+    recipe = dict(arch="litesr", pixel_loss="l1", lr_schedule="cosine", lr=1e-3)
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    train_sr(sr_config(sr_photos, straight, **recipe))
+    # Stopped after 2 of its 3 steps (the cosine follows the planned length), then resumed.
+    polls = iter(range(100))
+    assert train_sr(sr_config(sr_photos, split, **recipe), abort_fn=lambda: next(polls) >= 2).aborted
+    train_sr(sr_config(sr_photos, split, resume=True, **recipe))
+    a, b = state(straight / STATE_FILE), state(split / STATE_FILE)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    card = json.loads((straight / "export" / CARD_FILE).read_text())
+    assert card["model"] == "litesr" and (card["config"]["blocks"], card["config"]["channels"]) == (2, 16)
+    assert card["config"]["pixel_loss"] == "l1" and "L1" in card["loss"]["content_detail"]
+    assert "LiteSR" in card["description"] and "loss_l1" in card["metrics"]["training"]
+    assert isinstance(gan_core.load(straight).model, LiteSR)
+    # The cosine schedule falls from the rate to 0; the step schedule cuts it by 10.
+    config = SRTrainConfig(lr=1e-3, lr_schedule="cosine", steps=10)
+    assert learning_rate(config, 0) == 1e-3 and learning_rate(config, 10) == 0.0
+    assert learning_rate(SRTrainConfig(lr=1e-3, lr_drop_at=5), 5) == pytest.approx(1e-4)
+    # A run's resume checks its network; --init-from refuses another network's weights.
+    with pytest.raises(ValueError, match="arch"):
+        train_sr(sr_config(sr_photos, split, resume=True, steps=4))
+    with pytest.raises(ValueError, match="is a litesr, not a srresnet: pass --arch litesr"):
+        train_sr(sr_config(sr_photos, tmp_path / "gan", phase="gan", content_loss="pixel", init_from=str(straight)))
+
+
+@pytest.mark.parametrize("over, message", [
+    (dict(arch="edsr"), "the network must be one of"), (dict(pixel_loss="l2"), "the pixel loss must be one of"),
+    (dict(lr_schedule="cosine", lr_drop_at=5), "belongs to the step schedule"), (dict(blocks=0), "blocks must be"),
+])
+def test_a_bad_sr_setting_is_refused(over, message):
+    with pytest.raises(ValueError, match=message):
+        SRTrainConfig(**over).check()
+
+
+def test_train_sr_from_a_checkpoint_builds_its_network(sr_photos, tmp_path):
+    from gan_core.cli import main
+
+    source = tmp_path / "lite"
+    train_sr(sr_config(sr_photos, source, arch="litesr", steps=2))
+    out = tmp_path / "gan"
+    assert main(["train-sr", "--phase", "gan", "--data", str(sr_photos), "--init-from", str(source), "--steps", "1",
+                 "--hr-size", "32", "--batch-size", "2", "--content-loss", "pixel", "--out", str(out)]) == 0
+    card = json.loads((out / "export" / CARD_FILE).read_text())
+    assert (card["model"], card["config"]["blocks"], card["config"]["channels"]) == ("litesr", 2, 16)
