@@ -27,16 +27,14 @@ from gan_core.core.hub import SUPER_RESOLUTION
 from gan_core.data.image_set import MIN_IMAGE_SIDE, read_image
 from gan_core.evaluation.sr_benchmarks import BORDER, MIN_SCORE_SIDE, SCALE, score_photo
 from gan_core.pipelines.tiles import bicubic_upscale, output_mode
+from gan_core.pipelines.upscaler import BICUBIC, DEFAULT_UPSCALER
 
 from .common import check_name, default_model, input_error, keep_on_error
 from .examples import upscale_examples
 from .files import named_png, png_file
 from .gpu import best_device, gpu
 
-BICUBIC = "bicubic"
-# Opened on: the PSNR model, whose output is faithful on any photo; the SRGANs add texture
-# (and artefacts), and the face model is for faces.
-PREFERRED_UPSCALER = "photo-srresnet-x4"
+PREFERRED_UPSCALER = DEFAULT_UPSCALER
 # One request holds the CPU for as long as the network runs: SRResNet does about 6,800
 # input pixels a second on an idle 2-core CPU (256x256 in 9.7 s, bench/upscale_speed.py;
 # 52 s with two training runs beside it), so 512x512 is 40 s or more. Larger photos are

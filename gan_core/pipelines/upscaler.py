@@ -30,6 +30,10 @@ from gan_core.core.hub import checkpoint_name, weights_file
 from gan_core.models.srgan import SR_ARCHS, build_sr_arch, for_inference
 from gan_core.pipelines.tiles import MAX_INPUT_PIXELS, upscale_image
 
+# What `python -m gan_core upscale` and the Upscale tab open with: the PSNR-oriented model,
+# faithful on any photo (the GAN-refined ones add texture, the face model is for faces).
+DEFAULT_UPSCALER = "photo-srresnet-x4"
+BICUBIC = "bicubic"  # the baseline, by the name the command and the tab offer it under
 DEFAULT_TILE = 128  # LR px per tile: 16 px of overlap on each side adds about half again (bench/upscale_speed.py)
 DEFAULT_OVERLAP = 16
 
@@ -86,4 +90,4 @@ class Upscaler:
         return cls(model, card, folder, device)
 
 
-__all__ = ["Upscaler", "DEFAULT_TILE", "DEFAULT_OVERLAP"]
+__all__ = ["Upscaler", "build_sr_network", "BICUBIC", "DEFAULT_UPSCALER", "DEFAULT_TILE", "DEFAULT_OVERLAP"]
