@@ -1,10 +1,13 @@
-"""The "Upscale" tab: a photo four times larger with SRResNet / SRGAN, next to bicubic.
+"""The "Upscale" tab: a photo four times larger with a super-resolution network, next to
+bicubic or another model.
 
-Upload a photo (or pick an example), choose a model; the result and bicubic show side
-by side under a comparison slider, with zoomed crops of the centre (each pixel drawn
-4x4, so the difference is visible), and a PNG to download. "Downscale first and score"
-treats the upload as the ground truth: it is shrunk x4 with bicubic, upscaled back, and
-the result is scored against the original (PSNR and SSIM on Y, the SR benchmarks' way).
+Upload a photo (or pick an example), choose a model and what to compare it with; the two
+results show under a comparison slider, with zoomed crops of the photo's most detailed
+region (each pixel drawn 4x4, so the difference is visible), and a PNG to download. A
+photo over the tab's size limit is shrunk to fit (said beside the result), unless the user
+unticks that. "Downscale first and score" treats the upload as the ground truth: it is
+shrunk x4 with bicubic, upscaled back, and the results are scored against the original
+(PSNR and SSIM on Y, the SR benchmarks' way). Both modes accept the same files.
 
 All the work is in gan_core (pipelines.upscaler, pipelines.tiles, evaluation.sr_benchmarks);
 the handlers here check, call and lay out. They are plain functions, so tests can call them without a browser:
@@ -26,6 +29,8 @@ from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
 from gan_core.core.hub import SUPER_RESOLUTION
 from gan_core.data.image_set import MIN_IMAGE_SIDE, read_image
 from gan_core.evaluation.sr_benchmarks import BORDER, MIN_SCORE_SIDE, SCALE, score_photo
+from gan_core.core.images import fit_within, most_detailed_box
+from gan_core.pipelines.tiles import MAX_INPUT_PIXELS as MAX_READ_PIXELS
 from gan_core.pipelines.tiles import bicubic_upscale, output_mode
 from gan_core.pipelines.upscaler import BICUBIC, DEFAULT_UPSCALER
 
@@ -104,14 +109,20 @@ def model_summary(model_name: str | None) -> str:
     return "\n".join(lines)
 
 
-def slider_label(model_name: str | None) -> str:
-    if model_name == BICUBIC:
-        return "Left: the input, each pixel a 4x4 block · right: bicubic (drag to compare)"
-    return f"Left: bicubic · right: {model_name} (drag to compare)"
+INPUT_BLOCKS = "the input, each pixel a 4x4 block"
 
 
-def on_model_change(model_name: str | None):
-    return model_summary(model_name), gr.ImageSlider(label=slider_label(model_name))
+def slider_label(model_name: str | None, compare: str | None = BICUBIC) -> str:
+    left = INPUT_BLOCKS if compare == model_name or not compare else compare
+    return f"Left: {left} · right: {model_name} (drag to compare)"
+
+
+def on_model_change(model_name: str | None, compare: str | None = BICUBIC):
+    return model_summary(model_name), gr.ImageSlider(label=slider_label(model_name, compare))
+
+
+def on_compare_change(model_name: str | None, compare: str | None):
+    return gr.ImageSlider(label=slider_label(model_name, compare))
 
 
 # ----------------------------------------------------------------------------- the work
@@ -127,14 +138,16 @@ class UpscaleResult:
     original: Image.Image | None = None  # score mode: the upload, cropped to a multiple of 4
     scores: dict[str, tuple[float, float]] = field(default_factory=dict)  # method -> (PSNR dB, SSIM)
     model: str = BICUBIC
+    compare: str = BICUBIC  # the method on the slider's left (the input itself when it is the model)
+    compared: Image.Image | None = None  # its result
+    compared_scores: tuple[float, float] | None = None
+    note: str = ""  # what was done to the photo before upscaling (shrunk to fit), for the page
 
 
-def _too_large(width: int, height: int, limit: int, what: str) -> gr.Error:
+def _too_large(width: int, height: int, limit: int, what: str, hint: str) -> gr.Error:
     side = math.isqrt(limit)
-    return input_error(
-        f"This photo is {width}x{height} = {width * height:,} pixels; {what} at most {limit:,} pixels "
-        f"(about {side}x{side}) so that one request does not hold the server for minutes. Downscale or crop "
-        f"it first, or upscale large photos from Python: gan_core.load(...)(path).")
+    return input_error(f"This photo is {width}x{height} = {width * height:,} pixels; {what} at most {limit:,} "
+                       f"pixels (about {side}x{side}). {hint}")
 
 
 def _read(path) -> Image.Image:
@@ -146,61 +159,98 @@ def _read(path) -> Image.Image:
         # whatever the file's (palette, CMYK, LAB, 16-bit, float).
         if isinstance(path, Image.Image):
             return output_mode(path)
-        return output_mode(read_image(path, max_pixels=MAX_INPUT_PIXELS * SCALE * SCALE))
+        return output_mode(read_image(path, max_pixels=MAX_READ_PIXELS))
     except ImageTooLargeError as exc:
-        raise _too_large(exc.width, exc.height, MAX_INPUT_PIXELS * SCALE * SCALE,
-                         "the Upscale tab reads photos of") from None
+        raise _too_large(exc.width, exc.height, MAX_READ_PIXELS, "the tab reads photos of",
+                         "Shrink it first; `python -m gan_core upscale` has the same limit.") from None
     except DataError as exc:
         raise input_error(f"This file cannot be upscaled: {exc}") from None
 
 
-@gpu(duration=60)
-def upscale_photo(path, model_name: str | None, score: bool = False, progress_fn=None) -> UpscaleResult:
-    """Upscale the photo at `path` (or a PIL image) x4 with `model_name` and bicubic.
+def _method(name: str):
+    """A callable image -> image x4 for a model name, or None for bicubic."""
+    if name == BICUBIC:
+        return None
+    try:
+        return _upscaler(name, best_device())
+    except CheckpointError as exc:
+        raise gr.Error(f"Model {name!r} could not be loaded: {exc}") from None
 
+
+def fit_photo(image: Image.Image, limit: int, shrink: bool, score: bool) -> tuple[Image.Image, str]:
+    """(the photo within `limit` pixels, a note saying what was done): shrunk to fit when
+    `shrink`, else refused with a message that says how to go on."""
+    if image.width * image.height <= limit:
+        return image, ""
+    what = "the tab scores photos of" if score else "the network upscales photos of"
+    if not shrink:
+        raise _too_large(image.width, image.height, limit, what,
+                         "Tick “Shrink a larger photo to fit”, or upscale it at full size with "
+                         "`python -m gan_core upscale`.")
+    fitted = fit_within(image, limit)
+    note = (f"Your photo ({image.width}x{image.height}) was shrunk to {fitted.width}x{fitted.height} to fit the "
+            f"tab's limit of {limit:,} pixels. `python -m gan_core upscale` takes photos up to "
+            f"{MAX_READ_PIXELS:,} pixels at full size.")
+    return fitted, note
+
+
+@gpu(duration=60)
+def upscale_photo(path, model_name: str | None, score: bool = False, progress_fn=None, compare: str | None = BICUBIC,
+                  shrink: bool = True) -> UpscaleResult:
+    """Upscale the photo at `path` (or a PIL image) x4 with `model_name`, and with `compare`
+    (bicubic by default) for the slider's other side.
+
+    A photo over the tab's limit is shrunk to fit when `shrink` (said in `note`), else refused.
     `score`: the photo is the ground truth; it is cropped to a multiple of 4, shrunk x4
-    with bicubic, upscaled back, and both results are scored against it
+    with bicubic, upscaled back, and the results are scored against it
     (gan_core.evaluation.sr_benchmarks.score_photo, as `evaluate-sr` does)."""
     model_name = _check_model(model_name)
+    compare = _check_model(compare or BICUBIC)
     image = _read(path)
+    # Score mode shrinks the photo x4 before the network sees it.
+    image, note = fit_photo(image, MAX_INPUT_PIXELS * SCALE * SCALE if score else MAX_INPUT_PIXELS, shrink, score)
     if score and min(image.size) < MIN_SCORE_SIDE:
         raise input_error(f"This photo is {image.width}x{image.height}: too small to score; scoring needs at "
-                          f"least {MIN_SCORE_SIDE} pixels a side (it is shrunk x{SCALE} first).")
+                          f"least {MIN_SCORE_SIDE} pixels a side (it is shrunk x{SCALE} first). Untick “Downscale "
+                          "first and score” to upscale it.")
     if min(image.size) < MIN_IMAGE_SIDE:
         raise input_error(f"This photo is {image.width}x{image.height}: too small, upscaling needs at least "
                           f"{MIN_IMAGE_SIDE} pixels a side.")
-    # Score mode shrinks the photo x4 before the network sees it.
-    limit = MAX_INPUT_PIXELS * SCALE * SCALE if score else MAX_INPUT_PIXELS
-    if image.width * image.height > limit:
-        raise _too_large(image.width, image.height, limit, "the Upscale tab scores photos of" if score
-                         else "the network upscales")
-    upscaler = None
-    if model_name != BICUBIC:
-        try:
-            upscaler = functools.partial(_upscaler(model_name, best_device()), max_input_pixels=MAX_INPUT_PIXELS,
-                                         progress_fn=progress_fn)
-        except CheckpointError as exc:
-            raise gr.Error(f"Model {model_name!r} could not be loaded: {exc}") from None
+    upscaler, other = _method(model_name), _method(compare) if compare != model_name else None
+
+    def run(method):
+        return functools.partial(method, max_input_pixels=MAX_INPUT_PIXELS, progress_fn=progress_fn) if method else None
+
     if not score:
         bicubic = bicubic_upscale(image, SCALE)
-        return UpscaleResult(image, bicubic, upscaler(image) if upscaler else bicubic, model=model_name)
-    scored = score_photo(upscaler, image)
-    return UpscaleResult(scored.input, scored.bicubic, scored.output, scored.original, model=model_name,
-                         scores={BICUBIC: scored.bicubic_score, model_name: scored.score})
+        output = run(upscaler)(image) if upscaler else bicubic
+        compared = None if compare == model_name else run(other)(image) if other else bicubic
+        return UpscaleResult(image, bicubic, output, model=model_name, compare=compare, compared=compared, note=note)
+    scored = score_photo(run(upscaler), image)
+    result = UpscaleResult(scored.input, scored.bicubic, scored.output, scored.original, model=model_name,
+                           scores={BICUBIC: scored.bicubic_score, model_name: scored.score}, compare=compare,
+                           note=note)
+    if compare not in (model_name, BICUBIC):
+        other_scored = score_photo(run(other), image)
+        result.compared, result.scores[compare] = other_scored.output, other_scored.score
+    elif compare == BICUBIC:
+        result.compared = scored.bicubic
+    return result
 
 
-def centre_crops(result: UpscaleResult) -> list[tuple[Image.Image, str]]:
-    """The centre CROP_HR px of each result (and of the input and original), zoomed
+def detail_crops(result: UpscaleResult) -> list[tuple[Image.Image, str]]:
+    """CROP_HR px of each result (and of the input and original) where the photo has the
+    most detail (gan_core.core.images.most_detailed_box, on the input's pixel grid), zoomed
     ZOOM times with nearest neighbour: (image, caption) pairs for a gallery."""
-    w, h = result.output.size
-    side = min(CROP_HR, w, h)
-    left, top = (w - side) // 2 // SCALE * SCALE, (h - side) // 2 // SCALE * SCALE  # on the input's grid
-    box = (left, top, left + side, top + side)
+    lr_box = most_detailed_box(result.input, CROP_HR // SCALE, step=1)
+    box = tuple(v * SCALE for v in lr_box)
+    side = box[2] - box[0]
     big = (side * ZOOM, side * ZOOM)
     near = Image.Resampling.NEAREST
-    lr_box = tuple(v // SCALE for v in box)
     crops = [(result.input.crop(lr_box).resize(big, near), "input (each pixel a block)"),
              (result.bicubic.crop(box).resize(big, near), BICUBIC)]
+    if result.compared is not None and result.compare not in (BICUBIC, result.model):
+        crops.append((result.compared.crop(box).resize(big, near), result.compare))
     if result.model != BICUBIC:
         crops.append((result.output.crop(box).resize(big, near), result.model))
     if result.original is not None:
@@ -209,10 +259,10 @@ def centre_crops(result: UpscaleResult) -> list[tuple[Image.Image, str]]:
 
 
 def scores_table(result: UpscaleResult) -> str:
-    """The score mode's Markdown table (empty without scores)."""
+    """What was done to the photo (if anything) and the score mode's Markdown table."""
     if not result.scores:
-        return ""
-    lines = [f"Scored against your photo ({result.original.width}x{result.original.height}), shrunk x{SCALE} "
+        return result.note
+    lines = ([result.note, ""] if result.note else []) + [f"Scored against your photo ({result.original.width}x{result.original.height}), shrunk x{SCALE} "
              f"and upscaled back:", "", "| method | PSNR (dB) | SSIM |", "|---|---:|---:|"]
     lines += [f"| {name} | {p:.2f} | {s:.4f} |" for name, (p, s) in result.scores.items()]
     return "\n".join(lines)
@@ -224,26 +274,30 @@ def _download_file(image: Image.Image, path, model_name: str) -> str:
     return named_png(image, path, "upscaled", f"x{SCALE}-{model_name}")
 
 
-def upscale_files(path, model_name: str | None, score: bool = False, progress=gr.Progress()):
-    """Upscale a photo 4x with a super-resolution GAN (SRGAN, SRResNet) or bicubic, and compare.
+def upscale_files(path, model_name: str | None, score: bool = False, compare: str | None = BICUBIC,
+                  shrink: bool = True, progress=gr.Progress()):
+    """Upscale a photo 4x with a super-resolution model or bicubic, and compare it with another.
 
     Args:
-        path: the photo (JPEG, PNG, WebP ...), as a file: at least 8 px a side, at most 262,144 pixels (512x512).
+        path: the photo (JPEG, PNG, WebP ...), as a file: at least 8 px a side (32 to score), at most 16,777,216 pixels (4096x4096).
         model_name: the upscaler, one of the app's super-resolution models or "bicubic".
-        score: if true, the photo is the ground truth: it is shrunk 4x, upscaled back and scored (PSNR in dB, SSIM); it may then be up to 16x larger and needs 32 px a side.
+        score: if true, the photo is the ground truth: it is shrunk 4x, upscaled back and scored (PSNR in dB, SSIM).
+        compare: the method on the slider's left, a model or "bicubic" (default); the model itself shows the input.
+        shrink: if true (default), a photo over 262,144 pixels (512x512; 16 times that to score) is shrunk to fit; if false it is refused.
 
     Returns:
-        A before/after pair of PNGs (bicubic then the model; for "bicubic", the input then bicubic), centre crops
-        zoomed 4x, the scores (Markdown, empty without score), and the result as a PNG file.
+        A before/after pair of PNGs (`compare`'s result, then the model's), crops of the most detailed region
+        zoomed 4x, a Markdown note (the scores, and whether the photo was shrunk), and the result as a PNG file.
     """
     result = upscale_photo(path, model_name, bool(score),
-                           progress_fn=lambda done, total: progress(done / total, desc="upscaling tiles"))
-    if result.model == BICUBIC:
-        left = result.input.resize(result.bicubic.size, Image.Resampling.NEAREST)
+                           progress_fn=lambda done, total: progress(done / total, desc="upscaling tiles"),
+                           compare=compare, shrink=bool(shrink))
+    if result.compared is None:
+        left = result.input.resize(result.output.size, Image.Resampling.NEAREST)
     else:
-        left = result.bicubic
+        left = result.compared
     pair = (png_file(left, folder="upscaled"), png_file(result.output, folder="upscaled"))
-    gallery = [(png_file(img, folder="upscaled"), caption) for img, caption in centre_crops(result)]
+    gallery = [(png_file(img, folder="upscaled"), caption) for img, caption in detail_crops(result)]
     return pair, gallery, scores_table(result), _download_file(result.output, path, result.model)
 
 
@@ -261,12 +315,18 @@ def build_upscale_tab() -> None:
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=260):
                 # A file, not gr.Image: only gan_core's checked reader opens what users send.
-                upload = gr.File(label=f"A photo (JPEG, PNG, WebP...; up to {MAX_INPUT_PIXELS:,} pixels)",
+                upload = gr.File(label="A photo (JPEG, PNG, WebP...)",
                                  file_types=["image"], type="filepath", height=120, elem_id="upscale-upload")
                 examples = upscale_examples()
                 if examples:
                     gr.Examples([[p] for p in examples], inputs=[upload], label="Examples (made by the app)")
                 model = gr.Dropdown(choices, value=start, label="Model", elem_id="upscale-model")
+                compare = gr.Dropdown(choices, value=BICUBIC, label="Compare with (the slider's left side)",
+                                      elem_id="upscale-compare")
+                shrink = gr.Checkbox(True, label="Shrink a larger photo to fit",
+                                     info=f"The network upscales up to {MAX_INPUT_PIXELS:,} pixels (about "
+                                          f"{math.isqrt(MAX_INPUT_PIXELS)}x{math.isqrt(MAX_INPUT_PIXELS)}) here",
+                                     elem_id="upscale-shrink")
                 score = gr.Checkbox(False, label="Downscale first and score",
                                     info="Shrink the photo x4, upscale it back, compare with the original",
                                     elem_id="upscale-score")
@@ -279,14 +339,17 @@ def build_upscale_tab() -> None:
                 slider = gr.ImageSlider(label=slider_label(start), type="filepath",
                                         format="png", interactive=False, max_height=640, elem_id="upscale-slider",
                                         buttons=["fullscreen"])
-                crops = gr.Gallery(label=f"Centre, zoomed {ZOOM}x (each pixel a {ZOOM}x{ZOOM} block)", columns=4,
+                crops = gr.Gallery(label=f"The most detailed region, zoomed {ZOOM}x (each pixel a {ZOOM}x{ZOOM} block)",
+                                   columns=4,
                                    height=300, object_fit="contain", elem_id="upscale-crops")
                 scores = gr.Markdown(elem_id="upscale-scores")
                 download = gr.File(label="Download the result (PNG)", interactive=False, elem_id="upscale-download")
 
-    model.change(on_model_change, inputs=model, outputs=[card_md, slider], queue=False, api_visibility="private")
-    # Tens of seconds of CPU each: one at a time.
-    io = dict(inputs=[upload, model, score], concurrency_limit=1, concurrency_id="upscale")
+    model.change(on_model_change, inputs=[model, compare], outputs=[card_md, slider], queue=False,
+                 api_visibility="private")
+    compare.change(on_compare_change, inputs=[model, compare], outputs=slider, queue=False, api_visibility="private")
+    # Seconds to tens of seconds of CPU each: one at a time.
+    io = dict(inputs=[upload, model, score, compare, shrink], concurrency_limit=1, concurrency_id="upscale")
     api.click(upscale_files, outputs=[slider, crops, scores, download], api_name="upscale", **io)
     # The page's button: a refused photo leaves the last result on screen and says why beside the button.
     go.click(keep_on_error(upscale_files, 4), outputs=[slider, crops, scores, download, status],

@@ -43,3 +43,43 @@ def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, p
         y, x = padding + r * (h + padding), padding + c * (w + padding)
         out[y:y + h, x:x + w] = arr[i]
     return Image.fromarray(out)
+
+
+def fit_within(image: Image.Image, max_pixels: int) -> Image.Image:
+    """`image` shrunk (Lanczos, aspect kept) to at most `max_pixels` pixels; unchanged when
+    it already fits.
+
+    >>> fit_within(Image.new("RGB", (1000, 500)), 100 * 100).size
+    (141, 70)
+    """
+    if image.width * image.height <= max_pixels:
+        return image
+    factor = (max_pixels / (image.width * image.height)) ** 0.5
+    size = (max(1, int(image.width * factor)), max(1, int(image.height * factor)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def most_detailed_box(image: Image.Image, side: int, step: int = 4) -> tuple[int, int, int, int]:
+    """The `side` x `side` box (left, top, right, bottom) of `image` with the most detail:
+    the largest sum of gradient magnitudes of its brightness, searched on a grid of `step`
+    px (so a box drawn from it stays on a x`step` image's pixel grid). Where a zoomed crop
+    of an upscaled photo shows what a method does: texture and edges, not a flat shirt.
+
+    >>> im = Image.new("L", (64, 48), 128)
+    >>> im.paste(0, (40, 30, 50, 40))                      # one dark square: the only detail
+    >>> most_detailed_box(im, 16)
+    (36, 28, 52, 44)
+    """
+    side = min(side, image.width, image.height)
+    grey = np.asarray(image.convert("L"), np.float32)
+    detail = np.zeros_like(grey)
+    detail[:, 1:] += np.abs(np.diff(grey, axis=1))
+    detail[1:, :] += np.abs(np.diff(grey, axis=0))
+    total = np.pad(detail.cumsum(0).cumsum(1), ((1, 0), (1, 0)))  # summed-area table
+    tops = np.arange(0, image.height - side + 1, step)
+    lefts = np.arange(0, image.width - side + 1, step)
+    sums = (total[tops[:, None] + side, lefts[None, :] + side] - total[tops[:, None], lefts[None, :] + side]
+            - total[tops[:, None] + side, lefts[None, :]] + total[tops[:, None], lefts[None, :]])
+    i, j = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    top, left = int(tops[i]), int(lefts[j])
+    return left, top, left + side, top + side

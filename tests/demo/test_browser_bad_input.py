@@ -74,11 +74,13 @@ def _refused_then_fixed(page, field: str, bad: str, message: str, good: str, *, 
 
 
 def test_an_oversized_upload_keeps_the_last_upscaled_photo_and_says_why(app_url, tmp_path):
+    """With "Shrink a larger photo to fit" unticked; ticked (the default), it is shrunk (test_upscale.py)."""
     small = save_picture(tmp_path / "small.png", (40, 32))
     big = save_picture(tmp_path / "big.png", (700, 700))  # over the 512x512 the network takes
     with page_at(app_url, "Upscale", 1280, 1000) as page:
         page.locator("#upscale-model input").click()
         page.get_by_role("option", name="bicubic", exact=True).click()
+        page.locator("#upscale-shrink input").uncheck()
         page.locator("#upscale-upload input[type=file]").set_input_files(small)
         page.locator("#upscale-btn").click()
         shown = _src(page, "#upscale-slider")

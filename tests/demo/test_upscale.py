@@ -121,20 +121,63 @@ def test_bad_files_get_a_clear_message(no_checkpoints, tmp_path, content, messag
         tab.upscale_files(write_upload(tmp_path / "bad.png", content), "bicubic")
 
 
-def test_missing_input_unknown_model_and_oversized_photos_are_refused(no_checkpoints, tmp_path):
+def test_missing_input_unknown_model_and_too_small_photos_are_refused(no_checkpoints, tmp_path):
     with pytest.raises(gr.Error, match="Upload a photo first"):
         tab.upscale_files(None, "bicubic")
     with pytest.raises(gr.Error, match="Unknown model 'nope'"):
         tab.upscale_files(photo(tmp_path / "p.png"), "nope")
-    big = tmp_path / "big.png"
-    Image.new("RGB", (600, 500)).save(big)
-    with pytest.raises(gr.Error, match=r"600x500 = 300,000 pixels; the network upscales at most 262,144"):
-        tab.upscale_files(str(big), "bicubic")
-    tab.upscale_photo(str(big), "bicubic", score=True)  # as ground truth it is shrunk first: allowed
-    with pytest.raises(gr.Error, match="too small to score"):
+    with pytest.raises(gr.Error, match="Unknown model 'other'"):
+        tab.upscale_files(photo(tmp_path / "p.png"), "bicubic", compare="other")
+    with pytest.raises(gr.Error, match="too small to score.*Untick"):
         tab.upscale_photo(photo(tmp_path / "s.png", (16, 16)), "bicubic", score=True)
     with pytest.raises(gr.Error, match="too small"):
         tab.upscale_photo(photo(tmp_path / "t.png", (5, 5)), "bicubic")
+
+
+def test_a_photo_over_the_limit_is_shrunk_to_fit_in_both_modes_or_refused_when_asked(no_checkpoints, tmp_path):
+    big = photo(tmp_path / "big.png", (600, 500))
+    result = tab.upscale_photo(big, "bicubic")
+    assert result.input.width * result.input.height <= tab.MAX_INPUT_PIXELS
+    assert result.input.size == (560, 467) and result.output.size == (2240, 1868)
+    assert "was shrunk to 560x467" in result.note and "python -m gan_core upscale" in result.note
+    assert tab.upscale_files(big, "bicubic")[2] == result.note  # said beside the result
+    with pytest.raises(gr.Error, match=r"600x500 = 300,000 pixels; the network upscales photos of at most "
+                                       r"262,144 pixels .*Tick “Shrink a larger photo to fit”"):
+        tab.upscale_files(big, "bicubic", shrink=False)
+    # To score, the photo is the ground truth: shrunk x4 first, so 16 times as large fits whole.
+    scored = tab.upscale_photo(big, "bicubic", score=True)
+    assert scored.note == "" and scored.original.size == (600, 500)
+    huge = photo(tmp_path / "huge.png", (2400, 2000))
+    scored = tab.upscale_photo(huge, "bicubic", score=True)
+    assert "shrunk to 2243x1869" in scored.note
+    assert scored.original.size == (2240, 1868) and scored.input.size == (560, 467)  # cropped to a multiple of 4
+    assert "shrunk" in tab.upscale_files(huge, "bicubic", True)[2]
+
+
+def test_the_slider_compares_any_two_methods(sr_checkpoint, tmp_path):
+    path = photo(tmp_path / "p.png", (37, 23))
+    result = tab.upscale_photo(path, TINY_SR, compare="bicubic")
+    assert np.array_equal(np.asarray(result.compared), np.asarray(result.bicubic))
+    # A model against itself: the left side is the input, each pixel a block.
+    pair, gallery, _, _ = tab.upscale_files(path, TINY_SR, compare=TINY_SR)
+    left = np.asarray(Image.open(pair[0]))
+    assert left.shape == (92, 148, 3) and np.array_equal(left[::4, ::4], np.asarray(Image.open(path).convert("RGB")))
+    # bicubic on the right, the model on the left; in score mode both are scored.
+    pair, gallery, scores, _ = tab.upscale_files(photo(tmp_path / "q.png", (48, 40)), "bicubic", True, compare=TINY_SR)
+    assert [c for _, c in gallery] == ["input (each pixel a block)", "bicubic", TINY_SR, "original"]
+    assert f"| {TINY_SR} |" in scores and "| bicubic |" in scores
+    assert tab.slider_label(TINY_SR, "bicubic") == f"Left: bicubic · right: {TINY_SR} (drag to compare)"
+    assert tab.slider_label(TINY_SR, TINY_SR).startswith("Left: the input")
+
+
+def test_the_zoomed_crops_land_on_the_photos_most_detailed_region(no_checkpoints, tmp_path):
+    """A flat photo with one textured patch off centre: the crops show the patch, not the flat middle."""
+    arr = np.full((120, 160, 3), 128, np.uint8)
+    arr[10:40, 110:150] = np.random.default_rng(0).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    Image.fromarray(arr).save(tmp_path / "patch.png")
+    _, gallery, _, _ = tab.upscale_files(str(tmp_path / "patch.png"), "bicubic")
+    zoomed_input = np.asarray(Image.open(gallery[0][0]).convert("L"), np.float32)
+    assert zoomed_input.std() > 30  # texture, where the centre crop would have been flat grey
 
 
 @pytest.mark.browser  # starts the app: seconds, not milliseconds
