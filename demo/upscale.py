@@ -95,7 +95,8 @@ def model_summary(model_name: str | None) -> str:
     loss = card.get("loss") or {}
     if loss.get("content"):
         lines.append(f"- **Loss:** {loss['content']} content loss"
-                     + (f" + {loss['pixel_weight']:g} x pixel MSE" if loss.get("pixel_weight") else "")
+                     + (f" + {loss['pixel_weight']:g} x pixel {loss.get('pixel_loss', 'mse').upper()}"
+                        if loss.get("pixel_weight") else "")
                      + (f" + {loss['adversarial_weight']:g} x adversarial" if loss.get("adversarial_weight") else ""))
     training = card.get("training") or {}
     if training.get("steps") is not None:

@@ -1,4 +1,4 @@
-"""`python -m gan_core train-sr`: train SRResNet / SRGAN x4 super-resolution (Ledig et al. 2017)."""
+"""`python -m gan_core train-sr`: train x4 super-resolution (SRResNet / SRGAN, Ledig et al. 2017; LiteSR)."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +8,10 @@ from gan_core.cli.common import command_line, data_progress_bar, dry_run_folder,
 
 EPILOG = """\
 examples:
+  # LiteSR, the CPU-sized network, with today's recipe: L1, 128 px crops, a cosine schedule
+  python -m gan_core train-sr --arch litesr --pixel-loss l1 --lr 5e-4 --lr-schedule cosine --hr-size 128 \
+      --data ../shared/data/sr/BSDS500_train --steps 6000 --out runs/photo-litesr-x4 --name photo-litesr-x4
+
   # 1. SRResNet on pixel MSE (PSNR-oriented), random 96 px crops of the BSDS500 photos
   python -m gan_core train-sr --phase mse --data ../shared/data/sr/BSDS500_train \\
       --steps 100000 --out runs/photo-srresnet-x4 --name photo-srresnet-x4
@@ -42,14 +46,15 @@ with `python -m gan_core evaluate-sr RUN_FOLDER --write-card`.
 
 def register(commands) -> None:
     """Add `train-sr` to the subparsers of `python -m gan_core`."""
-    t = commands.add_parser("train-sr", help="train SRResNet / SRGAN x4 super-resolution on photos",
-                            description="Train SRResNet on pixel MSE (--phase mse), then SRGAN from it (--phase gan), "
+    t = commands.add_parser("train-sr", help="train x4 super-resolution (LiteSR, SRResNet, SRGAN) on photos",
+                            description="Train an SR network on a pixel loss (--phase mse), then SRGAN's recipe from "
+                                        "it (--phase gan), "
                                         "as Ledig et al. 2017. Writes a run folder that can be resumed and loaded "
                                         "by the app's Upscale tab and gan_core.load().",
                             epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = t.add_argument_group("what to train")
     g.add_argument("--phase", choices=["mse", "gan"],
-                   help="mse: SRResNet on pixel MSE; gan: SRGAN (content + 1e-3 x adversarial loss), usually "
+                   help="mse: the network on a pixel loss; gan: SRGAN's (content + 1e-3 x adversarial loss), usually "
                         "with --init-from an mse run (default mse; taken from the run on --resume)")
     g.add_argument("--data", action="append", metavar="PATH",
                    help="HR photos: a folder (recursive), an image, or a .zip/.tar of them; repeat to join "
@@ -75,8 +80,11 @@ def register(commands) -> None:
     g.add_argument("--adversarial-weight", type=float, default=1e-3, metavar="W",
                    help="weight of -log D(G(LR)) against the content loss (the paper's 1e-3)")
     g.add_argument("--pixel-weight", type=float, default=0.0, metavar="W",
-                   help="gan phase: add W x pixel MSE to a VGG or discriminator content loss; the "
+                   help="gan phase: add W x the pixel loss to a VGG or discriminator content loss; the "
                         "discriminator's batch-normed features hide colour shifts, which this anchors (0)")
+    g.add_argument("--d-channels", type=int, default=64, metavar="N",
+                   help="gan phase: the discriminator's first width, doubled three times (the paper's 64; 32 "
+                        "costs a quarter of the multiply-adds)")
     g = t.add_argument_group("how long and how")
     g.add_argument("--steps", type=int, help="optimisation steps (default 2000; a resumed run may be given a new "
                                              "total)")
@@ -86,7 +94,8 @@ def register(commands) -> None:
     g.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate of both nets (the paper's 1e-4)")
     g.add_argument("--beta1", type=float, default=0.9, help="Adam beta1 (0.9)")
     g.add_argument("--pixel-loss", choices=["mse", "l1"], default="mse",
-                   help="the mse phase's loss: mse (the paper's) or l1 (EDSR's; sharper, faster to converge)")
+                   help="every pixel term's distance (the mse phase's loss, the gan phase's pixel content and "
+                        "--pixel-weight): mse (the paper's) or l1 (EDSR's; sharper, faster to converge)")
     g.add_argument("--lr-schedule", choices=["step", "cosine"], default="step",
                    help="step: the rate as given, cut by 10 at --lr-drop-at; cosine: from --lr down to 0 over "
                         "the steps (default step)")
@@ -135,6 +144,7 @@ def run(args, argv: list[str]) -> int:
             steps=2000 if args.steps is None else args.steps, hr_size=args.hr_size, batch_size=args.batch_size,
             lr=args.lr, beta1=args.beta1, lr_drop_at=args.lr_drop_at, content_loss=args.content_loss,
             vgg_weights=args.vgg_weights, adversarial_weight=args.adversarial_weight, pixel_weight=args.pixel_weight,
+            d_channels=args.d_channels,
             init_from=args.init_from,
             max_images=args.max_images, augment=not args.no_augment, seed=args.seed,
             sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, log_every=args.log_every,

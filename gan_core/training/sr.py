@@ -106,6 +106,7 @@ class SRTrainConfig:
     # Extra W x pixel MSE in the content loss. The discriminator's features sit behind
     # batch norm, which hides global colour shifts: without a pixel term the colours drift.
     pixel_weight: float = 0.0
+    d_channels: int = 64  # the discriminator's first width (the paper's 64; 32 costs a quarter, for a CPU)
     init_from: str | None = None  # an SR checkpoint (an `mse` run's export) to start the generator from
     # data
     max_images: int | None = None
@@ -148,6 +149,8 @@ class SRTrainConfig:
             raise ValueError(f"phase must be one of {', '.join(PHASES)}, not {self.phase!r}")
         if self.content_loss not in CONTENT_LOSSES:
             raise ValueError(f"content loss must be one of {', '.join(CONTENT_LOSSES)}, not {self.content_loss!r}")
+        if not (isinstance(self.d_channels, int) and 8 <= self.d_channels <= 256):
+            raise ValueError(f"the discriminator's channels must be a whole number from 8 to 256, not {self.d_channels!r}")
         if not self.pixel_weight >= 0:
             raise ValueError(f"pixel weight must be 0 or more, not {self.pixel_weight}")
         if self.steps < 1 or self.batch_size < 1:
@@ -280,7 +283,7 @@ class SRTask(Task):
         self.exports = {GENERATOR_FILE: G}
         self.D = self.opt_d = None
         if config.phase == "gan":
-            self.D = SRDiscriminator(config.hr_size).to(device)
+            self.D = SRDiscriminator(config.hr_size, config.d_channels).to(device)
             self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
             self.nets["D"], self.optimizers["optD"] = self.D, self.opt_d
             self.exports[DISCRIMINATOR_FILE] = self.D
@@ -312,7 +315,7 @@ class SRTask(Task):
             lr_img, hr = lr_img.contiguous(memory_format=torch.channels_last), hr.contiguous(memory_format=torch.channels_last)
         sr = self.G(lr_img)
         if config.phase == "mse":
-            loss = F.l1_loss(sr, hr) if config.pixel_loss == "l1" else F.mse_loss(sr, hr)
+            loss = pixel_distance(config, sr, hr)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_g.step()
@@ -368,14 +371,17 @@ class SRTask(Task):
             "config": {"phase": c.phase, "scale": c.scale, "blocks": blocks, "channels": channels,
                        "hr_size": c.hr_size, "batch_size": c.batch_size, "lr": c.lr, "betas": [c.beta1, 0.999],
                        "pixel_loss": c.pixel_loss, "lr_schedule": c.lr_schedule, "lr_drop_at": c.lr_drop_at,
+                       **({"d_channels": c.d_channels} if gan else {}),
                        "augment": c.augment},
             "loss": {"content": CONTENT_NAMES[self.content_kind],
-                     "content_detail": (CONTENT_DETAIL[self.content_kind] if gan or c.pixel_loss == "mse" else
+                     "content_detail": (CONTENT_DETAIL[self.content_kind] if self.content_kind != "pixel" or
+                                        c.pixel_loss == "mse" else
                                         "mean absolute difference between SR and HR pixels in [-1, 1] (L1)"),
                      "note": self.content_note,
                      "adversarial": "-log D(G(LR)) (non-saturating BCE)" if gan else None,
                      "adversarial_weight": c.adversarial_weight if gan else 0.0,
-                     "pixel_weight": c.pixel_weight if gan and self.content_kind != "pixel" else None},
+                     "pixel_weight": c.pixel_weight if gan and self.content_kind != "pixel" else None,
+                     "pixel_loss": c.pixel_loss},
             "data": {**p.summary(), "note": c.data_note},
             "value_range": "LR input and SR output RGB in [-1, 1]; clamp the output",
             "training": crop_training_record(c, step, wall, self.device, init_from=saved.get("init_record")),
@@ -384,6 +390,11 @@ class SRTask(Task):
                                              "photos: a progress check, not a benchmark (see evaluation)"}},
             "files": files,
         }
+
+
+def pixel_distance(config: SRTrainConfig, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    """The config's pixel loss between SR and HR: MSE (the paper's) or L1."""
+    return F.l1_loss(sr, hr) if config.pixel_loss == "l1" else F.mse_loss(sr, hr)
 
 
 def learning_rate(config: SRTrainConfig, step: int) -> float:
@@ -421,9 +432,9 @@ def _gan_step(config, G, D, opt_g, opt_d, sr, hr, content_kind, vgg_loss) -> lis
             target = D.features(hr)
         content = feature_matching_loss(feats, target)
     else:
-        content = F.mse_loss(sr, hr)
+        content = pixel_distance(config, sr, hr)
     if config.pixel_weight and content_kind != "pixel":
-        content = content + config.pixel_weight * F.mse_loss(sr, hr)
+        content = content + config.pixel_weight * pixel_distance(config, sr, hr)
     loss_g = content + config.adversarial_weight * adv
     loss_g.backward()
     D.requires_grad_(True)

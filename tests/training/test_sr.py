@@ -199,6 +199,10 @@ def test_train_sr_from_a_checkpoint_builds_its_network(sr_photos, tmp_path):
     train_sr(sr_config(sr_photos, source, arch="litesr", steps=2))
     out = tmp_path / "gan"
     assert main(["train-sr", "--phase", "gan", "--data", str(sr_photos), "--init-from", str(source), "--steps", "1",
-                 "--hr-size", "32", "--batch-size", "2", "--content-loss", "pixel", "--out", str(out)]) == 0
+                 "--hr-size", "32", "--batch-size", "2", "--content-loss", "pixel", "--pixel-loss", "l1",
+                 "--d-channels", "16", "--out", str(out)]) == 0
     card = json.loads((out / "export" / CARD_FILE).read_text())
     assert (card["model"], card["config"]["blocks"], card["config"]["channels"]) == ("litesr", 2, 16)
+    # A lighter discriminator, and L1 as the gan phase's pixel content.
+    assert card["config"]["d_channels"] == 16 and "(L1)" in card["loss"]["content_detail"]
+    assert read_tensors(out / "export" / "discriminator.safetensors")[0]["blocks.0.0.weight"].shape[0] == 16
