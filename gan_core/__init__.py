@@ -6,8 +6,8 @@
 
 `gan_core.load` reads any checkpoint and gives the pipeline its model card's task
 calls for: a GeneratorPipeline for a GAN, an Upscaler, a StyleTransfer, a
-WindowDetectorPipeline, an AttributeClassifierPipeline, a ShapeClassifierPipeline or an
-ImageClassifierPipeline.
+WindowDetectorPipeline, an AttributeClassifierPipeline, a ShapeClassifierPipeline, an
+ImageClassifierPipeline or a LatentEncoderPipeline.
 
 The package never imports a UI toolkit; the Gradio app in `demo/` calls it.
 """
@@ -17,13 +17,14 @@ from pathlib import Path
 
 import torch
 
-from gan_core.core.hub import (ATTRIBUTE_CLASSIFICATION, GAN, IMAGE_CLASSIFICATION, SHAPE_CLASSIFICATION,
-                               STYLE_TRANSFER, SUPER_RESOLUTION, WINDOW_DETECTION, card_task, list_checkpoints,
-                               open_checkpoint)
+from gan_core.core.hub import (ATTRIBUTE_CLASSIFICATION, GAN, IMAGE_CLASSIFICATION, LATENT_ENCODER,
+                               SHAPE_CLASSIFICATION, STYLE_TRANSFER, SUPER_RESOLUTION, WINDOW_DETECTION, card_task,
+                               list_checkpoints, open_checkpoint)
 from gan_core.core.version import __version__
 from gan_core.models import get_model, model_names
 from gan_core.pipelines.classifier import AttributeClassifierPipeline
 from gan_core.pipelines.detector import WindowDetectorPipeline
+from gan_core.pipelines.encoder import LatentEncoderPipeline
 from gan_core.pipelines.image_classifier import ImageClassifierPipeline
 from gan_core.pipelines.generator import GeneratorPipeline, load_discriminator
 from gan_core.pipelines.shape_classifier import ShapeClassifierPipeline
@@ -33,7 +34,8 @@ from gan_core.pipelines.upscaler import Upscaler
 # The pipeline of each task: its from_pretrained(folder, card, device) builds it.
 PIPELINES = {GAN: GeneratorPipeline, SUPER_RESOLUTION: Upscaler, STYLE_TRANSFER: StyleTransfer,
              WINDOW_DETECTION: WindowDetectorPipeline, ATTRIBUTE_CLASSIFICATION: AttributeClassifierPipeline,
-             SHAPE_CLASSIFICATION: ShapeClassifierPipeline, IMAGE_CLASSIFICATION: ImageClassifierPipeline}
+             SHAPE_CLASSIFICATION: ShapeClassifierPipeline, IMAGE_CLASSIFICATION: ImageClassifierPipeline,
+             LATENT_ENCODER: LatentEncoderPipeline}
 
 
 def load(name_or_path: str | Path, device: torch.device | str = "cpu", *, task: str | None = None):
@@ -48,6 +50,6 @@ def load(name_or_path: str | Path, device: torch.device | str = "cpu", *, task: 
 
 __all__ = ["load", "load_discriminator", "list_checkpoints", "PIPELINES", "GeneratorPipeline", "Upscaler",
            "StyleTransfer", "WindowDetectorPipeline", "AttributeClassifierPipeline", "ShapeClassifierPipeline",
-           "ImageClassifierPipeline",
+           "ImageClassifierPipeline", "LatentEncoderPipeline",
            "get_model", "model_names",
            "__version__"]

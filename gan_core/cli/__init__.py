@@ -11,15 +11,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gan_core.cli import (attributes, classifier, evaluate, evaluate_sr, facades, forget, info, pack, probe, sample,
-                          shapes, ship, style, train, train_sr, upscale)
+from gan_core.cli import (attributes, classifier, encoder, evaluate, evaluate_sr, facades, forget, info, pack, probe,
+                          sample, shapes, ship, style, train, train_sr, upscale)
 from gan_core.cli.common import PROG
 from gan_core.core.hardware import limit_torch_threads
 from gan_core.core.errors import CheckpointError, DataError, TrainingDiverged
 
 # In the order `--help` lists them.
-COMMANDS = (train, sample, evaluate, probe, pack, train_sr, upscale, evaluate_sr, attributes, forget, style, facades, shapes,
-            classifier, ship, info)
+COMMANDS = (train, sample, evaluate, probe, pack, train_sr, upscale, evaluate_sr, attributes, forget, style, facades,
+            shapes, classifier, encoder, ship, info)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ from it (as diffusers' from_pretrained reads a saved config):
     attribute-classification  a face attribute classifier
     shape-classification      a judge of the built-in shapes (five shapes or "none")
     image-classification      a classifier of 32 px images by class (the metrics' feature network)
+    latent-encoder            an encoder from pictures to one generator's latent space (projection's first guess)
 
 A checkpoint is named by
   * a shipped name (`faces-dcgan64`), looked up in the folders of $GAN_CORE_CHECKPOINTS
@@ -38,11 +39,12 @@ WINDOW_DETECTION = "window-detection"
 ATTRIBUTE_CLASSIFICATION = "attribute-classification"
 SHAPE_CLASSIFICATION = "shape-classification"
 IMAGE_CLASSIFICATION = "image-classification"
+LATENT_ENCODER = "latent-encoder"
 # What a checkpoint of each task is, for messages.
 TASKS = {GAN: "a GAN generator", SUPER_RESOLUTION: "a super-resolution network",
          STYLE_TRANSFER: "a style-transfer network", WINDOW_DETECTION: "a window detector",
          ATTRIBUTE_CLASSIFICATION: "an attribute classifier", SHAPE_CLASSIFICATION: "a shape classifier",
-         IMAGE_CLASSIFICATION: "an image classifier"}
+         IMAGE_CLASSIFICATION: "an image classifier", LATENT_ENCODER: "a latent encoder"}
 
 REPO_CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
 
@@ -146,6 +148,7 @@ CARD_LIMITS = {
     ATTRIBUTE_CLASSIFICATION: [("classifier", "width", 1, 256), ("classifier", "image_size", 8, 1024)],
     SHAPE_CLASSIFICATION: [("classifier", "width", 1, 256), ("classifier", "image_size", 32, 32)],
     IMAGE_CLASSIFICATION: [("classifier", "width", 1, 256), ("classifier", "image_size", 32, 32)],
+    LATENT_ENCODER: [("encoder", "width", 1, 512), ("encoder", "image_size", 16, 256), ("encoder", "nz", 1, 4096)],
 }
 MAX_HEADS = 256  # attributes one classifier may score (CelebA has 40)
 

@@ -66,6 +66,16 @@ class AttributeClassifier(nn.Module):
         metric compares (gan_core.evaluation.feature_metrics). The trunk ends in Flatten, Dropout."""
         return self.trunk[:-2](x).mean((2, 3))
 
+    def feature_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Each trunk block's activations (after its LeakyReLU), 32 to 4 px: a comparison of
+        two faces that sees eyes, mouths and hair (projection's and the encoder's loss)."""
+        maps = []
+        for layer in self.trunk[:-2]:
+            x = layer(x)
+            if isinstance(layer, nn.LeakyReLU):
+                maps.append(x)
+        return maps
+
     def to_label_units(self, raw: torch.Tensor) -> torch.Tensor:
         """Raw outputs (N, heads) -> probabilities / label values (N, heads)."""
         cols = [torch.sigmoid(raw[:, j]) if h.kind == "binary" else raw[:, j] * h.scale + h.offset
