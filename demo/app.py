@@ -44,6 +44,10 @@ CSS = """
 .block:has(> label[data-testid="block-label"].float) { display: flex; flex-direction: column; }
 .block > label[data-testid="block-label"].float { position: static; flex: none; }
 .block > label[data-testid="block-label"].float ~ * { flex: 1 1 auto; }
+/* Explore's face-only sub-tabs: a Tab's visible=False update does not hide its button in
+   Gradio 6, so the buttons go while the note saying why they are hidden is on the page. */
+body:has(#explore-face-note) :is(#explore-turn-tab-button, #explore-attributes-tab-button,
+                                 #explore-photo-tab-button) { display: none !important; }
 """
 
 

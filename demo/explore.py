@@ -56,8 +56,8 @@ PICK_TARGETS = {  # radio label -> the field a gallery click edits
 
 EXPLAIN = {
     "gallery": (
-        "Each face is the generator's image of one random latent vector **z** (100 numbers drawn from a "
-        "normal distribution); its seed names it. Click a face to add it to the list chosen on the right; "
+        "Each picture is the generator's image of one random latent vector **z** ({nz} numbers drawn from a "
+        "normal distribution); its seed names it. Click a picture to add it to the list chosen on the right; "
         "click it again to take it out."),
     "walk": (
         "**Latent walk.** The generator is a smooth function of z, so points between two latents give "
@@ -91,6 +91,68 @@ EXPLAIN = {
         "downloaded network). The best start wins. Crop the photo to the face first: the model only knows "
         "faces framed like its training data. Then use **photo** in any list or as the subject."),
 }
+
+
+FACE_ONLY_NOTE = (
+    "**Turn vector, attribute sliders and Your photo are for face generators.** {model} draws {draws}: there is "
+    "no head to turn, no face attribute to score, and a photo of a face would not project into it. Latent walks "
+    "and arithmetic (A − B + C, without the face presets) work on any generator.")
+
+
+# ----------------------------------------------------------------------------- face-only tools
+
+
+def draws_faces(model_name: str | None) -> bool:
+    """Whether the model draws faces (its card's "draws"): the face-only tools are offered then."""
+    if not model_name:
+        return False
+    try:
+        return check_generator(model_name).draws_faces
+    except gr.Error:
+        return False
+
+
+def gallery_explain(model_name: str | None) -> str:
+    """The gallery's text, with the model's own latent size."""
+    try:
+        nz = check_generator(model_name).spec.nz if model_name else 100
+    except gr.Error:
+        nz = 100
+    return EXPLAIN["gallery"].format(nz=nz)
+
+
+def face_only_note(model_name: str | None) -> str:
+    """Why the face-only tools are hidden ("" for a face generator)."""
+    if not model_name or draws_faces(model_name):
+        return ""
+    try:
+        draws = check_generator(model_name).draws
+    except gr.Error:
+        draws = "images"
+    return FACE_ONLY_NOTE.format(model=quote_user_text(model_name), draws=quote_user_text(draws))
+
+
+FACE_ONLY_TABS = ("turn", "attributes", "photo")
+
+
+def pick_targets(faces: bool) -> list[str]:
+    """Where a click on a gallery picture can go: the turn picks for face generators only."""
+    return [name for name in PICK_TARGETS if faces or PICK_TARGETS[name] not in ("left", "right")]
+
+
+def face_tools_outputs(model_name: str | None, tab: str | None, target: str | None):
+    """The face-only sub-tabs shown or hidden for `model_name`, the preset menu and the turn
+    picks' click targets likewise, the note saying why, the gallery's text, and, when the
+    open sub-tab is hidden, the walk opened instead (with the view's tab to match)."""
+    faces = draws_faces(model_name)
+    note = face_only_note(model_name)
+    # The selection changes only when the open sub-tab goes: a visitor's own click stays.
+    moved = not faces and tab in FACE_ONLY_TABS
+    targets = pick_targets(faces)
+    return (*(gr.Tab(visible=faces) for _ in FACE_ONLY_TABS), gr.Dropdown(visible=faces),
+            gr.Markdown(note, visible=bool(note)), gallery_explain(model_name),
+            gr.Tabs(selected="walk") if moved else gr.skip(), "walk" if moved else gr.skip(),
+            gr.Radio(choices=targets, value=target if target in targets else "Subject"))
 
 
 # ----------------------------------------------------------------------------- cached model data
@@ -637,19 +699,22 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                 # Its height follows its width: all four rows of faces whole, at any window size.
                 gallery = gr.Gallery(label="Gallery: click to pick", columns=8, height="auto", allow_preview=False,
                                      object_fit="contain", elem_id="explore-gallery")
-                gr.Markdown(EXPLAIN["gallery"])
+                gallery_md = gr.Markdown(gallery_explain(start.model))
             with gr.Column(scale=1, min_width=240):
                 model = gr.Dropdown(models, value=start.model or None, label="Model", interactive=bool(models),
                                     elem_id="explore-model")
                 page = whole_number(start.gallery, label="Gallery page", minimum=0, elem_id="explore-page")
-                target = gr.Radio(list(PICK_TARGETS), value="Subject", label="A click on a face goes to",
-                                  elem_id="pick-target")
+                target = gr.Radio(pick_targets(draws_faces(start.model)), value="Subject",
+                                  label="A click on a picture goes to", elem_id="pick-target")
                 subject = gr.Textbox(start.subject, label="Subject (a seed, or 'photo')", max_lines=1,
                                      elem_id="subject")
                 # What is wrong with a gallery page or a subject, until it is fixed (the images stay).
                 gallery_status = gr.Markdown("", elem_id="gallery-status", elem_classes="input-status")
                 subject_status = gr.Markdown("", elem_id="subject-status", elem_classes="input-status")
 
+        start_faces = draws_faces(start.model)
+        face_note = gr.Markdown(face_only_note(start.model), visible=bool(face_only_note(start.model)),
+                                elem_id="explore-face-note")
         with gr.Tabs(selected=start.tab) as sub_tabs:
             with gr.Tab("Latent walk", id="walk") as walk_tab:
                 gr.Markdown(EXPLAIN["walk"])
@@ -680,7 +745,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                                              elem_id="walk-animation")
                         animation_file = gr.File(label="Download", interactive=False)
 
-            with gr.Tab("Turn vector", id="turn") as turn_tab:
+            with gr.Tab("Turn vector", id="turn", visible=start_faces, elem_id="explore-turn-tab") as turn_tab:
                 gr.Markdown(EXPLAIN["turn"])
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=1, min_width=260):
@@ -704,7 +769,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                 preset_names = [p.name for p in presets_for(start.model).arithmetic] if start.model else []
                 # The whole width: a preset's name is a long formula, cut short in a narrow column.
                 preset = gr.Dropdown(preset_names, value=start.preset or None, label="Preset",
-                                     allow_custom_value=True, elem_id="arith-preset")
+                                     allow_custom_value=True, elem_id="arith-preset", visible=start_faces)
                 preset_note = gr.Markdown()
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=1, min_width=260):
@@ -723,7 +788,8 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                                                 interactive=False, height=300, elem_id="arith-result",
                                                 elem_classes="pixelated")
 
-            with gr.Tab("Attribute sliders", id="attributes") as attr_tab:
+            with gr.Tab("Attribute sliders", id="attributes", visible=start_faces,
+                        elem_id="explore-attributes-tab") as attr_tab:
                 gr.Markdown(EXPLAIN["attributes"])
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=1, min_width=260):
@@ -739,7 +805,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                 attr_row = gr.Image(label="t from -1 to +1", type="pil", interactive=False, height=160, elem_id="attr-row",
                                     elem_classes="pixelated")
 
-            with gr.Tab("Your photo", id="photo") as photo_tab:
+            with gr.Tab("Your photo", id="photo", visible=start_faces, elem_id="explore-photo-tab") as photo_tab:
                 gr.Markdown(EXPLAIN["photo"])
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=1, min_width=260):
@@ -823,10 +889,14 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                             [subject, walk, left, right, a, b, c, picked_seed], **private)
     update_link(render_all(picked))
 
+    face_tools = dict(fn=face_tools_outputs, inputs=[model, tab, target],
+                      outputs=[turn_tab, attr_tab, photo_tab, preset, face_note, gallery_md, sub_tabs, tab, target])
+
     def model_set(event):
         """After `event` puts a model in the dropdown: its opening view, every panel drawn."""
         event = event.then(initial_view_outputs, model, [subject, walk, left, right, a, b, c, preset, attribute,
                                                          report], **private)
+        event = event.then(**face_tools, **private)
         event.then(lambda m: gr.Dropdown(choices=[p.name for p in presets_for(m).arithmetic] if m else []),
                    model, preset, **private)
         event.then(lambda m: gr.Dropdown(choices=attribute_choices(m)), model, attribute, **private)
@@ -860,6 +930,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
     # Opening the page: restore the linked view, then draw every panel.
     restored = app.load(restore_outputs, None, [main_tabs, sub_tabs, *view_inputs, report], **private)
     restored.then(lambda m: gr.Dropdown(choices=attribute_choices(m)), model, attribute, **private)
+    restored = restored.then(**face_tools, **private)
     update_link(render_all(restored))
     return ExploreTab(model, model_set)
 

@@ -34,8 +34,9 @@ def make_folder(root: Path, n: int, sub: str = "", ext: str = ".png", start: int
     return [make_image(root / sub / f"img_{i:04d}{ext}", start + i) for i in range(n)]
 
 
-def write_tiny_checkpoint(folder: Path, name: str | None = None, model: str = "dcgan32") -> Path:
-    """A loadable checkpoint with untrained (but seeded, so repeatable) weights."""
+def write_tiny_checkpoint(folder: Path, name: str | None = None, model: str = "dcgan32", draws: str = "faces") -> Path:
+    """A loadable checkpoint with untrained (but seeded, so repeatable) weights; a face
+    generator to the app unless `draws` says otherwise."""
     from gan_core import get_model
     from gan_core.core.checkpoints import CARD_FILE, GENERATOR_FILE, save_weights, write_json
 
@@ -46,6 +47,7 @@ def write_tiny_checkpoint(folder: Path, name: str | None = None, model: str = "d
         "name": name or folder.name,
         "model": model,
         "description": f"An untrained {model} for tests",
+        "draws": draws,
         "data": {"description": "no data: random weights", "images": 0},
         "training": {"command": "pytest", "steps": 0, "epochs": 0, "wall_time_s": 0.0, "hardware": "none"},
         "metrics": {},

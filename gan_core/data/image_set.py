@@ -472,6 +472,19 @@ def _too_many_pixels(pixels: int | None, width: int | None = None, height: int |
             "downscale it before using it")
 
 
+def framed_as_faces(files: list[str], framing: str) -> bool:
+    """Whether every image of a set (by its file names) was cut to the shared face box:
+    CelebA or UTKFace names with framing auto or face. What a GAN trained on the set
+    draws faces by (its card's "draws"), so Explore offers its face-only tools.
+
+    >>> framed_as_faces(["img_align_celeba/000001.jpg", "utkface/26_1_0_2017.jpg"], "auto")
+    True
+    >>> framed_as_faces(["train/frog/0001.jpg"], "auto"), framed_as_faces(["000001.jpg"], "center")
+    (False, False)
+    """
+    return framing != "center" and bool(files) and all(_guess_kind(f, False) in FACE_BOXES for f in files)
+
+
 def frame_box(kind: str, width: int, height: int, framing: str) -> tuple[int, int, int, int]:
     """The crop box for an image: the shared face box for known face sets (scaled if
     the image was resized), else the largest centred square."""

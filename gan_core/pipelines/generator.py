@@ -23,6 +23,9 @@ from gan_core.core.images import make_grid, to_pil
 from gan_core.models import ModelSpec, get_model
 
 
+FACES = "faces"  # a card's "draws" for a face generator
+
+
 class GeneratorPipeline:
     """A trained generator, ready to sample: `pipe(num_images, generator=...)`.
 
@@ -41,6 +44,17 @@ class GeneratorPipeline:
     @property
     def name(self) -> str:
         return self.card.get("name") or self.spec.name
+
+    @property
+    def draws(self) -> str:
+        """What the generator draws, from its card ("faces", "CIFAR-10 frogs", ...); "images"
+        when the card does not say. Face-only tools (turn, attributes, projection) ask for FACES."""
+        draws = self.card.get("draws")
+        return draws if isinstance(draws, str) and draws.strip() else "images"
+
+    @property
+    def draws_faces(self) -> bool:
+        return self.draws == FACES
 
     def latents(self, num_images: int, *, seed: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
         """(num_images, nz) latent vectors, drawn on the CPU."""

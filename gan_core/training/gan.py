@@ -31,12 +31,12 @@ from gan_core.core.errors import TrainingDiverged
 from gan_core.core.hardware import describe
 from gan_core.core.hub import GAN, open_checkpoint, weights_file
 from gan_core.core.images import make_grid
-from gan_core.data.image_set import ImageSet, ShuffledBatches, load_images
+from gan_core.data.image_set import ImageSet, ShuffledBatches, framed_as_faces, load_images
 from gan_core.data.shapes import SHAPES
 from gan_core.evaluation.shape_score import shape_share
 from gan_core.models import ModelSpec, get_model, model_names
 from gan_core.models.registry import check_width
-from gan_core.pipelines.generator import model_spec
+from gan_core.pipelines.generator import FACES, model_spec
 from gan_core.training.augment import check_policies, diff_augment
 from gan_core.training.losses import hinge_loss_d, hinge_loss_g, nonsaturating_loss
 from gan_core.training.loop import (
@@ -507,6 +507,7 @@ class GANTask(Task):
             "name": c.name or Path(c.out).name,
             "model": c.model,
             "description": spec.description,
+            "draws": what_it_draws(ds, c),
             "paper": spec.paper,
             "config": {"image_size": spec.image_size, "nz": spec.nz, "width": spec.width, **self.hp,
                        "ema_images": c.ema_images, "augment": list(c.augment or []), "loss": c.loss,
@@ -531,6 +532,17 @@ class GANTask(Task):
                         "note": "gan_core.load(...).grid(n, seed) reproduces the training sample grid"},
             "files": {"generator": GENERATOR_FILE, "discriminator": DISCRIMINATOR_FILE},
         }
+
+
+def what_it_draws(ds: ImageSet, config: TrainConfig) -> str:
+    """The card's "draws": FACES for a set framed as faces, else its classes or shapes."""
+    if framed_as_faces(ds.files, config.framing):
+        return FACES
+    if ds.class_names == list(SHAPES):
+        return "shapes"
+    if ds.class_names:
+        return " and ".join(ds.class_names) + " images"
+    return "images like its training set"
 
 
 @torch.no_grad()

@@ -17,7 +17,7 @@ from PIL import Image
 from tools.browser import wait_for_image
 
 from ..helpers import TINY_CHECKPOINT
-from .browser import BROWSER, chromium, keep_screenshot, serve_app, sync_api
+from .browser import BROWSER, chromium, keep_screenshot, page_at, serve_app, sync_api
 
 pytestmark = BROWSER
 
@@ -179,3 +179,18 @@ def test_the_gallery_labels_and_preset_fit_and_the_highlight_follows_the_picked_
     assert preset_text == LONG_PRESET and preset_fits, "the preset's name is cut short"
     assert highlighted_elsewhere == [], "another page highlights a face that was not picked"
     assert highlighted_back == [5]
+
+
+def test_the_face_only_tools_hide_for_a_generator_that_draws_no_faces_and_say_why(app_url):
+    with page_at(app_url, "Explore", 1280, 1000) as page:
+        page.get_by_role("tab", name="Turn vector").wait_for(state="visible", timeout=30_000)
+        page.locator("#explore-model input").click()
+        page.get_by_role("option", name="cifar10-frogs-keras32", exact=True).click()
+        sync_api.expect(page.locator("#explore-face-note")).to_contain_text("draws CIFAR-10 frogs", timeout=30_000)
+        for name in ("Turn vector", "Attribute sliders", "Your photo"):
+            sync_api.expect(page.get_by_role("tab", name=name)).to_have_count(0)
+        sync_api.expect(page.get_by_role("tab", name="Latent walk")).to_be_visible()
+        page.locator("#explore-model input").click()
+        page.get_by_role("option", name="tiny-dcgan32", exact=True).click()
+        sync_api.expect(page.get_by_role("tab", name="Your photo")).to_be_visible(timeout=30_000)
+        sync_api.expect(page.locator("#explore-face-note")).to_be_hidden()

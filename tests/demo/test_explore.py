@@ -360,3 +360,22 @@ def test_opening_without_a_link_leaves_what_the_visitor_did_alone(tiny_checkpoin
     assert linked[2 + fields.index("left")] == "5"
     turned = explore.restore_outputs(types.SimpleNamespace(query_params={"tab": "turn"}))
     assert turned[1] != gr.skip()
+
+
+def test_face_only_tools_are_offered_for_face_generators_only(tiny_checkpoint_dir):
+    from demo import explore
+    from tests.helpers import write_tiny_checkpoint
+
+    write_tiny_checkpoint(tiny_checkpoint_dir / "tiny-frogs", draws="CIFAR-10 frogs")
+    shown = explore.face_tools_outputs("tiny-dcgan32", "photo", "Turn: looking left")
+    assert [t.visible for t in shown[:3]] == [True] * 3 and shown[3].visible and not shown[4].visible
+    assert shown[-2] == gr.skip() and "100 numbers" in shown[5]  # the open sub-tab stays
+    assert shown[-1].value == "Turn: looking left" and ("Turn: looking right",) * 2 in shown[-1].choices
+    hidden = explore.face_tools_outputs("tiny-frogs", "turn", "Turn: looking left")
+    assert [t.visible for t in hidden[:4]] == [False] * 4
+    assert hidden[4].visible and "tiny-frogs draws CIFAR-10 frogs" in hidden[4].value
+    assert hidden[-2] == "walk"  # the open sub-tab was hidden: the walk opens instead
+    assert hidden[-1].value == "Subject" and not any("Turn" in str(c) for c in hidden[-1].choices)
+    assert explore.face_tools_outputs("tiny-frogs", "arithmetic", "Subject")[-2] == gr.skip()
+    # A card that says nothing draws "images": no face tools.
+    assert not explore.draws_faces("nope") and "draws images" not in explore.face_only_note("tiny-dcgan32")
