@@ -43,6 +43,7 @@ from .view_state import (GALLERY_SIZE, MAX_GALLERY_PAGE, PHOTO, SLIDER_RANGE, TU
 ROW_TS = [-1.0, -2 / 3, -1 / 3, 0.0, 1 / 3, 2 / 3, 1.0]  # the paper's figure 8 row: t from -1 to +1
 ANIMATIONS = ROOT / "animations"
 VARIATION_SPREAD = 0.25  # the paper's uniform noise around an arithmetic result
+FACE_NETWORK = "face-attributes"  # its feature maps compare a photo with its projection
 
 PICK_TARGETS = {  # radio label -> the field a gallery click edits
     "Subject": "subject",
@@ -86,10 +87,12 @@ EXPLAIN = {
         "*consistency* is the share of faces whose score rose."),
     "photo": (
         "**Your photo.** The generator cannot read a photo, so we search for the latent whose image is "
-        "closest to it: start from several random z, and change each by gradient descent to lower the pixel "
-        "difference (plus a difference of the discriminator's features, a learned comparison that needs no "
-        "downloaded network). The best start wins. Crop the photo to the face first: the model only knows "
-        "faces framed like its training data. Then use **photo** in any list or as the subject."),
+        "closest to it: start from a guess (an encoder trained for this generator gives one in a single "
+        "pass, when there is one) and from random z, and change each by gradient descent to lower the pixel "
+        "difference plus differences of learned features (the face network's and the discriminator's, "
+        "trained here: nothing is downloaded). The best start wins. Crop the photo to the face first: the "
+        "model only knows faces framed like its training data. Then use **photo** in any list or as the "
+        "subject."),
 }
 
 
@@ -558,6 +561,20 @@ def _share(value) -> str:
 # ----------------------------------------------------------------------------- photo
 
 
+def projection_helpers(model_name: str, device: str = "cpu"):
+    """(the latent encoder trained for this generator's weights or None, the face network
+    whose feature maps compare faces or None): what makes projection fast and faithful."""
+    from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION
+    from gan_core.pipelines.encoder import encoder_for
+
+    pipe = check_generator(model_name)
+    encoder = encoder_for(pipe, device)
+    face_network = None
+    if pipe.draws_faces and FACE_NETWORK in gan_core.list_checkpoints(task=ATTRIBUTE_CLASSIFICATION):
+        face_network = gan_core.load(FACE_NETWORK, device=device, task=ATTRIBUTE_CLASSIFICATION).classifier
+    return encoder, face_network
+
+
 @gpu(duration=120)
 def project_photo(model_name: str, image: str | Path | Image.Image | None, restarts: int, steps: int,
                   progress=gr.Progress()) -> tuple[Image.Image, Image.Image, str, str, str]:
@@ -602,11 +619,15 @@ def project_photo(model_name: str, image: str | Path | Image.Image | None, resta
         discriminator = gan_core.load_discriminator(model_location(model_name), device=device)
     except (CheckpointError, OSError):
         discriminator = None  # the pixel loss alone still works
+    encoder, face_network = projection_helpers(model_name, device)
     result = project_image(pipe, image.convert("RGB"), steps=steps, restarts=restarts, discriminator=discriminator,
-                           generator=torch.Generator().manual_seed(0),
+                           encoder=encoder, face_network=face_network, generator=torch.Generator().manual_seed(0),
                            progress_fn=lambda step, total: progress(step / total, desc="projecting"))
+    randoms = restarts - (encoder is not None)
+    starts = f"{randoms} random start{'' if randoms == 1 else 's'}"
+    start = f"the encoder's guess ({quote_user_text(encoder.name)}) and {starts}" if encoder is not None else starts
     report = (f"Pixel error (mean squared, on [-1, 1]): **{result.start_error:.3f}** at the best start, "
-              f"**{result.error:.3f}** after {steps} steps × {restarts} restarts. "
+              f"**{result.error:.3f}** after {steps} steps from {start}. "
               f"The subject is now **{PHOTO}**; type `{PHOTO}` in any list to use it there.")
     return result.target, result.image, report, encode_latent(result.latent), PHOTO
 

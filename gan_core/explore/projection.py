@@ -71,8 +71,15 @@ def project_image(pipe, image: Image.Image | torch.Tensor, *, steps: int = 300, 
         target_features = [f.detach() for f in discriminator.features(target)]
     if face_network is not None:
         face_network = face_network.eval().to(pipe.device).requires_grad_(False)
+        face_size = getattr(face_network, "image_size", size)
+
+        def face_maps(x: torch.Tensor) -> list[torch.Tensor]:
+            """The face network's maps, at its own input size."""
+            if x.shape[-1] != face_size:
+                x = F.interpolate(x, (face_size, face_size), mode="bilinear", align_corners=False)
+            return face_network.feature_maps(x)
         with torch.no_grad():
-            target_faces = [f.detach() for f in face_network.feature_maps(target)]
+            target_faces = [f.detach() for f in face_maps(target)]
 
     z = pipe.latents(restarts, generator=generator).to(pipe.device)
     if encoder is not None:
@@ -89,7 +96,7 @@ def project_image(pipe, image: Image.Image | torch.Tensor, *, steps: int = 300, 
             for f, t in zip(discriminator.features(x), target_features):
                 total = total + feature_weight * F.mse_loss(f, t.expand_as(f), reduction="none").flatten(1).mean(1)
         if face_network is not None:
-            maps = face_network.feature_maps(x)
+            maps = face_maps(x)
             for f, t in zip(maps, target_faces):
                 total = total + face_weight / len(maps) * F.mse_loss(f, t.expand_as(f), reduction="none").flatten(1).mean(1)
         return total, pixel

@@ -316,6 +316,26 @@ def test_projecting_a_photo_makes_it_the_subject(tiny_checkpoint_dir):
         explore.project_photo(TINY_CHECKPOINT, None, 2, 20, progress=lambda *a, **k: None)
 
 
+def test_your_photo_starts_from_the_encoder_that_fits_the_generator(tiny_checkpoint_dir, tmp_path):
+    import shutil
+
+    from gan_core.training.encoder import EncoderConfig, train_encoder
+    from tests.helpers import make_folder
+
+    make_folder(tmp_path / "faces", 70)
+    train_encoder(EncoderConfig(generator=TINY_CHECKPOINT, data=[str(tmp_path / "faces")], out=str(tmp_path / "enc"),
+                                name="tiny-encoder", steps=2, batch_size=4, face_network=None))
+    pipe = gan_core.load(TINY_CHECKPOINT)
+    photo = pipe(latents=latents_for_seeds(pipe.spec, [3]))[0]
+    _, _, report, _, _ = explore.project_photo(TINY_CHECKPOINT, photo, 2, 10, progress=lambda *a, **k: None)
+    assert "from 2 random starts" in report  # no encoder fits yet
+    shutil.copytree(tmp_path / "enc" / "export", tiny_checkpoint_dir / "tiny-encoder")
+    encoder, face_network = explore.projection_helpers(TINY_CHECKPOINT)
+    assert encoder is not None and encoder.fits(pipe) and face_network is not None  # a face generator
+    _, _, report, _, _ = explore.project_photo(TINY_CHECKPOINT, photo, 2, 10, progress=lambda *a, **k: None)
+    assert "from the encoder's guess (tiny-encoder) and 1 random start." in report
+
+
 def test_attribute_slider_moves_along_the_saved_direction(tiny_checkpoint_dir):
     from gan_core.explore.attributes import AttributeDirection, directions_folder, save_directions
 
