@@ -26,6 +26,13 @@ examples:
   python -m gan_core style seams runs/photo2painting runs/photo2painting-nocombo \\
       --photos ../shared/data/sr/CBSD68 --write-card
 
+  # the photo-or-painting judge (20 % of each domain held out), then the share of translated
+  # BSD68 photos it calls paintings, beside the seam score
+  python -m gan_core style judge --photos ../shared/data/style/photos ../shared/data/sr/BSDS500_train \
+      --paintings ../shared/data/style/paintings --out runs/photo-or-painting
+  python -m gan_core style seams photo2painting-siamese --photos ../shared/data/sr/CBSD68 \
+      --judge runs/photo-or-painting
+
   # translate a photo at a working size of 2048 px (its longest side), tile by tile
   python -m gan_core style translate photo2painting-siamese holiday.jpg --size 2048 --out painting.png
 """
@@ -82,7 +89,22 @@ def register(commands) -> None:
     s.add_argument("--max-images", type=int, help="the first N photos")
     s.add_argument("--json", type=Path, help="write the results here")
     s.add_argument("--write-card", action="store_true", help="store each model's figures under metrics.seams")
+    s.add_argument("--judge", metavar="NAME",
+                   help="also the share of translated photos this photo-or-painting judge (`style judge`) calls "
+                        "paintings, beside the untranslated photos' share")
     s.set_defaults(run=_seams)
+
+    j = sub.add_parser("judge", help="train the photo-or-painting judge that measures how painted a result looks",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    j.add_argument("--photos", nargs="+", required=True, help="domain A: folders, images or archives")
+    j.add_argument("--paintings", nargs="+", required=True, help="domain B: folders, images or archives")
+    j.add_argument("--out", required=True, help="the run folder")
+    j.add_argument("--name", default="photo-or-painting")
+    j.add_argument("--steps", type=int, default=1500)
+    j.add_argument("--batch-size", type=int, default=32, help="crops of each domain a step (32)")
+    j.add_argument("--seed", type=int, default=0)
+    j.add_argument("--resume", action="store_true")
+    j.set_defaults(run=_judge)
 
     r = sub.add_parser("translate", help="turn a photo into a painting",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
@@ -151,16 +173,27 @@ def _seams(args, argv: list[str]) -> int:
     entries = _entries([args.photos])[: args.max_images]
     pictures = [load_picture(read(), args.size) for _, read in entries]
     painters = [gan_core.load(m, task=STYLE_TRANSFER) for m in args.models]
+    judge = None
+    if args.judge:
+        from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION
+        from gan_core.evaluation.painting_score import painting_share
+
+        judge = gan_core.load(args.judge, task=ATTRIBUTE_CLASSIFICATION).classifier
     tile = painters[0].tile
     reference = float(np.mean([seam_score(p, tile) for p in pictures]))
     rows = {"photos (untranslated)": {"seam_score": reference}}
+    if judge is not None:
+        rows["photos (untranslated)"]["painting_share"] = painting_share(judge, pictures)
+        print(f"untranslated photos called paintings by {args.judge}: "
+              f"{rows['photos (untranslated)']['painting_share']:.0%}")
     print(f"{len(pictures)} photos from {args.photos}, {tile} px tiles; seam score = mean |neighbour difference| "
           "across tile borders / inside tiles (1 = no grid)\n")
     print(f"{'':34s} {'tiles':>8s} {'resized baseline':>17s} {'s/photo':>8s}")
     print(f"{'photos (untranslated)':34s} {reference:8.3f}")
     for name, painter in zip(args.models, painters):
         start = time.perf_counter()
-        tiled = [seam_score(painter(p, working_size=None), painter.tile) for p in pictures]
+        translated = [painter(p, working_size=None) for p in pictures]
+        tiled = [seam_score(t, painter.tile) for t in translated]
         per_photo = (time.perf_counter() - start) / len(pictures)
         resized = [seam_score(painter(p, working_size=None, method="resized"), painter.tile) for p in pictures]
         combo = painter.card.get("config", {}).get("combo")
@@ -169,6 +202,11 @@ def _seams(args, argv: list[str]) -> int:
                "seam_score_photos": reference, "photos": len(pictures), "source": args.photos,
                "working_size": args.size or "each photo's own", "tile": painter.tile, "combo": combo,
                "seconds_per_photo": round(per_photo, 3)}
+        if judge is not None:
+            row["painting_share"] = painting_share(judge, translated)
+            row["painting_share_photos"] = rows["photos (untranslated)"]["painting_share"]
+            row["judge"] = args.judge
+            print(f"{label}: {row['painting_share']:.0%} of the translated photos called paintings")
         rows[label] = row
         print(f"{label:34s} {row['seam_score']:8.3f} {row['seam_score_resized_baseline']:17.3f} {per_photo:8.2f}")
         if args.write_card and painter.path is not None:
@@ -178,6 +216,33 @@ def _seams(args, argv: list[str]) -> int:
             write_json(painter.path / CARD_FILE, card)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+def _judge(args, argv: list[str]) -> int:
+    from tqdm import tqdm
+
+    from gan_core.training.painting_judge import JudgeConfig, train_painting_judge
+
+    if not 1 <= args.steps <= 10**6 or not 1 <= args.batch_size <= 1024:
+        raise ValueError("--steps must be 1 or more and --batch-size 1-1024")
+    cfg = JudgeConfig(photos=args.photos, paintings=args.paintings, out=args.out, name=args.name, steps=args.steps,
+                      batch_size=args.batch_size, seed=args.seed, resume=args.resume, command=command_line(argv))
+    bar = tqdm(total=cfg.steps, desc="training the judge", unit="step")
+
+    def progress(step, metrics, picture):
+        bar.update(step - bar.n)
+        if "test_accuracy" in metrics:
+            bar.write(f"step {step}: held-out accuracy {metrics['test_accuracy']:.1%}")
+
+    result = train_painting_judge(cfg, progress_fn=progress)
+    bar.close()
+    card = json.loads((Path(args.out) / "export" / "model_card.json").read_text())
+    test = card["metrics"]["test"]
+    print(f"{result.step} steps in {result.wall_time_s / 60:.1f} min; held out: "
+          f"{test['photos_called_painting']:.0%} of {test['photos_held_out']} photos and "
+          f"{test['paintings_called_painting']:.0%} of {test['paintings_held_out']} paintings called paintings; "
+          f"model in {Path(args.out) / 'export'}")
     return 0
 
 
