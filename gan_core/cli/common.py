@@ -30,6 +30,26 @@ def resumed_config(args, config_class):
     return cfg
 
 
+def add_time_limit(parser) -> None:
+    """`--time-limit SECONDS` on a training command (see time_limit)."""
+    parser.add_argument("--time-limit", type=float, metavar="SECONDS",
+                        help="stop after this many seconds of training, with a checkpoint and the export written "
+                             "(--resume goes on); the steps planned stay the run's length")
+
+
+def time_limit(seconds: float | None) -> Callable[[], bool] | None:
+    """An abort_fn for the training loop that says stop once `seconds` have passed since
+    it was made (None: no limit). The loop then saves a checkpoint and the export."""
+    import time
+
+    if seconds is None:
+        return None
+    if not 0 < seconds <= 7 * 86400:
+        raise ValueError(f"--time-limit must be a number of seconds from 0 to a week, not {seconds:g}")
+    deadline = time.monotonic() + seconds
+    return lambda: time.monotonic() >= deadline
+
+
 def dry_run_folder(cfg) -> tempfile.TemporaryDirectory:
     """Point `cfg` at a fresh temporary folder for a 2-step run that logs, samples and
     checkpoints every step; the caller cleans the folder up."""

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from gan_core.cli.common import command_line, data_progress_bar, dry_run_folder, finish_run, resumed_config
+from gan_core.cli.common import (add_time_limit, command_line, data_progress_bar, dry_run_folder, finish_run,
+                                 resumed_config, time_limit)
 
 EPILOG = """\
 example:
@@ -46,6 +47,7 @@ def register(commands) -> None:
     e.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
     e.add_argument("--dry-run", action="store_true", help="2 steps in a temporary folder, keep nothing")
     e.add_argument("--device", default="cpu")
+    add_time_limit(e)
     e.set_defaults(run=run)
 
 
@@ -78,7 +80,8 @@ def run(args, argv: list[str]) -> int:
         if metrics:
             bar.set_postfix({k: f"{v:.4f}" for k, v in metrics.items() if k.startswith(("loss", "val_"))})
 
-    result = train_encoder(cfg, progress_fn=progress, data_progress=data_progress_bar("reading faces"))
+    result = train_encoder(cfg, progress_fn=progress, abort_fn=time_limit(args.time_limit),
+                           data_progress=data_progress_bar("reading faces"))
     bar.close()
     finish_run(result, tmp, "the encoder")
     return 0

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from gan_core.cli.common import command_line
+from gan_core.cli.common import add_time_limit, command_line, time_limit
 
 EPILOG = """\
 examples:
@@ -79,6 +79,7 @@ def register(commands) -> None:
     t.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
     t.add_argument("--hardware-note", help="added to the card's hardware line (e.g. 'shared with another run')")
     t.add_argument("--dry-run", action="store_true", help="2 steps on 8 pictures of each domain, nothing kept")
+    add_time_limit(t)
     t.set_defaults(run=_train)
 
     s = sub.add_parser("seams", help="seam score of models on photos they never saw",
@@ -155,7 +156,7 @@ def _train(args, argv: list[str]) -> int:
         bar.n = step
         bar.set_postfix({k: round(v, 3) for k, v in metrics.items() if k.startswith(("loss", "seam"))})
 
-    result = train_style(config, progress_fn=progress)
+    result = train_style(config, progress_fn=progress, abort_fn=time_limit(args.time_limit))
     bar.close()
     print(f"{result.step} steps in {result.wall_time_s / 60:.1f} min; model in {Path(args.out) / 'export'}")
     return 0

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from gan_core.cli.common import command_line, data_progress_bar, dry_run_folder, finish_run, resumed_config
+from gan_core.cli.common import (add_time_limit, command_line, data_progress_bar, dry_run_folder, finish_run,
+                                 resumed_config, time_limit)
 
 EPILOG = """\
 examples:
@@ -107,6 +108,7 @@ def register(commands) -> None:
                    help="start from an exported checkpoint's weights (fresh optimisers): fine-tuning, or going on "
                         "from a shipped model whose training state is gone")
     g.add_argument("--dry-run", action="store_true", help="run 2 steps in a temporary folder to check the set-up, keep nothing")
+    add_time_limit(g)
     g = t.add_argument_group("device")
     g.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1 ...")
     g.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
@@ -151,7 +153,8 @@ def run(args, argv: list[str]) -> int:
             bar.set_postfix({k: f"{metrics[k]:.3f}" for k in ("loss_d", "loss_g", "d_x", "d_g_z1")} |
                             {"img/s": f"{metrics.get('img_per_s', 0):.0f}"})
 
-    result = train(cfg, progress_fn=progress, data_progress=data_progress_bar("preparing images"))
+    result = train(cfg, progress_fn=progress, abort_fn=time_limit(args.time_limit),
+                   data_progress=data_progress_bar("preparing images"))
     bar.close()
     finish_run(result, tmp, cfg.model)
     return 0

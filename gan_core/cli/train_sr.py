@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from gan_core.cli.common import command_line, data_progress_bar, dry_run_folder, finish_run, resumed_config
+from gan_core.cli.common import (add_time_limit, command_line, data_progress_bar, dry_run_folder, finish_run,
+                                 resumed_config, time_limit)
 
 EPILOG = """\
 examples:
@@ -114,6 +115,7 @@ def register(commands) -> None:
                    help="written after the hardware in the card, e.g. \"shared with other training\"")
     g.add_argument("--data-note", metavar="TEXT", help="licence and citation of the data, for the card")
     g.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
+    add_time_limit(g)
     g.add_argument("--dry-run", action="store_true",
                    help="2 steps on 8 photos with batch 4 in a temporary folder: checks the set-up, keeps nothing")
     g = t.add_argument_group("device")
@@ -165,7 +167,8 @@ def run(args, argv: list[str]) -> int:
         if metrics:
             bar.set_postfix(shown | {"img/s": f"{metrics.get('img_per_s', 0):.2f}"})
 
-    result = train_sr(cfg, progress_fn=progress, data_progress=data_progress_bar("reading photos"))
+    result = train_sr(cfg, progress_fn=progress, abort_fn=time_limit(args.time_limit),
+                      data_progress=data_progress_bar("reading photos"))
     bar.close()
     loss = json.loads((result.out / "export" / "model_card.json").read_text()).get("loss", {})
     print(f"content loss: {loss.get('content')} ({loss.get('note')})")
