@@ -72,8 +72,8 @@ DATA = {
     "cifar10": Pack("cifar10.tar.gz", ["cp", str(SHARED / "cifar10/cifar10.tar.gz"), "data_pack/cifar10.tar.gz"],
                     "CIFAR-10 as shared: train and test splits in class folders"),
     "facades64": Pack("facades64.zip", [*GC, "facades", "pack", "--data", str(SHARED / "facades"), "--size", "64",
-                                        "--crops", "4", "--split", "all", "--out", "data_pack/facades64.zip"],
-                      "CMP facades, 4 random 64 px crops of each of the 400 photos"),
+                                        "--crops", "8", "--split", "all", "--out", "data_pack/facades64.zip"],
+                      "CMP facades, 8 random 64 px crops of each of the 400 photos (what facades-dcgan64 trains on)"),
     "bsds": Pack("bsds500.zip", [*PY, "-c", "import shutil, sys; shutil.make_archive('data_pack/bsds500', 'zip', "
                                            f"{str(SHARED / 'sr')!r}, 'BSDS500_train')"],
                  "the 400 BSDS500 photos super-resolution trains on, as shared"),
