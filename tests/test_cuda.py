@@ -16,23 +16,16 @@ from gan_core.data.image_set import ShuffledBatches, load_images
 from gan_core.training.gan import TrainConfig, train
 from gan_core.training.loop import autocast_for
 
-from .helpers import make_folder, write_tiny_checkpoint
+from .helpers import write_tiny_checkpoint
+from .training.test_gan import cfg, images  # noqa: F401  (the CPU tests' small run and its images)
 
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
 
 
-@pytest.fixture(scope="module")
-def images(tmp_path_factory):
-    root = tmp_path_factory.mktemp("imgs")
-    make_folder(root, 24)
-    return root
-
-
-def config(images, out, **kw):
-    base = dict(model="dcgan32", data=[str(images)], out=str(out), steps=4, batch_size=8, log_every=1,
-                sample_every=2, checkpoint_every=2, n_samples=4, device="cuda", cache_dir=str(out.parent / "cache"))
-    return TrainConfig(**{**base, **kw})
+def config(images, out, **kw) -> TrainConfig:
+    """The CPU tests' small run (tests/training/test_gan.py), on the GPU."""
+    return cfg(images, out, **{"device": "cuda", **kw})
 
 
 def test_autocast_runs_in_bf16_and_a_cuda_run_trains_and_says_its_gpu(images, tmp_path):
