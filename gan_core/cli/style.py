@@ -41,6 +41,7 @@ examples:
 def register(commands) -> None:
     """Add `style` and its commands to the subparsers of `python -m gan_core`."""
     from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE
+    from gan_core.training.augment import POLICIES
     from gan_core.training.style import MAX_SIDE
     from gan_core.pipelines.style import MARGIN, MAX_WORKING_SIZE
 
@@ -67,7 +68,18 @@ def register(commands) -> None:
     t.add_argument("--lenvec", type=int, default=LENVEC, help=f"length of D's vectors ({LENVEC})")
     t.add_argument("--g-width", type=int, default=G_WIDTH, help=f"generator channels at full resolution ({G_WIDTH})")
     t.add_argument("--g-blocks", type=int, default=3, help="residual blocks in the generator's middle (3)")
+    t.add_argument("--no-residual", dest="g_residual", action="store_false",
+                   help="the generator draws the picture instead of adding a residual to the photo (which starts "
+                        "as the identity and may never leave it)")
     t.add_argument("--d-width", type=int, default=D_WIDTH, help=f"discriminator's first channels ({D_WIDTH})")
+    t.add_argument("--augment", nargs="+", choices=POLICIES, metavar="POLICY",
+                   help="DiffAugment before the discriminator (color, translation, cutout); a photo and its "
+                        "translation get the same draws (default: none)")
+    t.add_argument("--lr-schedule", choices=["step", "cosine"], default="step",
+                   help="step: constant rates; cosine: both fall to 0 over the steps (default step)")
+    t.add_argument("--judge", metavar="NAME",
+                   help="a photo-or-painting judge (`style judge`): the share of the fixed crops' translations "
+                        "it calls paintings is logged at every sample step")
     t.add_argument("--max-side", type=int, default=MAX_SIDE,
                    help=f"shrink pictures larger than this on their longest side ({MAX_SIDE}; 0: keep)")
     t.add_argument("--max-images", type=int, help="use the first N pictures of each domain")
@@ -130,7 +142,8 @@ def _train(args, argv: list[str]) -> int:
         combo=args.combo, batch_size=args.batch_size, lr=args.lr, lr_d=args.lr_d, clip_grad=args.clip_grad or None,
         margin=args.margin,
         lenvec=args.lenvec,
-        g_width=args.g_width, g_blocks=args.g_blocks, d_width=args.d_width, max_side=args.max_side or None,
+        g_width=args.g_width, g_blocks=args.g_blocks, g_residual=args.g_residual, d_width=args.d_width,
+        augment=args.augment, lr_schedule=args.lr_schedule, judge=args.judge, max_side=args.max_side or None,
         max_images=args.max_images, seed=args.seed, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, device=args.device, resume=args.resume,
         hardware_note=args.hardware_note, command=command)

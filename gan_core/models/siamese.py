@@ -48,9 +48,14 @@ class _Residual(nn.Module):
 class TileTranslator(nn.Module):
     """A small U-Net: RGB in [-1, 1] (N, 3, H, W) -> RGB in [-1, 1], the same size.
 
+    `residual` (the default, and the shipped model's): the output is the input plus a
+    residual in the tanh domain, started at zero, so training starts from the photo and
+    may never leave it; without it the U-Net draws the picture from its features (its
+    skip connections still carry the layout).
+
     H and W must be multiples of 4 (two stride-2 steps); tiles of S = 64 are."""
 
-    def __init__(self, width: int = G_WIDTH, blocks: int = 3):
+    def __init__(self, width: int = G_WIDTH, blocks: int = 3, residual: bool = True):
         super().__init__()
         w = width
         self.enc1 = nn.Sequential(nn.Conv2d(3, w, 3, 1, 1), nn.LeakyReLU(SLOPE, inplace=True))  # w x S x S
@@ -63,10 +68,11 @@ class TileTranslator(nn.Module):
         self.up1 = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
                                  nn.Conv2d(2 * w, w, 3, 1, 1), nn.LeakyReLU(SLOPE, inplace=True))  # w x S
         self.dec1 = nn.Sequential(nn.Conv2d(2 * w, w, 3, 1, 1), nn.LeakyReLU(SLOPE, inplace=True))  # skip: 2w in
-        self.out = nn.Conv2d(w, 3, 3, 1, 1)  # 3 x S x S: a residual in the tanh domain
-        self.width, self.blocks = width, blocks
+        self.out = nn.Conv2d(w, 3, 3, 1, 1)  # 3 x S x S: a residual in the tanh domain, or the picture itself
+        self.width, self.blocks, self.residual = width, blocks, residual
         self.apply(_init)
-        nn.init.zeros_(self.out.weight)  # start as the identity
+        if residual:
+            nn.init.zeros_(self.out.weight)  # start as the identity
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         e1 = self.enc1(x)
@@ -74,6 +80,8 @@ class TileTranslator(nn.Module):
         h = self.middle(self.enc3(e2))
         h = self.dec2(torch.cat([self.up2(h), e2], 1))
         h = self.dec1(torch.cat([self.up1(h), e1], 1))
+        if not self.residual:  # the picture is drawn, not edited: nothing pins it to the photo
+            return torch.tanh(self.out(h))
         return torch.tanh(torch.atanh(x.clamp(-0.999, 0.999)) + self.out(h))
 
 

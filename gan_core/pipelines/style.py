@@ -264,7 +264,8 @@ def build_translator(card: dict) -> TileTranslator:
     config = card.get("config") if isinstance(card.get("config"), dict) else {}
     if card.get("model") != "siamese-tile-translator":
         raise CheckpointError(f"model {card.get('model')!r} is not a style-transfer network this library builds")
-    return TileTranslator(int(config.get("g_width", G_WIDTH)), int(config.get("g_blocks", 3)))
+    return TileTranslator(int(config.get("g_width", G_WIDTH)), int(config.get("g_blocks", 3)),
+                          bool(config.get("g_residual", True)))
 
 
 __all__ = ["combo", "split_tiles", "join_tiles", "seam_score", "translate_tiled", "translate_resized", "load_picture", "fit_working_size",

@@ -157,6 +157,21 @@ def dist_env() -> tuple[int, int, int]:
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
 
 
+LR_SCHEDULES = ("step", "cosine")
+
+
+def scheduled_rate(base: float, step: int, steps: int, schedule: str = "step", drop_at: int | None = None) -> float:
+    """A learning rate at `step` of `steps`: "step" keeps `base`, cut by 10 from `drop_at` on
+    (SRGAN's); "cosine" falls on a half cosine from `base` at step 0 to 0 at the last step.
+
+    >>> scheduled_rate(1e-3, 50, 100, "cosine"), scheduled_rate(1e-3, 60, 100, "step", drop_at=50)
+    (0.0005, 0.0001)
+    """
+    if schedule == "cosine":
+        return round(base * 0.5 * (1 + math.cos(math.pi * min(step / steps, 1.0))), 12)
+    return base * (0.1 if drop_at is not None and step >= drop_at else 1.0)
+
+
 def setup_device(name: str = "auto", distributed: bool = False) -> tuple[torch.device, int, int]:
     """(device, rank, world size): `name` ("auto" picks CUDA, then MPS, then the CPU) and,
     with `distributed` under torchrun, this process's GPU and its process group."""
@@ -366,4 +381,5 @@ def _fmt(metrics: dict, names: tuple[str, ...]) -> str:
     return ", ".join(f"{k} {metrics[k]:.4g}" for k in names if k in metrics)
 
 
-__all__ = ["Task", "RunFolder", "TrainResult", "train_loop", "setup_device", "autocast_for"]
+__all__ = ["Task", "RunFolder", "TrainResult", "train_loop", "setup_device", "autocast_for", "scheduled_rate",
+           "LR_SCHEDULES"]

@@ -35,7 +35,6 @@ saves a checkpoint and returns.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
@@ -55,12 +54,12 @@ from gan_core.models.srgan import SR_ARCHS, SR_SIZES, SRDiscriminator, build_sr_
 from gan_core.pipelines.tiles import bicubic_upscale
 from gan_core.training.losses import VGG_RESCALE, VGGLoss, feature_matching_loss, nonsaturating_loss
 from gan_core.training.loop import (
-    AbortFn, ProgressFn, RunFolder, Task, TrainResult, crop_training_record, rounded, setup_device, train_loop,
+    LR_SCHEDULES, AbortFn, ProgressFn, RunFolder, Task, TrainResult, crop_training_record, rounded, scheduled_rate,
+    setup_device, train_loop,
 )
 
 PHASES = ("mse", "gan")
 PIXEL_LOSSES = ("mse", "l1")
-LR_SCHEDULES = ("step", "cosine")
 CONTENT_LOSSES = ("auto", "vgg", "discriminator", "pixel")
 PAPER = "Ledig et al., Photo-Realistic Single Image Super-Resolution Using a Generative Adversarial Network, CVPR 2017"
 ADVERSARIAL_WEIGHT = 1e-3  # the paper's weight of -log D(G(LR)) against the content loss
@@ -398,15 +397,12 @@ def pixel_distance(config: SRTrainConfig, sr: torch.Tensor, hr: torch.Tensor) ->
 
 
 def learning_rate(config: SRTrainConfig, step: int) -> float:
-    """The rate at `step`: the config's, cut by 10 from lr_drop_at on (the step schedule),
-    or on a half cosine from lr at step 0 to 0 at the last step.
+    """The config's rate at `step` (see gan_core.training.loop.scheduled_rate).
 
     >>> learning_rate(SRTrainConfig(lr=1e-3, lr_schedule="cosine", steps=100), 50)
     0.0005
     """
-    if config.lr_schedule == "cosine":
-        return round(config.lr * 0.5 * (1 + math.cos(math.pi * min(step / config.steps, 1.0))), 12)
-    return config.lr * (0.1 if config.lr_drop_at is not None and step >= config.lr_drop_at else 1.0)
+    return scheduled_rate(config.lr, step, config.steps, config.lr_schedule, config.lr_drop_at)
 
 
 def _gan_step(config, G, D, opt_g, opt_d, sr, hr, content_kind, vgg_loss) -> list[torch.Tensor]:

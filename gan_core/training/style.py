@@ -36,9 +36,11 @@ from gan_core.core.images import to_uint8
 from gan_core.data.sr_pairs import SRPatches, to_tensor
 from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE, SiameseDiscriminator, TileTranslator
 from gan_core.pipelines.style import MARGIN, combo, seam_score, translate_tiled
+from gan_core.training.augment import check_policies, diff_augment
 from gan_core.training.losses import content_loss, generator_loss, margin_loss, painting_loss
 from gan_core.training.loop import (
-    AbortFn, ProgressFn, RunFolder, Task, TrainResult, crop_training_record, rounded, setup_device, train_loop,
+    LR_SCHEDULES, AbortFn, ProgressFn, RunFolder, Task, TrainResult, crop_training_record, rounded, scheduled_rate,
+    setup_device, train_loop,
 )
 
 ARTICLE = ("Siamese GAN for high-resolution style transfer: the generator works on tiles and is trained "
@@ -71,7 +73,15 @@ class StyleTrainConfig:
     lenvec: int = LENVEC
     g_width: int = G_WIDTH
     g_blocks: int = 3
+    g_residual: bool = True  # G edits the photo (a residual from the identity); False: G draws the picture
     d_width: int = D_WIDTH
+    # DiffAugment before D (gan_core.training.augment), so it cannot learn a few hundred paintings by
+    # heart: a photo and its translation get the same draws (the content term compares them).
+    augment: list[str] | None = None
+    lr_schedule: str = "step"  # "step": constant; "cosine": to 0 over the steps (gan_core.training.loop)
+    # A photo-or-painting judge (`style judge`) whose share of the fixed crops' translations called
+    # paintings is logged at each sample step; None: not measured.
+    judge: str | None = None
     max_side: int | None = MAX_SIDE
     max_images: int | None = None  # per domain, the first N by name
     seed: int = 0
@@ -100,6 +110,9 @@ class StyleTrainConfig:
             raise ValueError("the margin m must be positive")
         if not self.photos or not self.paintings:
             raise ValueError("give both domains: photos (A) and paintings (B)")
+        check_policies(self.augment)
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"the schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
 
 
 def _patches(sources: list[str], config: StyleTrainConfig, progress) -> SRPatches:
@@ -117,7 +130,8 @@ def train_style(config: StyleTrainConfig, progress_fn: ProgressFn | None = None,
     config.check()
     run = RunFolder(config.out, config.resume)
     if run.resuming:
-        run.check_same(config, ("tile", "combo", "lenvec", "g_width", "g_blocks", "d_width", "batch_size", "max_side"))
+        run.check_same(config, ("tile", "combo", "lenvec", "g_width", "g_blocks", "g_residual", "d_width", "batch_size",
+                                "max_side"))
     device, _, _ = setup_device(config.device)
     photos, paintings = data if data is not None else (
         _patches(config.photos, config, data_progress), _patches(config.paintings, config, data_progress))
@@ -160,7 +174,7 @@ class StyleTask(Task):
         self.out = Path(config.out)
         self.batch_size = config.batch_size
         torch.manual_seed(config.seed)
-        self.G = G = TileTranslator(config.g_width, config.g_blocks).to(device)
+        self.G = G = TileTranslator(config.g_width, config.g_blocks, config.g_residual).to(device)
         self.D = D = SiameseDiscriminator(config.lenvec, config.d_width).to(device)
         self.opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
         self.opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d or config.lr, betas=(config.beta1, 0.999))
@@ -173,15 +187,38 @@ class StyleTask(Task):
         self.fixed = _centre_crops(photos, SAMPLE_CROPS)
         self.fixed_photo = seam_photo(photos)
         self.last_val: dict = {}
+        self.policies = check_policies(config.augment)
+        self.judge = None
+        if config.judge:
+            import gan_core
+            from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION
+
+            self.judge = gan_core.load(config.judge, task=ATTRIBUTE_CLASSIFICATION).classifier
+
+    def augmented(self, *images: torch.Tensor) -> list[torch.Tensor]:
+        """`images` through DiffAugment with the same random draws for each (a photo and its
+        translation stay comparable), or as they are without augmentation."""
+        if not self.policies:
+            return list(images)
+        state, out = self.rng.get_state(), []
+        for x in images:
+            self.rng.set_state(state)
+            out.append(diff_augment(x, self.policies, self.rng))
+        return out
 
     def step(self, step: int) -> torch.Tensor:
         config, G, D, opt_g, opt_d = self.config, self.G, self.D, self.opt_g, self.opt_d
+        for opt, base in ((opt_g, config.lr), (opt_d, config.lr_d or config.lr)):
+            for group in opt.param_groups:
+                group["lr"] = scheduled_rate(base, step, config.steps, config.lr_schedule)
         a = to_tensor(np.stack(self.photos.random_crops(config.batch_size, self.rng))).to(self.device)
         b = to_tensor(np.stack(self.paintings.random_crops(config.batch_size, self.rng))).to(self.device)
         ab = self.translate(a)
         # (1) Update D: paintings to the origin, translations beyond the margin, directions between photos kept.
         opt_d.zero_grad(set_to_none=True)
-        v_a, v_b, v_ab = D(a), D(b), D(ab.detach())
+        a_seen, ab_seen = self.augmented(a, ab.detach())
+        (b_seen,) = self.augmented(b)
+        v_a, v_b, v_ab = D(a_seen), D(b_seen), D(ab_seen)
         d1, d2, d3 = painting_loss(v_b), margin_loss(v_ab, config.margin), content_loss(v_a, v_ab)
         (d1 + d2 + d3).backward()
         if config.clip_grad:
@@ -190,9 +227,10 @@ class StyleTask(Task):
         # (2) Update G: its translations among the paintings, and the same directions. D is frozen for this pass.
         opt_g.zero_grad(set_to_none=True)
         D.requires_grad_(False)
-        v_ab_g = D(ab)
+        a_seen, ab_seen = self.augmented(a, ab)
+        v_ab_g = D(ab_seen)
         with torch.no_grad():
-            v_a_now = D(a)
+            v_a_now = D(a_seen)
         g1, g2 = generator_loss(v_ab_g), content_loss(v_a_now, v_ab_g)
         (g1 + g2).backward()
         D.requires_grad_(True)
@@ -219,6 +257,11 @@ class StyleTask(Task):
         tiled = translate_tiled(G, self.fixed_photo, self.config.tile, device=self.device)
         G.train()
         seams = seam_score(tiled, self.config.tile)
+        painted = {}
+        if self.judge is not None:
+            from gan_core.evaluation.painting_score import painting_share
+
+            painted = {"painting_share": round(painting_share(self.judge, list(to_uint8(ab))), 4)}
         top = np.concatenate(list(to_uint8(a)), 1)
         bottom = np.concatenate(list(to_uint8(ab)), 1)
         s = a.shape[-1]
@@ -228,7 +271,7 @@ class StyleTask(Task):
         sheet.paste(Image.fromarray(bottom), (0, s + 2))
         sheet.paste(self.fixed_photo, (top.shape[1] + 4, 0))
         sheet.paste(tiled, (top.shape[1] + self.fixed_photo.width + 8, 0))
-        self.last_val = {"seam_score": round(seams, 4)}
+        self.last_val = {"seam_score": round(seams, 4), **painted}
         return sheet, self.last_val
 
     def card(self, step: int, wall: float, metrics: dict) -> dict:
@@ -252,7 +295,8 @@ class StyleTask(Task):
             "paper": ARTICLE,
             "config": {"tile": s, "combo": c.combo, "batch_size": c.batch_size, "lr": c.lr, "lr_d": c.lr_d or c.lr, "clip_grad": c.clip_grad,
                        "betas": [c.beta1, 0.999], "margin": c.margin, "lenvec": c.lenvec, "g_width": c.g_width,
-                       "g_blocks": c.g_blocks, "d_width": c.d_width, "max_side": c.max_side},
+                       "g_blocks": c.g_blocks, "g_residual": c.g_residual, "d_width": c.d_width,
+                       "max_side": c.max_side, "augment": list(c.augment or []), "lr_schedule": c.lr_schedule},
             "loss": {"D": "LossD1 + LossD2 + LossD3", "G": "LossG1 + LossG2",
                      "LossD1": "mean ||D(B)||^2", "LossD2": f"mean max(0, {c.margin} - ||D(AB)||)^2",
                      "LossD3 = LossG2": "mean 1 - cos(D(A1) - D(A2), D(AB1) - D(AB2)), each crop paired with the next",

@@ -128,3 +128,53 @@ def test_style_models_are_listed_apart_from_generators(domains, tmp_path, monkey
         gan_core.load(tmp_path, task="style-transfer")  # no card there
     with pytest.raises(CheckpointError, match="tiny-style is a style-transfer checkpoint, not a GAN generator"):
         gan_core.load("tiny-style", task="gan")  # not a generator of noise: the error says what it is
+
+
+def test_a_drawing_generator_augmentation_and_a_cosine_schedule_train_resume_and_load(domains, tmp_path):
+    """--no-residual, --augment and --lr-schedule cosine: each changes the training, a run with
+    all three resumes exactly (stopped midway, as the schedule follows the planned length),
+    and the model loads as it was trained."""
+    recipe = dict(g_residual=False, augment=["translation", "cutout"], lr_schedule="cosine")
+    train_style(cfg(domains, tmp_path / "whole", **recipe))
+    polls = iter(range(100))
+    assert train_style(cfg(domains, tmp_path / "split", **recipe), abort_fn=lambda: next(polls) >= 2).aborted
+    train_style(cfg(domains, tmp_path / "split", resume=True, **recipe))
+    a, b = _weights(tmp_path / "whole" / STATE_FILE), _weights(tmp_path / "split" / STATE_FILE)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    finals = {}
+    for name, options in {"plain": {}, "drawn": dict(g_residual=False), "augmented": dict(augment=["cutout"]),
+                          "cosine": dict(lr_schedule="cosine")}.items():
+        train_style(cfg(domains, tmp_path / name, steps=2, **options))
+        finals[name] = _weights(tmp_path / name / STATE_FILE)["G.enc1.0.weight"]
+    assert all(not torch.equal(finals["plain"], finals[k]) for k in ("drawn", "augmented", "cosine"))
+    card = json.loads((tmp_path / "whole" / "export" / CARD_FILE).read_text())
+    assert (card["config"]["g_residual"], card["config"]["augment"], card["config"]["lr_schedule"]) == \
+        (False, ["translation", "cutout"], "cosine")
+    painter = gan_core.load(tmp_path / "whole")
+    assert not painter.generator.residual
+    # An untrained drawing generator is not the identity, as the residual one is.
+    from gan_core.models.siamese import TileTranslator
+
+    x = torch.rand(1, 3, 16, 16) * 1.6 - 0.8
+    with torch.no_grad():
+        assert torch.allclose(TileTranslator(4, 1)(x), x, atol=1e-5)
+        assert not torch.allclose(TileTranslator(4, 1, residual=False)(x), x, atol=0.05)
+    with pytest.raises(ValueError, match="unknown augmentation"):
+        cfg(domains, tmp_path / "x", augment=["flip"]).check()
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        cfg(domains, tmp_path / "x", lr_schedule="linear").check()
+
+
+def test_a_judge_logs_the_share_of_translations_it_calls_paintings(domains, tmp_path):
+    from gan_core.models.attribute_classifier import AttributeClassifier
+    from gan_core.pipelines.classifier import CLASSIFIER_FILE
+    from gan_core.training.attributes import save_classifier
+
+    judge = AttributeClassifier([{"name": "painting", "kind": "binary"}], image_size=128, width=4)
+    folder = save_classifier(tmp_path / "judge", judge, {"name": "judge", "task": "attribute-classification",
+                                                         "files": {"weights": CLASSIFIER_FILE}})
+    assert (folder / CLASSIFIER_FILE).exists()
+    train_style(cfg(domains, tmp_path / "run", judge=str(folder)))
+    lines = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    shares = [line["painting_share"] for line in lines if "painting_share" in line]
+    assert shares and all(0 <= s <= 1 for s in shares)
