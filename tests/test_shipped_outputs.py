@@ -4,8 +4,8 @@ scores. The hashes were taken from the code as it stood before the move (one tor
 thread; two give the same bytes on this CPU); those of faces-dcgan64 and facades-dcgan64
 (and the detector and classifier scores of their samples) again when their weights were
 stored as float16; the shape judge's probabilities when it was added; faces-dcgan64's
-grid and the attribute scores of its samples again when it was retrained with a weight average, and
-cifar10-frogs-keras32's grid when it was retrained."""
+grid and the attribute scores of its samples again when it was retrained with a weight average,
+cifar10-frogs-keras32's grid when it was retrained, and photo-litesr-x4's upscale when it was added."""
 from __future__ import annotations
 
 import hashlib
@@ -28,6 +28,7 @@ PINNED = {
     "facades-dcgan64": "61a26f357d9cc0d9",
     "faces-dcgan64": "94dd401ba0ee3943",
     "photo-srresnet-x4": "f69b48f802d5e788",
+    "photo-litesr-x4": "c9fe460028434222",
     "photo-srgan-x4": "1a7653965b862852",
     "faces-srgan-x4": "ede3e9c72f1d58ab",
     "photo2painting-siamese": "af34be77a89723cd",
@@ -60,7 +61,7 @@ def test_generator_grid(name):
     assert _hash(np.asarray(gan_core.load(name).grid(4, seed=0))) == PINNED[name]
 
 
-@pytest.mark.parametrize("name", ["photo-srresnet-x4", "photo-srgan-x4", "faces-srgan-x4"])
+@pytest.mark.parametrize("name", ["photo-litesr-x4", "photo-srresnet-x4", "photo-srgan-x4", "faces-srgan-x4"])
 def test_upscale(name):
     assert _hash(np.asarray(gan_core.load(name)(_picture()))) == PINNED[name]
 

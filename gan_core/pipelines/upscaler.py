@@ -3,8 +3,8 @@
 >>> import gan_core
 >>> from gan_core.core.hub import SUPER_RESOLUTION
 >>> gan_core.list_checkpoints(task=SUPER_RESOLUTION)   # doctest: +SKIP
-['photo-srresnet-x4']
->>> up = gan_core.load("photo-srresnet-x4")             # or a folder; doctest: +SKIP
+['faces-srgan-x4', 'photo-litesr-x4', 'photo-srgan-x4', 'photo-srresnet-x4']
+>>> up = gan_core.load("photo-litesr-x4")             # or a folder; doctest: +SKIP
 >>> big = up("photo.jpg")                               # doctest: +SKIP
 >>> up.card["metrics"]["evaluation"]["Set5"]            # doctest: +SKIP
 
@@ -30,9 +30,10 @@ from gan_core.core.hub import checkpoint_name, weights_file
 from gan_core.models.srgan import SR_ARCHS, build_sr_arch, for_inference
 from gan_core.pipelines.tiles import MAX_INPUT_PIXELS, upscale_image
 
-# What `python -m gan_core upscale` and the Upscale tab open with: the PSNR-oriented model,
-# faithful on any photo (the GAN-refined ones add texture, the face model is for faces).
-DEFAULT_UPSCALER = "photo-srresnet-x4"
+# What `python -m gan_core upscale` and the Upscale tab open with: the CPU-sized PSNR-oriented
+# model, faithful on any photo, the best on Set5 and BSD68 and the fastest (the GAN-refined
+# ones add texture, the face model is for faces).
+DEFAULT_UPSCALER = "photo-litesr-x4"
 BICUBIC = "bicubic"  # the baseline, by the name the command and the tab offer it under
 DEFAULT_TILE = 128  # LR px per tile: 16 px of overlap on each side adds about half again (bench/upscale_speed.py)
 DEFAULT_OVERLAP = 16

@@ -205,8 +205,8 @@ def test_the_tab_opens_on_the_photo_psnr_model_among_several(sr_checkpoint, monk
 
     import gan_core.core.hub
 
-    # Three shipped upscalers (copies of the tiny one): the faithful photo model comes first.
-    for name in ("faces-srgan-x4", "photo-srresnet-x4", "photo-srgan-x4"):
+    # Four shipped upscalers (copies of the tiny one): the default, the CPU-sized photo model, comes first.
+    for name in ("faces-srgan-x4", "photo-litesr-x4", "photo-srresnet-x4", "photo-srgan-x4"):
         shutil.copytree(sr_checkpoint / TINY_SR, sr_checkpoint / name)
     shutil.rmtree(sr_checkpoint / TINY_SR)
     monkeypatch.setattr(gan_core.core.hub, "REPO_CHECKPOINTS", sr_checkpoint)
@@ -214,5 +214,5 @@ def test_the_tab_opens_on_the_photo_psnr_model_among_several(sr_checkpoint, monk
     with gr.Blocks() as app:
         tab.build_upscale_tab()
     dropdown = next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "upscale-model")
-    assert dropdown.value == "photo-srresnet-x4"
+    assert dropdown.value == "photo-litesr-x4"
     assert [c[0] for c in dropdown.choices][-1] == tab.BICUBIC
