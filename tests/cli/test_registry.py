@@ -73,8 +73,8 @@ def test_bad_input_gets_a_clear_message(argv, message, capsys, tmp_path, monkeyp
 
 # ----------------------------------------------------------------------------- the command table
 
-DOCUMENTED = ["train", "sample", "evaluate", "probe", "pack", "train-sr", "evaluate-sr", "attributes", "forget",
-              "style", "facades", "shapes", "train-classifier", "ship", "info"]
+DOCUMENTED = ["train", "sample", "evaluate", "probe", "pack", "train-sr", "upscale", "evaluate-sr", "attributes",
+              "forget", "style", "facades", "shapes", "train-classifier", "train-encoder", "ship", "info"]
 
 
 def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):

@@ -26,7 +26,7 @@ TOOLS = {
     "attribute": {"model_name", "subject", "attribute", "t", "photo"},
     "walk_animation": {"model_name", "waypoints", "method", "frames", "fps", "fmt", "photo"},
     "project": {"model_name", "image", "restarts", "steps"},
-    "upscale": {"path", "model_name", "score"},
+    "upscale": {"path", "model_name", "score", "compare", "shrink"},
     "style": {"path", "model_name", "working_size", "method"},
 }
 # Events that only serve the page: never tools.
