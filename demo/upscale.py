@@ -40,13 +40,12 @@ from .files import named_png, png_file
 from .gpu import best_device, gpu
 
 PREFERRED_UPSCALER = DEFAULT_UPSCALER
-# One request holds the CPU for as long as the network runs: SRResNet does about 6,800
-# input pixels a second on an idle 2-core CPU (256x256 in 9.7 s, bench/upscale_speed.py;
-# 52 s with two training runs beside it), so 512x512 is 40 s or more. Larger photos are
-# refused with a message; the Python API (gan_core.load) takes up to
-# 4096x4096.
+# One request holds the CPU for as long as the network runs: LiteSR, the default, does
+# 256x256 in 1.0 s on an idle 2-core CPU and SRResNet in 3.2 s (bench/upscale_speed.py), so
+# 512x512 is about 4 s and 13 s. Larger photos are shrunk to fit (or refused when the visitor
+# unticks that); `python -m gan_core upscale` and gan_core.load take up to 4096x4096.
 MAX_INPUT_PIXELS = 512 * 512
-CROP_HR = 64  # side of the centre crop, in result pixels
+CROP_HR = 64  # side of the zoomed crop, in result pixels
 ZOOM = 4  # each pixel of a crop drawn ZOOM x ZOOM (nearest), so the difference shows
 
 NO_MODELS_MESSAGE = (

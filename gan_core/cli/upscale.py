@@ -61,7 +61,7 @@ def find_photos(inputs: list[str], out: Path, suffix: str) -> tuple[list[Job], l
     A file is taken as it is (a bad one fails when read, with its reason); a folder gives
     its images, searched recursively, with their subfolders kept under `out`; anything
     else is a glob."""
-    from gan_core.data.image_set import IMAGE_EXTENSIONS
+    from gan_core.data.image_set import _is_image
 
     jobs, problems, seen = [], [], set()
 
@@ -74,7 +74,7 @@ def find_photos(inputs: list[str], out: Path, suffix: str) -> tuple[list[Job], l
     for given in inputs:
         path = Path(given).expanduser()
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            found = sorted(p for p in path.rglob("*") if p.is_file() and _is_image(p.name))  # as --data lists them
             if not found:
                 problems.append(f"{given}: no images in this folder")
             for p in found:
