@@ -21,10 +21,10 @@ import torch
 from PIL import Image
 
 from gan_core.core.images import from_uint8
+from gan_core.pipelines.style import MAX_SIDE  # the style model's working scale
 
 CROP = 128
 GRID = 4  # crops per side, spread evenly (overlapping when the picture is small)
-MAX_SIDE = 480
 PAINTING = "painting"
 
 

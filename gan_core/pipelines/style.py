@@ -54,6 +54,9 @@ from gan_core.data.image_set import MIN_IMAGE_SIDE, read_image
 from gan_core.models.siamese import G_WIDTH, TILE, TileTranslator
 
 MARGIN = 1.0  # m: how far from the origin D must push translated photos
+# The style model's working scale: pictures shrunk to about the paintings' 450 px, so a tile
+# covers as much of the scene in both (training, and the photo-or-painting judge, use it).
+MAX_SIDE = 480
 MAX_WORKING_SIZE = 4096  # the longest side a picture is translated at
 MAX_SOURCE_PIXELS = 64_000_000  # what is decoded at all (then resized to the working size)
 BASELINE_SIZE = 256  # the resize-translate-resize baseline translates at this longest side

@@ -35,7 +35,7 @@ from gan_core.core.hub import STYLE_TRANSFER
 from gan_core.core.images import to_uint8
 from gan_core.data.sr_pairs import SRPatches, to_tensor
 from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE, SiameseDiscriminator, TileTranslator
-from gan_core.pipelines.style import MARGIN, combo, seam_score, translate_tiled
+from gan_core.pipelines.style import MARGIN, MAX_SIDE, combo, seam_score, translate_tiled
 from gan_core.training.augment import check_policies, diff_augment
 from gan_core.training.losses import content_loss, generator_loss, margin_loss, painting_loss
 from gan_core.training.loop import (
@@ -46,7 +46,6 @@ from gan_core.training.loop import (
 ARTICLE = ("Siamese GAN for high-resolution style transfer: the generator works on tiles and is trained "
            "through a combo of four reassembled tiles; the discriminator is a Siamese network (after "
            "TraVeLGAN, Amodio and Krishnaswamy, CVPR 2019)")
-MAX_SIDE = 480  # photos shrunk to about the paintings' 450 px, so a tile covers as much of the scene in both
 SAMPLE_CROPS = 6
 SEAM_PHOTO = 256  # side of the fixed photo whose tiled translation is scored at each sample step
 NAMES = ("loss_d1", "loss_d2", "loss_d3", "loss_g1", "loss_g2", "norm_b", "norm_ab")
