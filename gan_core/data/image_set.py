@@ -46,6 +46,7 @@ IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".
 CACHE_VERSION = 3  # 3: tiny images and unsafe archive members are skipped
 CELEBA_ATTR_FILE = "list_attr_celeba.txt"
 PACK_MARKER = "gan_core_pack.json"
+EXIF_ORIENTATION = 0x0112
 UTKFACE_NAME = re.compile(r"^(\d+)_([01])_([0-4])_")
 
 # Limits on what one file may cost, checked before anything is decoded or decompressed,
@@ -446,7 +447,8 @@ def upright_8bit(img: Image.Image) -> Image.Image:
         float image), others clipped to [0, 255]; NaN or infinite values are refused
         with a DataError (they would come out black).
     """
-    img = ImageOps.exif_transpose(img)
+    if img.getexif().get(EXIF_ORIENTATION, 1) != 1:  # exif_transpose copies even an upright image
+        img = ImageOps.exif_transpose(img)
     if img.mode in ("CMYK", "LAB", "YCbCr", "HSV"):
         return img.convert("RGB")
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):

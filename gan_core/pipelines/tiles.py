@@ -29,7 +29,7 @@ from gan_core.data.image_set import read_image, upright_8bit
 # Inputs over 4096 x 4096 (16.8 MP) are refused: at x4 that is a 268 MP, 805 MB
 # result, past what a viewer, a browser or a PNG encoder handles comfortably.
 MAX_INPUT_PIXELS = 4096 * 4096
-FINISH_ROWS = 64  # HR rows normalised and pasted into the result at a time
+FINISH_ROWS = 32  # HR rows normalised and pasted into the result at a time
 
 ProgressFn = Callable[[int, int], None]
 
@@ -61,7 +61,7 @@ def _split(img: Image.Image) -> tuple[Image.Image, Image.Image | None, bool]:
         img = img.convert("RGBA")
     gray = img.mode in ("1", "L", "LA")
     alpha = img.getchannel("A") if img.mode in ("RGBA", "LA") else None
-    return img.convert("RGB"), alpha, gray
+    return (img if img.mode == "RGB" else img.convert("RGB")), alpha, gray  # no copy of a 48 MB photo
 
 
 def load_for_upscale(image: Image.Image | str | Path | bytes, *, scale: int = 4,
@@ -125,33 +125,51 @@ def _ramp(n: int, margin: int) -> torch.Tensor:
     return 0.5 - 0.5 * torch.cos(math.pi * u)
 
 
+def _padded_window(rgb: Image.Image, left: int, top: int, right: int, bottom: int) -> np.ndarray:
+    """Pixels [top, bottom) x [left, right) of `rgb` as a uint8 H x W x 3 array, with
+    the rows and columns outside the photo mirrored in (numpy's "reflect").
+
+    Reflect padding gives border tiles real-looking context, so the network's own
+    border behaviour (zero padding, darkened edges) falls in the discarded margin. Each
+    window is cut from the photo as it is needed, so no padded copy of the whole photo
+    is held. The part inside the photo always reaches one row past the pad (a window
+    overlaps the photo by at least one tile row), so mirroring the cut equals mirroring
+    the photo; np.pad mirrors repeatedly when the pad exceeds it, so tiny photos work."""
+    inner = (max(left, 0), max(top, 0), min(right, rgb.width), min(bottom, rgb.height))
+    cut = np.array(rgb.crop(inner), dtype=np.uint8)  # writable, as torch.from_numpy wants
+    pad = ((inner[1] - top, bottom - inner[3]), (inner[0] - left, right - inner[2]), (0, 0))
+    return np.pad(cut, pad, mode="reflect") if any(a or b for a, b in pad[:2]) else cut
+
+
 def memory_estimate(width: int, height: int, *, scale: int = 4, tile: int = 128,
                     overlap: int = 16, alpha: bool = False) -> int:
-    """Peak bytes `upscale_image` holds for a width x height input (beyond the model).
+    """Peak bytes `upscale_image` holds for a width x height input (beyond the model and
+    the input itself).
 
     The result is the one full-size buffer: a PIL RGB/RGBA image, 4 bytes per pixel
-    (Pillow pads RGB to 4). Tile outputs are accumulated in float32 only over the
-    current band of tile rows (sum and weight), and each band's finished rows are
-    normalised, converted to uint8 and pasted into the result, FINISH_ROWS rows at a
-    time, before the next band: a float32 sum and weight over the whole result would be
-    16 bytes per pixel, 3 GB for a 4000x3000 photo. For 4000x3000 at x4, tile 128,
-    overlap 16 this is about 1.0 GB: 768 MB result, 162 MB band, 48 MB while finishing
-    rows, 37 MB padded input; 1.2 GB with an alpha channel. The process adds the
-    runtime's own (torch and the network, a few hundred MB).
+    (Pillow pads RGB to 4). Tile outputs are accumulated in float32 over one band of
+    tile rows only, allocated once and rolled in place (the blending weights are
+    separable, so their sums are a row and a column vector, not a plane); each band's
+    finished rows are normalised, converted to uint8 and pasted into the result,
+    FINISH_ROWS rows at a time. A float32 sum and weight over the whole result would be
+    16 bytes per pixel, 3 GB for a 4000x3000 photo. Each tile's input is cut from the
+    photo when needed, so no padded copy of it is held. For 4000x3000 at x4, tile 128,
+    overlap 16 this is about 0.9 GB: 768 MB result, 121 MB band, 24 MB while finishing
+    rows; 1.1 GB with an alpha channel. The process adds the runtime's own (torch
+    itself is about 500 MB resident; the network and its scratch, about 100 MB).
 
     >>> round(memory_estimate(4000, 3000) / 1e9, 1)
-    1.0
+    0.9
     """
     hr_w, hr_h = width * scale, height * scale
     band_lr = max(b - a for a, b in tile_spans(height, tile)) + 2 * overlap
     band_w = (width + 2 * overlap) * scale
     result = hr_w * hr_h * 4
-    band = band_lr * scale * band_w * 4 * 4  # 3 channels of sum + 1 of weight, float32
-    finishing = min(FINISH_ROWS, band_lr * scale) * hr_w * (3 * 4 * 2 + 3 + 4)  # divide, clamp, uint8, PIL strip
-    padded_input = (width + 2 * overlap) * (height + 2 * overlap) * 3
+    band = band_lr * scale * band_w * 3 * 4 + (band_lr * scale + band_w) * 4  # float32 sums, weight vectors
+    finishing = min(FINISH_ROWS, band_lr * scale) * hr_w * (3 * 4 * 3 + 3 + 4)  # weights, divide, clamp, uint8, strip
     alpha_bytes = hr_w * hr_h + width * height if alpha else 0  # bicubic alpha, L
     tile_bytes = (tile + 2 * overlap) ** 2 * 3 * 4 * (1 + scale * scale) * 3
-    return result + band + finishing + padded_input + alpha_bytes + tile_bytes
+    return result + band + finishing + alpha_bytes + tile_bytes
 
 
 # ----------------------------------------------------------------------------- API
@@ -167,10 +185,6 @@ def upscale_rgb(model, rgb: Image.Image, *, scale: int = 4, tile: int = 128, ove
         raise ValueError(f"scale and tile must be >= 1 and overlap >= 0 (got {scale}, {tile}, {overlap})")
     width, height = rgb.size
     o, s = overlap, scale
-    # Reflect padding gives border tiles real-looking context, so the network's own
-    # border behaviour (zero padding, darkened edges) falls in the discarded margin.
-    # np.pad reflects repeatedly when the pad exceeds the image, so tiny photos work.
-    lr = np.pad(np.asarray(rgb, dtype=np.uint8), ((o, o), (o, o), (0, 0)), mode="reflect")
     rows, cols = tile_spans(height, tile), tile_spans(width, tile)
     total, done = len(rows) * len(cols), 0
     dtype = next((p.dtype for p in getattr(model, "parameters", lambda: iter(()))()
@@ -180,20 +194,27 @@ def upscale_rgb(model, rgb: Image.Image, *, scale: int = 4, tile: int = 128, ove
         model.eval()  # batch norm and dropout in inference mode; restored below
     result = Image.new(out_mode, (width * s, height * s))
     band_w = (width + 2 * o) * s
-    # Rolling band of HR rows [band_top, band_top + acc.shape[1]) in padded coordinates.
-    acc = torch.zeros(3, 0, band_w)
-    wsum = torch.zeros(0, band_w)
-    band_top = 0
+    # The blending weights are separable (w = wy x wx, the same wx for every tile row),
+    # so their sum over tiles is too: a row vector and a column vector, not a float32
+    # plane as large as the band.
+    col_weight = torch.zeros(band_w)
+    for x0, x1 in cols:
+        col_weight[x0 * s:(x1 + 2 * o) * s] += _ramp((x1 - x0 + 2 * o) * s, o * s)
+    # One band of HR rows, allocated once for the tallest row of tiles and rolled in
+    # place: rows [band_top, band_top + filled) in padded coordinates.
+    band_rows = max(y1 - y0 for y0, y1 in rows) * s + 2 * o * s
+    acc = torch.zeros(3, band_rows, band_w)
+    row_weight = torch.zeros(band_rows)
+    band_top, filled = 0, 0
     try:
         for r, (y0, y1) in enumerate(rows):
             win_top, win_bot = y0 * s, (y1 + 2 * o) * s  # padded LR rows [y0, y1 + 2o)
-            grow = win_bot - (band_top + acc.shape[1])
-            if grow > 0:
-                acc = torch.cat([acc, torch.zeros(3, grow, band_w)], 1)
-                wsum = torch.cat([wsum, torch.zeros(grow, band_w)], 0)
+            filled = max(filled, win_bot - band_top)
             wy = _ramp(win_bot - win_top, o * s)
+            top = win_top - band_top
+            row_weight[top:top + len(wy)] += wy
             for x0, x1 in cols:
-                patch = torch.from_numpy(np.ascontiguousarray(lr[y0:y1 + 2 * o, x0:x1 + 2 * o]))
+                patch = torch.from_numpy(_padded_window(rgb, x0 - o, y0 - o, x1 + o, y1 + o))
                 x = patch.permute(2, 0, 1)[None].to(device=device, dtype=dtype).div_(127.5).sub_(1)
                 # A patch cut from the HWC array is channels-last already; this keeps it so
                 # whatever the dtype cast did, as oneDNN's CPU convolutions prefer that layout.
@@ -203,25 +224,30 @@ def upscale_rgb(model, rgb: Image.Image, *, scale: int = 4, tile: int = 128, ove
                 if tuple(y.shape) != want:
                     raise ValueError(f"the model turned a {tuple(x.shape)} tile into {tuple(y.shape)}, "
                                      f"expected {want}: is scale={s} right for this model?")
-                wx = _ramp(want[3], o * s)
-                w = wy[:, None] * wx[None, :]
-                top, left = win_top - band_top, x0 * s
+                w = wy[:, None] * _ramp(want[3], o * s)[None, :]
+                left = x0 * s
                 acc[:, top:top + want[2], left:left + want[3]].addcmul_(y[0].float().cpu(), w)
-                wsum[top:top + want[2], left:left + want[3]] += w
                 done += 1
                 if progress_fn is not None:
                     progress_fn(done, total)
             # Rows above the next window's top get no more contributions: finish them.
-            finish = rows[r + 1][0] * s if r + 1 < len(rows) else band_top + acc.shape[1]
+            finish = rows[r + 1][0] * s if r + 1 < len(rows) else band_top + filled
             n = finish - band_top
             lo, hi = max(band_top, o * s), min(finish, (height + o) * s)  # visible rows
             cols_vis = slice(o * s, (width + o) * s)
             for a in range(lo - band_top, hi - band_top, FINISH_ROWS):  # a few rows at a time: small copies
                 b = min(a + FINISH_ROWS, hi - band_top)
-                strip = acc[:, a:b, cols_vis] / wsum[a:b, cols_vis].clamp_min(1e-12)
+                norm = (row_weight[a:b, None] * col_weight[None, cols_vis]).clamp_min_(1e-12)
+                strip = acc[:, a:b, cols_vis] / norm
                 result.paste(Image.fromarray(to_uint8(strip[None])[0], "RGB"), (0, band_top + a - o * s))
-                del strip
-            acc, wsum, band_top = acc[:, n:].clone(), wsum[n:].clone(), finish
+                del strip, norm
+            # Roll: the unfinished rows (the next window's overlap) move to the top, the rest is cleared.
+            keep = filled - n
+            acc[:, :keep] = acc[:, n:filled].clone()
+            acc[:, keep:].zero_()
+            row_weight[:keep] = row_weight[n:filled].clone()
+            row_weight[keep:].zero_()
+            band_top, filled = finish, keep
     finally:
         if was_training:
             model.train()
@@ -243,7 +269,7 @@ def upscale_image(model, image: Image.Image | str | Path | bytes, *, scale: int 
     `model` runs on tiles of `tile` px with `overlap` px of context per side, one
     tile at a time, under inference mode, on `device` (where the model must already
     be). `progress_fn(done, total)` is called after each tile. Peak memory is about
-    `memory_estimate(width, height)`: 1.0 GB for a 4000x3000 photo.
+    `memory_estimate(width, height)`: 0.9 GB for a 4000x3000 photo.
 
     Raises ImageTooLargeError (a ValueError) over `max_input_pixels`.
 
