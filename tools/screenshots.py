@@ -29,6 +29,17 @@ EXPLORE_VIEWS = [
 ]
 
 
+def palettize(path: Path) -> None:
+    """Store a screenshot with a 256-colour palette (dithered): a page of flat colours,
+    text and a few small pictures looks the same and takes about 40 % of the bytes, which
+    keeps the repository small enough to travel to a GPU machine with its data."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        small = img.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.FLOYDSTEINBERG)
+    small.save(path, optimize=True)
+
+
 TABS = ("generate", "explore", "photo", "train", "upscale", "style", "forget", "learn", "about")
 
 
@@ -46,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
 
         def shoot(name: str) -> None:
             page.screenshot(path=str(DOCS / name), full_page=True)
+            palettize(DOCS / name)
             written.append(name)
 
         for tab in (t for t in TABS if t in only):
