@@ -3,17 +3,19 @@
 A GPU is lent to some sessions by chance, for minutes: this script spends them without
 improvising. Three steps, two of them here on the CPU:
 
-    # 1. here, before the call: pack what the jobs train on into data_pack/ (git-ignored),
-    #    and check that it travels (64 MiB with the tracked tree)
+    # 1. here, before the calls: pack what the jobs train on into data_pack/ (git-ignored),
+    #    then split the jobs into calls whose packs travel (64 MiB with the tracked tree)
     python bench/gpu_day.py pack [--only faces64 cifar10 ...]
+    python bench/gpu_day.py plan               # each call: what to carry, the command
 
-    # 2. the call, on the device machine (at most 9 minutes on an NVIDIA H200):
-    bash bench/gpu_day.sh                      # = python bench/gpu_day.py run --out "$OUT"
+    # 2. the calls, on one device machine kept warm between them (an NVIDIA H200):
+    bash bench/gpu_day.sh --only JOB ...       # = python bench/gpu_day.py run --out "$OUT" ...
 
     # 3. here, after: unpack what came back into runs/gpu-day/, then grade and ship
     python bench/gpu_day.py unpack <the files that came back> --to runs/gpu-day
 
-`run` goes through its STAGES in order, each timed and logged, none stopping the rest:
+`run` goes through its stages in order, each timed and logged, none stopping the rest
+(`--no-checks` leaves out the first three, for the second and later calls):
     env         the GPU, driver and torch build
     cuda-tests  `pytest -m cuda` (autocast, channels_last, data on the device, resume, determinism)
     throughput  bench/train_throughput.py for DCGAN-64 at batch 128: ours, ours compiled, the
@@ -48,6 +50,11 @@ PACKS = REPO / "data_pack"
 SHARED = REPO.parent / "shared" / "data"
 CARRY_LIMIT_MB = 64 * 1.048576  # 64 MiB, in MB
 MAX_FILES, MAX_FILE_MB = 8, 16 * 1.048576
+# Device time, as `plan` counts it: the session's budget, a machine's start, each call's
+# transfers and start-up, the checks of the first call (env, CUDA tests, throughput), and
+# each job's (or probe's) start-up and export beyond its --time-limit.
+DEVICE_BUDGET_S = 15 * 60
+MACHINE_START_S, CALL_OVERHEAD_S, CHECKS_S, JOB_OVERHEAD_S = 90, 45, 150, 20
 PY = [sys.executable]
 GC = [*PY, "-m", "gan_core"]
 
@@ -65,10 +72,11 @@ class Pack:
 
 
 DATA = {
-    "faces64": Pack("faces64.zip", [*GC, "pack", "--size", "64", "--quality", "85", "--out", "data_pack/faces64.zip",
+    "faces64": Pack("faces64.zip", [*GC, "pack", "--size", "64", "--format", "webp", "--quality", "85",
+                                    "--out", "data_pack/faces64.zip",
                                     "--data", str(SHARED / "faces/celeba/img_align_celeba"),
                                     "--data", str(SHARED / "faces/utkface")],
-                    "CelebA + UTKFace framed as faces, 64 px JPEG"),
+                    "CelebA + UTKFace framed as faces, 64 px WebP (half the bytes of JPEG at this size)"),
     "cifar10": Pack("cifar10.tar.gz", ["cp", str(SHARED / "cifar10/cifar10.tar.gz"), "data_pack/cifar10.tar.gz"],
                     "CIFAR-10 as shared: train and test splits in class folders"),
     "facades64": Pack("facades64.zip", [*GC, "facades", "pack", "--data", str(SHARED / "facades"), "--size", "64",
@@ -77,10 +85,15 @@ DATA = {
     "bsds": Pack("bsds500.zip", [*PY, "-c", "import shutil, sys; shutil.make_archive('data_pack/bsds500', 'zip', "
                                            f"{str(SHARED / 'sr')!r}, 'BSDS500_train')"],
                  "the 400 BSDS500 photos super-resolution trains on, as shared"),
-    "style-photos": Pack("style-photos.zip", [*PY, "-c", "import shutil; shutil.make_archive("
-                                                         "'data_pack/style-photos', 'zip', "
-                                                         f"{str(SHARED / 'style')!r}, 'photos')"],
-                         "the Sun-Hays scene photos the style model translates (with BSDS500's)"),
+    "cifar10-frogs": Pack("cifar10-frogs.tar.gz", [*PY, "-c", "import tarfile, sys; "
+                                                   f"src = tarfile.open({str(SHARED / 'cifar10/cifar10.tar.gz')!r}); "
+                                                   "dst = tarfile.open('data_pack/cifar10-frogs.tar.gz', 'w:gz'); "
+                                                   "[dst.addfile(m, src.extractfile(m) if m.isfile() else None) "
+                                                   "for m in src if m.name.startswith('train/frog')]; dst.close()"],
+                          "CIFAR-10's 5,000 training frogs, the shared files as they are"),
+    "style-photos": Pack("style-photos.zip", [*PY, "bench/gpu_day.py", "shrink", str(SHARED / "style" / "photos"),
+                                              "data_pack/style-photos.zip", "--max-side", "480"],
+                         "the Sun-Hays scene photos the style model translates, at its working scale (480 px)"),
     "paintings": Pack("paintings.zip", [*PY, "-c", "import shutil; shutil.make_archive('data_pack/paintings', "
                                                    f"'zip', {str(SHARED / 'style')!r}, 'paintings')"],
                       "the paintings the style model learns to paint like"),
@@ -93,22 +106,90 @@ def tracked_mb() -> float:
 
 
 def pack(only: list[str] | None) -> int:
-    """Make the packs (those named, else all), then print what would travel against the limit."""
+    """Make the packs (those named, else all), then print the calls that carry them."""
     PACKS.mkdir(exist_ok=True)
     for key in only or DATA:
         p = DATA[key]
         print(f"packing {key}: {p.note}", flush=True)
         subprocess.run(p.make, cwd=REPO, check=True)
+    print(f"\n{'tracked tree':30s} {tracked_mb():7.1f} MB")
+    for p in DATA.values():
+        if (PACKS / p.name).exists():
+            print(f"{'data_pack/' + p.name:30s} {(PACKS / p.name).stat().st_size / 1e6:7.1f} MB")
+    print()
+    return plan()
+
+
+def shrink(src: Path, out: Path, max_side: int, quality: int = 92) -> None:
+    """Photos of a folder at most `max_side` px a side (a model's working scale: it would
+    shrink them to that anyway), as JPEGs in a zip."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
+        for f in sorted(src.iterdir()):
+            if f.suffix.lower() not in (".jpg", ".jpeg", ".png"):
+                continue
+            with Image.open(f) as img:
+                img = img.convert("RGB")
+                k = max_side / max(img.size)
+                if k < 1:
+                    img = img.resize((round(img.width * k), round(img.height * k)), Image.Resampling.LANCZOS)
+                buf = io.BytesIO()
+                img.save(buf, "JPEG", quality=quality)
+            zf.writestr(f"{src.name}/{f.stem}.jpg", buf.getvalue())
+
+
+def plan_calls(jobs: list["Job"], room_mb: float, pack_mb: dict[str, float]) -> tuple[list[list["Job"]], list]:
+    """Jobs split into calls, in JOBS order (first fit): each call carries the union of its
+    jobs' packs, at most `room_mb`. Returns (calls, [(job, MB) that fit no call])."""
+    calls: list[list[Job]] = []
+    alone_too_big = []
+    for job in jobs:
+        need = set(job.needs)
+        if sum(pack_mb[k] for k in need) > room_mb:
+            alone_too_big.append((job, sum(pack_mb[k] for k in need)))
+            continue
+        for call in calls:
+            union = need | {k for j in call for k in j.needs}
+            if sum(pack_mb[k] for k in union) <= room_mb:
+                call.append(job)
+                break
+        else:
+            calls.append([job])
+    return calls, alone_too_big
+
+
+def plan() -> int:
+    """Print the calls that carry every job's packs within the limit, with their device time."""
     tree = tracked_mb()
-    rows = [(p.name, (PACKS / p.name).stat().st_size / 1e6) for p in DATA.values() if (PACKS / p.name).exists()]
-    total = tree + sum(mb for _, mb in rows)
-    print(f"\n{'tracked tree':24s} {tree:7.1f} MB")
-    for name, mb in rows:
-        print(f"{'data_pack/' + name:24s} {mb:7.1f} MB")
-    verdict = "travels" if total <= CARRY_LIMIT_MB else f"does NOT travel: {total - CARRY_LIMIT_MB:.1f} MB over"
-    print(f"{'total':24s} {total:7.1f} MB of {CARRY_LIMIT_MB:.1f} MB: {verdict}")
-    print("carry with: " + " ".join(f"data_pack/{n}" for n, _ in rows))
-    return 0 if total <= CARRY_LIMIT_MB else 1
+    room = CARRY_LIMIT_MB - tree - 0.5  # 0.5 MB for untracked notes, caches and the like
+    missing = sorted({k for j in JOBS for k in j.needs if not (PACKS / DATA[k].name).exists()})
+    if missing:
+        print(f"pack first: python bench/gpu_day.py pack --only {' '.join(missing)}")
+        return 1
+    pack_mb = {k: (PACKS / p.name).stat().st_size / 1e6 for k, p in DATA.items() if (PACKS / p.name).exists()}
+    calls, too_big = plan_calls(JOBS, room, pack_mb)
+    print(f"tracked tree {tree:.1f} MB: {room:.1f} MB of packs can travel with each call\n")
+    device_s = MACHINE_START_S
+    for i, call in enumerate(calls):
+        carry = sorted({k for j in call for k in j.needs}, key=list(DATA).index)
+        seconds = CALL_OVERHEAD_S + sum(j.seconds + JOB_OVERHEAD_S * (1 + len(j.then)) for j in call)
+        seconds += CHECKS_S if i == 0 else 0
+        device_s += seconds
+        flags = ["--only", *(j.name for j in call)] + ([] if i == 0 else ["--no-checks"])
+        print(f"call {i + 1}: about {seconds / 60:.1f} min, carry {', '.join(f'data_pack/{DATA[k].name}' for k in carry)}"
+              f" ({sum(pack_mb[k] for k in carry):.1f} MB)")
+        print(f"  bash bench/gpu_day.sh {' '.join(flags)}")
+    for job, mb in too_big:
+        print(f"does not travel: {job.name} needs {mb:.1f} MB of packs ({', '.join(job.needs)}), "
+              f"{mb - room:.1f} MB more than the room left by the tree")
+    fits = device_s <= DEVICE_BUDGET_S
+    print(f"\ndevice time: about {device_s / 60:.1f} min with the machine's start, of {DEVICE_BUDGET_S / 60:.0f}: "
+          + ("fits" if fits else "does NOT fit: run the first calls, the rest on the next GPU day"))
+    return 0 if fits and not too_big else 1
 
 
 # ----------------------------------------------------------------------------- jobs
@@ -133,11 +214,11 @@ JOBS = [
                           "--ema-images", "10000", "--steps", "200000", "--checkpoint-every", "2000",
                           "--sample-every", "2000", "--out", "{runs}/faces-dcgan64", "--name", "faces-dcgan64"],
         60, ["faces64"], ["--data", "{dry}/faces", "--steps", "2", "--batch-size", "8", "--width", "0.25"]),
-    Job("cifar10-frogs-keras32", ["train", "--model", "keras-gan32", "--data", "{data}/cifar10.tar.gz",
+    Job("cifar10-frogs-keras32", ["train", "--model", "keras-gan32", "--data", "{data}/cifar10-frogs.tar.gz",
                                   "--split", "train", "--classes", "frog", "--lr-g", "0.0001", "--ema-images", "10000",
                                   "--steps", "200000", "--checkpoint-every", "2000", "--sample-every", "2000",
                                   "--out", "{runs}/cifar10-frogs-keras32", "--name", "cifar10-frogs-keras32"],
-        40, ["cifar10"], ["--data", "{dry}/cifar10", "--steps", "2", "--batch-size", "8", "--width", "0.25"]),
+        40, ["cifar10-frogs"], ["--data", "{dry}/cifar10", "--steps", "2", "--batch-size", "8", "--width", "0.25"]),
     Job("cifar10-dcgan32", ["train", "--model", "dcgan32", "--width", "2", "--data", "{data}/cifar10.tar.gz",
                             "--split", "train", "--rotation", "1", "--ema-images", "10000", "--steps", "200000",
                             "--checkpoint-every", "2000", "--sample-every", "2000", "--out", "{runs}/cifar10-dcgan32",
@@ -233,16 +314,8 @@ def stand_in_data(root: Path) -> Path:
     return root
 
 
-def run(out: Path, dry_run: bool, only: list[str] | None) -> int:
-    out.mkdir(parents=True, exist_ok=True)
-    stages = Stages(out)
-    runs = out / "runs"
-    scratch = Path(tempfile.mkdtemp(prefix="gpu-day-"))
-    dry = stand_in_data(scratch / "data") if dry_run else None
-    device = "cpu" if dry_run else "auto"
-    print(f"GPU day{' (dry run, on the CPU)' if dry_run else ''}: {platform.node()}, python {platform.python_version()}",
-          flush=True)
-
+def measure_machine(stages: "Stages", out: Path, scratch: Path, dry: Path | None, dry_run: bool, device: str) -> None:
+    """The first call's checks: the machine, the CUDA tests and the throughput table."""
     # env: what the numbers were measured on
     stages.run("env", [*PY, "-c", "import torch, json; from gan_core.core.hardware import describe; "
                        "d = 'cuda' if torch.cuda.is_available() else 'cpu'; print(json.dumps({'device': describe(d), "
@@ -255,10 +328,16 @@ def run(out: Path, dry_run: bool, only: list[str] | None) -> int:
     # throughput: ours (plain, compiled) against the conventional loop, which reads folders of JPEGs
     faces = dry / "faces" if dry_run else scratch / "faces64"
     if not dry_run and (PACKS / "faces64.zip").exists():
+        import io
         import zipfile
 
+        from PIL import Image
+
+        # As JPEG files, the conventional loop's usual input (the pack holds WebP, slower to decode).
+        faces.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(PACKS / "faces64.zip") as zf:
-            zf.extractall(faces, [n for n in zf.namelist() if n.lower().endswith(".jpg")])
+            for i, n in enumerate(n for n in zf.namelist() if n.lower().endswith((".jpg", ".webp"))):
+                Image.open(io.BytesIO(zf.read(n))).convert("RGB").save(faces / f"{i:05d}.jpg", quality=90)
     bench = [*PY, "bench/train_throughput.py", "--model", "dcgan64", "--data", str(faces), "--batch-size",
              "8" if dry_run else "128", "--steps", "2" if dry_run else "100", "--warmup", "1" if dry_run else "10",
              "--device", device, "--workers", "0" if dry_run else "12", "--json", str(out / "throughput.json")]
@@ -266,6 +345,19 @@ def run(out: Path, dry_run: bool, only: list[str] | None) -> int:
         bench.append("--compile")
     stages.run("throughput", bench, timeout=60 if dry_run else 180)
 
+
+def run(out: Path, dry_run: bool, only: list[str] | None, checks: bool = True) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    stages = Stages(out)
+    runs = out / "runs"
+    scratch = Path(tempfile.mkdtemp(prefix="gpu-day-"))
+    dry = stand_in_data(scratch / "data") if dry_run else None
+    device = "cpu" if dry_run else "auto"
+    print(f"GPU day{' (dry run, on the CPU)' if dry_run else ''}: {platform.node()}, python {platform.python_version()}",
+          flush=True)
+
+    if checks:
+        measure_machine(stages, out, scratch, dry, dry_run, device)
     # the jobs
     for job in JOBS:
         if only and job.name not in only:
@@ -369,6 +461,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "gpu-day-out")))
     r.add_argument("--dry-run", action="store_true", help="every stage for a few steps on a CPU, stand-in data")
     r.add_argument("--only", nargs="+", choices=[j.name for j in JOBS], help="only these jobs")
+    r.add_argument("--no-checks", action="store_true",
+                   help="leave out env, the CUDA tests and the throughput table (a second or later call)")
+    k = sub.add_parser("shrink", help="(for pack) a folder of photos at a model's working scale, as a zip")
+    k.add_argument("src", type=Path)
+    k.add_argument("out", type=Path)
+    k.add_argument("--max-side", type=int, required=True)
+    sub.add_parser("plan", help="split the jobs into calls whose packs travel, with their device time")
     u = sub.add_parser("unpack", help="unpack what a call brought back")
     u.add_argument("files", nargs="+", type=Path)
     u.add_argument("--to", type=Path, default=REPO / "runs" / "gpu-day")
@@ -376,7 +475,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "pack":
         return pack(args.only)
     if args.command == "run":
-        return run(args.out, args.dry_run, args.only)
+        return run(args.out, args.dry_run, args.only, checks=not args.no_checks)
+    if args.command == "plan":
+        return plan()
+    if args.command == "shrink":
+        shrink(args.src, args.out, args.max_side)
+        return 0
     return unpack(args.files, args.to)
 
 

@@ -44,3 +44,19 @@ def test_a_jobs_dry_arguments_replace_its_data_and_length():
                              Path("/r"), Path("/d"))
     assert style[style.index("--photos") + 1:style.index("--photos") + 2] == ["/d/photos"]
     assert "/p/bsds500.zip" not in style  # both of the real --photos values went
+
+
+def test_the_plan_splits_jobs_into_calls_whose_packs_fit():
+    mb = {"faces64": 15.0, "cifar10": 19.8, "cifar10-frogs": 1.7, "facades64": 8.5, "bsds": 29.5,
+          "style-photos": 4.0, "paintings": 9.0}
+    calls, too_big = gpu_day.plan_calls(gpu_day.JOBS, 20.0, mb)
+    for call in calls:  # each call carries the union of its jobs' packs, within the room
+        assert sum(mb[k] for k in {k for job in call for k in job.needs}) <= 20.0
+    planned = [job.name for call in calls for job in call]
+    assert [job.name for job, _ in too_big] == ["photo-litesr-x4", "photo2painting-siamese"]
+    assert [job.name for job in calls[0]] == ["faces-dcgan64", "cifar10-frogs-keras32"]  # first fit, in order
+    assert sorted(planned + [job.name for job, _ in too_big]) == sorted(job.name for job in gpu_day.JOBS)
+    assert [job.name for job in calls[1]] == ["cifar10-dcgan32"]  # 19.8 + 15 would not fit
+    assert [job.name for job in calls[2]] == ["facades-dcgan64"]
+    everything, none_left = gpu_day.plan_calls(gpu_day.JOBS, 200.0, mb)
+    assert len(everything) == 1 and not none_left

@@ -823,24 +823,36 @@ def _read_cache(path: Path) -> ImageSet:
     return ImageSet(images=images, labels=labels, **meta)
 
 
-def pack_images(ds: ImageSet, path: str | Path, quality: int = 92) -> Path:
-    """Write a loaded set as a small .zip of framed JPEGs under their original names
+PACK_FORMATS = {"jpeg": ("JPEG", ".jpg"), "webp": ("WEBP", ".webp")}
+
+
+def pack_images(ds: ImageSet, path: str | Path, quality: int = 92, image_format: str = "jpeg") -> Path:
+    """Write a loaded set as a small .zip of framed images under their original names
     (so labels survive), with the CelebA attribute rows it uses: a data set that
-    travels (15k faces at 64 px are about 35 MB). `load_images` reads it back
-    without framing the images again."""
+    travels. `load_images` reads it back without framing the images again.
+
+    `image_format` "jpeg" keeps the names as they are; "webp" renames each file to
+    .webp and takes about half the bytes at small sizes (15k faces at 64 px: 29 MB as
+    JPEG at quality 85, 15 MB as WebP at quality 80), since a 64 px JPEG is a third
+    header (its quantisation and Huffman tables)."""
+    if image_format not in PACK_FORMATS:
+        raise ValueError(f"image_format must be one of {sorted(PACK_FORMATS)} (got {image_format!r})")
+    codec, suffix = PACK_FORMATS[image_format]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     attr_names = [k for k in ds.labels if k not in ("age", "gender", "race", "class")]
     from gan_core.core.checkpoints import atomic_write
 
     def write(tmp: str) -> None:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:  # JPEGs do not compress further
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:  # compressed images do not compress further
             zf.writestr(PACK_MARKER, json.dumps({"size": ds.size, "description": ds.description,
                                                  "content_hash": ds.content_hash}))
             rows = []
             for i, name in enumerate(ds.files):
+                if image_format != "jpeg":
+                    name = str(Path(name).with_suffix(suffix))
                 buf = io.BytesIO()
-                Image.fromarray(ds.images[i].permute(1, 2, 0).numpy()).save(buf, "JPEG", quality=quality)
+                Image.fromarray(ds.images[i].permute(1, 2, 0).numpy()).save(buf, codec, quality=quality)
                 zf.writestr(name, buf.getvalue())
                 values = [ds.labels[a][i].item() for a in attr_names]
                 if attr_names and not any(math.isnan(v) for v in values):

@@ -1,6 +1,7 @@
 import io
 import tarfile
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -178,7 +179,8 @@ def test_real_faces_share_one_framing(tmp_path):
     assert abs(eye_row(celeba) - eye_row(utk)) <= 2
 
 
-def test_a_pack_travels_with_its_labels_and_is_not_framed_twice(tmp_path):
+@pytest.mark.parametrize("image_format", ["jpeg", "webp"])
+def test_a_pack_travels_with_its_labels_and_is_not_framed_twice(tmp_path, image_format):
     from gan_core.data.image_set import pack_images
 
     folder = tmp_path / "celeba"
@@ -187,9 +189,10 @@ def test_a_pack_travels_with_its_labels_and_is_not_framed_twice(tmp_path):
     (folder / "list_attr_celeba.txt").write_text("2\nSmiling\n000001.jpg 1\n000002.jpg -1\n")
     make_image(tmp_path / "utk" / "30_1_0_2017.jpg", 3, size=(200, 200))
     ds = load([folder, tmp_path / "utk"], size=24)
-    packed = pack_images(ds, tmp_path / "pack.zip")
+    packed = pack_images(ds, tmp_path / "pack.zip", image_format=image_format)
     back = load(packed, size=24)
-    assert back.files == ds.files
+    suffix = {"jpeg": ".jpg", "webp": ".webp"}[image_format]
+    assert back.files == [str(Path(f).with_suffix(suffix)) for f in ds.files]
     assert torch.equal(back.labels["Smiling"].nan_to_num(-1), ds.labels["Smiling"].nan_to_num(-1))
     assert back.labels["age"][2] == 30
     # Only JPEG loss, no second crop: pixels stay close.
