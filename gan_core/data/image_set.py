@@ -143,7 +143,9 @@ def _is_image(name: str) -> bool:
 
 def _guess_kind(name: str, has_celeba_attrs: bool) -> str:
     base = Path(name).name
-    if UTKFACE_NAME.match(base):
+    # UTKFace's crops end in ".jpg.chip.jpg"; two of its files have no race in their
+    # names (so no labels) and are framed like the rest all the same.
+    if UTKFACE_NAME.match(base) or base.endswith(".jpg.chip.jpg"):
         return "utkface"
     if has_celeba_attrs or re.fullmatch(r"\d{6}\.jpg", base):
         return "celeba"
@@ -480,6 +482,8 @@ def framed_as_faces(files: list[str], framing: str) -> bool:
     draws faces by (its card's "draws"), so Explore offers its face-only tools.
 
     >>> framed_as_faces(["img_align_celeba/000001.jpg", "utkface/26_1_0_2017.jpg"], "auto")
+    True
+    >>> framed_as_faces(["utkface/61_1_20170109142408075.jpg.chip.jpg"], "auto")  # a name without its race
     True
     >>> framed_as_faces(["train/frog/0001.jpg"], "auto"), framed_as_faces(["000001.jpg"], "center")
     (False, False)
