@@ -85,3 +85,38 @@ def test_ship_stores_a_run_as_float16_without_its_discriminator_and_keeps_other_
     assert np.abs(a - b).max() <= 3
     assert (out / "generator.safetensors").stat().st_size < 0.6 * (run / "export" / "generator.safetensors").stat().st_size
     assert main(["ship", str(out), "--out", str(out)]) == 2  # onto itself: refused
+
+
+def test_ship_blends_two_generators_of_the_same_network_weight_by_weight(tmp_path, capsys):
+    """ESRGAN's network interpolation: alpha x the run + (1 - alpha) x the other, and the
+    blend is refused between different networks or with alpha outside [0, 1]."""
+    from gan_core.core.checkpoints import read_tensors
+
+    data = tmp_path / "real"
+    make_folder(data, 20)
+    runs = {}
+    for seed in (1, 2):
+        runs[seed] = tmp_path / f"run{seed}"
+        train(TrainConfig(model="dcgan32", width=0.25, data=[str(data)], out=str(runs[seed]), steps=1, batch_size=8,
+                          device="cpu", seed=seed, cache_dir=str(tmp_path / "cache")))
+    out = tmp_path / "blend"
+    assert main(["ship", str(runs[1]), "--out", str(out), "--blend-with", str(runs[2]), "--alpha", "0.25"]) == 0
+    blended = read_tensors(out / "generator.safetensors")[0]
+    a = read_tensors(runs[1] / "export" / "generator.safetensors")[0]
+    b = read_tensors(runs[2] / "export" / "generator.safetensors")[0]
+    for k, v in blended.items():
+        if v.is_floating_point():
+            assert (v - (0.25 * a[k] + 0.75 * b[k])).abs().max() < 1e-6, k
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["interpolation"]["alpha"] == 0.25 and "discriminator" not in card["files"]
+    assert not (out / "discriminator.safetensors").exists()
+    capsys.readouterr()
+    assert main(["ship", str(runs[1]), "--out", str(tmp_path / "x"), "--blend-with", str(runs[2]), "--alpha", "1.5"]) == 2
+    assert "alpha must be between 0 and 1" in capsys.readouterr().err
+    assert main(["ship", str(runs[1]), "--out", str(tmp_path / "y"), "--alpha", "0.5"]) == 2
+    assert "--alpha needs --blend-with" in capsys.readouterr().err
+    other = tmp_path / "wide"
+    train(TrainConfig(model="dcgan32", width=0.5, data=[str(data)], out=str(other), steps=1, batch_size=8,
+                      device="cpu", cache_dir=str(tmp_path / "cache")))
+    assert main(["ship", str(runs[1]), "--out", str(tmp_path / "z"), "--blend-with", str(other)]) == 2
+    assert "only the same network can be blended" in capsys.readouterr().err
