@@ -5,7 +5,9 @@ thread; two give the same bytes on this CPU); those of faces-dcgan64 and facades
 (and the detector and classifier scores of their samples) again when their weights were
 stored as float16; the shape judge's probabilities when it was added; faces-dcgan64's
 grid and the attribute scores of its samples again when it was retrained with a weight average,
-cifar10-frogs-keras32's grid when it was retrained, and photo-litesr-x4's upscale when it was added."""
+cifar10-frogs-keras32's grid when it was retrained, and photo-litesr-x4's upscale when it was added;
+cifar10-dcgan32's and cifar10-frogs-keras32's grids and photo-srresnet-x4's upscale again when their
+weights were stored as float16; faces-celeb28's grid and photo-litesrgan-x4's upscale when they were added."""
 from __future__ import annotations
 
 import hashlib
@@ -23,12 +25,14 @@ from gan_core.pipelines.detector import window_probabilities
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 PINNED = {
-    "cifar10-dcgan32": "9b758b3e529e2bac",
-    "cifar10-frogs-keras32": "73ac2b889e163a5c",
+    "cifar10-dcgan32": "489e6a0cf0e33310",
+    "cifar10-frogs-keras32": "d23f7b8e4940349c",
     "facades-dcgan64": "61a26f357d9cc0d9",
     "faces-dcgan64": "94dd401ba0ee3943",
-    "photo-srresnet-x4": "f69b48f802d5e788",
+    "faces-celeb28": "eb4a66c2777d18f3",
+    "photo-srresnet-x4": "e4ad6c149d81f3e9",
     "photo-litesr-x4": "c9fe460028434222",
+    "photo-litesrgan-x4": "7a58e56c306c41c6",
     "photo-srgan-x4": "1a7653965b862852",
     "faces-srgan-x4": "ede3e9c72f1d58ab",
     "photo2painting-siamese": "af34be77a89723cd",
@@ -56,12 +60,14 @@ def _samples(name: str, n: int) -> torch.Tensor:
     return pipe.decode(pipe.latents(n, seed=0))
 
 
-@pytest.mark.parametrize("name", ["cifar10-dcgan32", "cifar10-frogs-keras32", "facades-dcgan64", "faces-dcgan64"])
+@pytest.mark.parametrize("name", ["cifar10-dcgan32", "cifar10-frogs-keras32", "facades-dcgan64", "faces-dcgan64",
+                                  "faces-celeb28"])
 def test_generator_grid(name):
     assert _hash(np.asarray(gan_core.load(name).grid(4, seed=0))) == PINNED[name]
 
 
-@pytest.mark.parametrize("name", ["photo-litesr-x4", "photo-srresnet-x4", "photo-srgan-x4", "faces-srgan-x4"])
+@pytest.mark.parametrize("name", ["photo-litesr-x4", "photo-litesrgan-x4", "photo-srresnet-x4", "photo-srgan-x4",
+                                  "faces-srgan-x4"])
 def test_upscale(name):
     assert _hash(np.asarray(gan_core.load(name)(_picture()))) == PINNED[name]
 
@@ -86,3 +92,21 @@ def test_shapes_classifier():
     images = torch.from_numpy(np.concatenate([draw_shapes(5, 32, 0)[0], draw_non_shapes(11, 32, 0)]))
     probs = gan_core.load("shapes-classifier")(images)
     assert _hash(np.round(probs.numpy(), 3).astype(np.float32)) == PINNED["shapes-classifier"]
+
+
+def test_the_28px_face_gan_draws_ten_varied_faces_and_offers_the_face_tools(tmp_path):
+    """`python -m gan_core sample faces-celeb28 -n 10`: the course projects' ten faces, at
+    28 px, not one face ten times; its card says it draws faces (so Explore offers the face
+    tools) and it ships attribute directions."""
+    from gan_core.cli import main
+    from gan_core.explore.attributes import load_directions
+
+    assert main(["sample", "faces-celeb28", "-n", "10", "--nrow", "5", "-o", str(tmp_path / "ten.png")]) == 0
+    pipe = gan_core.load("faces-celeb28")
+    faces = pipe.decode(pipe.latents(10, seed=0))
+    assert faces.shape == (10, 3, 28, 28) and pipe.draws_faces
+    apart = torch.cdist(faces.flatten(1), faces.flatten(1))[~torch.eye(10, dtype=torch.bool)]
+    assert apart.min() > 5  # pixel distance in [-1, 1]: every pair differs visibly (collapse gives ~0)
+    with Image.open(tmp_path / "ten.png") as grid:
+        assert grid.width > 5 * 28 and grid.height > 2 * 28
+    assert {"Smiling", "gender", "age"} <= set(load_directions("faces-celeb28"))

@@ -26,6 +26,8 @@ EXPLORE_VIEWS = [
     ("explore_arithmetic.png", "model=faces-dcgan64&tab=arithmetic", "#arith-result"),
     ("explore_attributes.png", "model=faces-dcgan64&tab=attributes&subject=42&attribute=Smiling&attribute_t=1",
      "#attr-image"),
+    ("explore_celeb28.png", "model=faces-celeb28&tab=attributes&subject=7&attribute=Smiling&attribute_t=1",
+     "#attr-image"),
 ]
 
 
@@ -40,7 +42,7 @@ def palettize(path: Path) -> None:
     small.save(path, optimize=True)
 
 
-TABS = ("generate", "explore", "photo", "train", "upscale", "style", "forget", "learn", "about")
+TABS = ("generate", "celeb28", "explore", "photo", "train", "upscale", "style", "forget", "learn", "about")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -83,6 +85,18 @@ def _generate_tab(page, url: str, tmp: Path) -> None:
     page.locator("#generate-btn").click()
     wait_for_image(page, "#grid")
     page.wait_for_timeout(500)
+
+
+def _generate_celeb28(page, url: str, tmp: Path) -> None:
+    """A 6x6 grid of faces-celeb28, chosen in the model list."""
+    page.goto(url)
+    page.locator("#model input").first.click()
+    page.get_by_role("option", name="faces-celeb28", exact=True).click()
+    page.wait_for_timeout(2000)  # the chosen model's grid is drawn
+    page.locator("#grid-size").get_by_text("36", exact=True).click()
+    page.locator("#generate-btn").click()
+    wait_for_image(page, "#grid")
+    page.wait_for_timeout(1000)
 
 
 def _learn_tab(page, url: str, tmp: Path) -> None:
@@ -187,6 +201,7 @@ def _photo_tab(page, url: str, tmp: Path) -> None:
 # Each tab but Explore (several shared links): its picture and what sets the page up for it.
 SHOTS = {
     "generate": ("generate_tab.png", _generate_tab),
+    "celeb28": ("generate_celeb28.png", _generate_celeb28),
     "photo": ("explore_photo.png", _photo_tab),
     "train": ("train_tab.png", _train_tab),
     "upscale": ("upscale_tab.png", _upscale_tab),
