@@ -23,7 +23,7 @@ Why
     memory. The aim: 32 clients, 0 errors.
 
     python bench/load.py [--clients 32] [--requests 6] [--model faces-dcgan64]
-        [--upscaler photo-srresnet-x4] [--json out.json]
+        [--upscaler photo-litesr-x4] [--json out.json]
 """
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=6, help="requests per client")
     parser.add_argument("--model", default="faces-dcgan64")
-    parser.add_argument("--upscaler", default="photo-srresnet-x4",
+    parser.add_argument("--upscaler", default="photo-litesr-x4",
                         help="model for the upscale requests ('' leaves them out of the mix)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)

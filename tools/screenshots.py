@@ -124,7 +124,7 @@ def _train_tab(page, url: str, tmp: Path) -> None:
 
 
 def _upscale_tab(page, url: str, tmp: Path) -> None:
-    """The Upscale tab with its default model (photo-litesr-x4) against photo-srresnet-x4 on a
+    """The Upscale tab with its default model (photo-litesr-x4) against photo-litesrgan-x4 on a
     generated face (64 px, so no real person's photo goes into the docs) taken to 256 px."""
     import gan_core
 
@@ -134,7 +134,7 @@ def _upscale_tab(page, url: str, tmp: Path) -> None:
     page.get_by_role("tab", name="Upscale").click()
     page.locator("#upscale-upload input[type=file]").set_input_files(str(path))
     page.locator("#upscale-compare input").first.click()
-    page.get_by_role("option", name="photo-srresnet-x4", exact=True).click()
+    page.get_by_role("option", name="photo-litesrgan-x4", exact=True).click()
     page.wait_for_timeout(1000)
     page.locator("#upscale-btn").click()
     wait_for_image(page, "#upscale-slider", timeout_ms=300_000)

@@ -1,7 +1,7 @@
 """A side-by-side of x4 upscalers on one region of a test photo, for the README.
 
     python tools/sr_compare.py ../shared/data/sr/CBSD68/253027.png --box 120 80 96 96 \
-        --models photo-srresnet-x4 photo-srgan-x4 --out docs/upscale_compare.png
+        --models photo-litesr-x4 photo-litesrgan-x4 --out docs/upscale_compare.png
 
 The photo is cropped to a multiple of 4 and shrunk x4 with PIL bicubic, as `evaluate-sr`
 does (both through gan_core.evaluation.sr_benchmarks.score_photo); each upscaler works on the whole small photo, then the box (in the original's
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("photo", type=Path, help="a high-resolution test photo (never seen in training)")
     parser.add_argument("--box", type=int, nargs=4, metavar=("X", "Y", "W", "H"), required=True,
                         help="the region to show, in the photo's pixels")
-    parser.add_argument("--models", nargs="+", default=["photo-srresnet-x4", "photo-srgan-x4"])
+    parser.add_argument("--models", nargs="+", default=["photo-litesr-x4", "photo-litesrgan-x4"])
     parser.add_argument("--zoom", type=int, default=2)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)

@@ -8,7 +8,7 @@ from gan_core.cli.common import command_line
 EPILOG = """\
 examples:
   # the table of the README: bicubic, the shipped models and the SRGAN paper's figures
-  python -m gan_core evaluate-sr photo-srresnet-x4 photo-srgan-x4 --sets Set5 BSD68
+  python -m gan_core evaluate-sr photo-litesr-x4 photo-litesrgan-x4 --sets Set5 BSD68
 
   # bicubic alone; write the figures as JSON
   python -m gan_core evaluate-sr --sets Set5 --json set5.json
@@ -17,7 +17,7 @@ examples:
   python -m gan_core evaluate-sr runs/photo-srresnet-x4 --write-card
 
   # any folder of HR images is a set
-  python -m gan_core evaluate-sr photo-srresnet-x4 --sets ~/pictures/test-set
+  python -m gan_core evaluate-sr photo-litesr-x4 --sets ~/pictures/test-set
 
 Convention (SRCNN onwards, the SRGAN paper's tables): each HR image is cropped to a
 multiple of 4, shrunk x4 with PIL bicubic (antialiased) to make the LR input; the x4

@@ -13,7 +13,7 @@ examples:
   python -m gan_core upscale holiday.jpg --out big/
 
   # every photo in a folder (and its subfolders) and a glob, with the GAN-refined model
-  python -m gan_core upscale ~/pictures 'scans/*.png' --model photo-srgan-x4 --out big/
+  python -m gan_core upscale ~/pictures 'scans/*.png' --model photo-litesrgan-x4 --out big/
 
 Each result is a PNG named after its photo (holiday.jpg -> big/holiday-x4.png); a folder's
 subfolders are kept under --out. Results keep their photo's kind as the Upscale tab does:

@@ -21,8 +21,8 @@ A checkpoint is named by
 
 >>> from gan_core.core.hub import SUPER_RESOLUTION, list_checkpoints, open_checkpoint
 >>> list_checkpoints(task=SUPER_RESOLUTION)                        # doctest: +SKIP
-['faces-srgan-x4', 'photo-srgan-x4', 'photo-srresnet-x4']
->>> folder, card = open_checkpoint("photo-srresnet-x4", SUPER_RESOLUTION)   # doctest: +SKIP
+['faces-litesrgan-x4', 'photo-litesr-x4', 'photo-litesrgan-x4']
+>>> folder, card = open_checkpoint("photo-litesr-x4", SUPER_RESOLUTION)   # doctest: +SKIP
 """
 from __future__ import annotations
 

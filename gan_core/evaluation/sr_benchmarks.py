@@ -2,7 +2,7 @@
 
     >>> from gan_core.evaluation.sr_benchmarks import evaluate, format_table
     >>> import gan_core
-    >>> result = evaluate([gan_core.load("photo-srresnet-x4")], ["Set5", "BSD68"])   # doctest: +SKIP
+    >>> result = evaluate([gan_core.load("photo-litesr-x4")], ["Set5", "BSD68"])   # doctest: +SKIP
     >>> print(format_table(result))                                                    # doctest: +SKIP
 
 The convention is the SR literature's (and `gan_core.evaluation.sr_metrics`'s): each HR image is

@@ -3,7 +3,7 @@
 >>> import gan_core
 >>> from gan_core.core.hub import SUPER_RESOLUTION
 >>> gan_core.list_checkpoints(task=SUPER_RESOLUTION)   # doctest: +SKIP
-['faces-srgan-x4', 'photo-litesr-x4', 'photo-srgan-x4', 'photo-srresnet-x4']
+['faces-litesrgan-x4', 'photo-litesr-x4', 'photo-litesrgan-x4']
 >>> up = gan_core.load("photo-litesr-x4")             # or a folder; doctest: +SKIP
 >>> big = up("photo.jpg")                               # doctest: +SKIP
 >>> up.card["metrics"]["evaluation"]["Set5"]            # doctest: +SKIP

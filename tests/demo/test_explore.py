@@ -336,6 +336,21 @@ def test_your_photo_starts_from_the_encoder_that_fits_the_generator(tiny_checkpo
     assert "from the encoder's guess (tiny-encoder) and 1 random start." in report
 
 
+def test_your_photo_opens_with_few_steps_only_when_an_encoder_fits(tiny_checkpoint_dir, tmp_path):
+    import shutil
+
+    from gan_core.training.encoder import EncoderConfig, train_encoder
+    from tests.helpers import make_folder
+
+    assert explore.projection_settings(TINY_CHECKPOINT) == explore.PROJECTION_RANDOM
+    assert explore.projection_settings("no-such-model") == explore.PROJECTION_RANDOM
+    make_folder(tmp_path / "faces", 70)
+    train_encoder(EncoderConfig(generator=TINY_CHECKPOINT, data=[str(tmp_path / "faces")], out=str(tmp_path / "enc"),
+                                name="tiny-encoder", steps=2, batch_size=4, face_network=None))
+    shutil.copytree(tmp_path / "enc" / "export", tiny_checkpoint_dir / "tiny-encoder")
+    assert explore.projection_settings(TINY_CHECKPOINT) == explore.PROJECTION_ENCODED == (1, 60)
+
+
 def test_attribute_slider_moves_along_the_saved_direction(tiny_checkpoint_dir):
     from gan_core.explore.attributes import AttributeDirection, directions_folder, save_directions
 

@@ -205,8 +205,8 @@ def test_the_tab_opens_on_the_photo_psnr_model_among_several(sr_checkpoint, monk
 
     import gan_core.core.hub
 
-    # Four shipped upscalers (copies of the tiny one): the default, the CPU-sized photo model, comes first.
-    for name in ("faces-srgan-x4", "photo-litesr-x4", "photo-srresnet-x4", "photo-srgan-x4"):
+    # Three shipped upscalers (copies of the tiny one): the default, the photo PSNR model, comes first.
+    for name in ("faces-litesrgan-x4", "photo-litesr-x4", "photo-litesrgan-x4"):
         shutil.copytree(sr_checkpoint / TINY_SR, sr_checkpoint / name)
     shutil.rmtree(sr_checkpoint / TINY_SR)
     monkeypatch.setattr(gan_core.core.hub, "REPO_CHECKPOINTS", sr_checkpoint)
