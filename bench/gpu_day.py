@@ -1,11 +1,11 @@
-"""GPU day: one prepared call that measures and retrains the shipped models on one GPU.
+"""GPU day: prepared calls that measure and retrain the shipped models on one GPU.
 
 A GPU is lent to some sessions by chance, for minutes: this script spends them without
 improvising. Three steps, two of them here on the CPU:
 
     # 1. here, before the calls: pack what the jobs train on into data_pack/ (git-ignored),
     #    then split the jobs into calls whose packs travel (64 MiB with the tracked tree)
-    python bench/gpu_day.py pack [--only faces64 cifar10 ...]
+    python bench/gpu_day.py pack [--only faces64 cifar10-train ...]
     python bench/gpu_day.py plan               # each call: what to carry, the command
 
     # 2. the calls, on one device machine kept warm between them (an NVIDIA H200):
@@ -42,7 +42,7 @@ import sys
 import tarfile
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,24 +72,25 @@ class Pack:
 
 
 DATA = {
-    "faces64": Pack("faces64.zip", [*GC, "pack", "--size", "64", "--format", "webp", "--quality", "85",
+    "faces64": Pack("faces64.zip", [*GC, "pack", "--size", "64", "--format", "webp", "--quality", "80",
                                     "--out", "data_pack/faces64.zip",
                                     "--data", str(SHARED / "faces/celeba/img_align_celeba"),
                                     "--data", str(SHARED / "faces/utkface")],
                     "CelebA + UTKFace framed as faces, 64 px WebP (half the bytes of JPEG at this size)"),
-    "cifar10": Pack("cifar10.tar.gz", ["cp", str(SHARED / "cifar10/cifar10.tar.gz"), "data_pack/cifar10.tar.gz"],
-                    "CIFAR-10 as shared: train and test splits in class folders"),
+    "cifar10-train": Pack("cifar10-train.tar.gz", [*PY, "bench/gpu_day.py", "subset",
+                                                   str(SHARED / "cifar10/cifar10.tar.gz"),
+                                                   "data_pack/cifar10-train.tar.gz", "train/"],
+                          "CIFAR-10's 50,000 training images, the shared files as they are (the probe's test "
+                          "split stays here: the probe runs here, after the call)"),
     "facades64": Pack("facades64.zip", [*GC, "facades", "pack", "--data", str(SHARED / "facades"), "--size", "64",
                                         "--crops", "8", "--split", "all", "--out", "data_pack/facades64.zip"],
                       "CMP facades, 8 random 64 px crops of each of the 400 photos (what facades-dcgan64 trains on)"),
     "bsds": Pack("bsds500.zip", [*PY, "-c", "import shutil, sys; shutil.make_archive('data_pack/bsds500', 'zip', "
                                            f"{str(SHARED / 'sr')!r}, 'BSDS500_train')"],
                  "the 400 BSDS500 photos super-resolution trains on, as shared"),
-    "cifar10-frogs": Pack("cifar10-frogs.tar.gz", [*PY, "-c", "import tarfile, sys; "
-                                                   f"src = tarfile.open({str(SHARED / 'cifar10/cifar10.tar.gz')!r}); "
-                                                   "dst = tarfile.open('data_pack/cifar10-frogs.tar.gz', 'w:gz'); "
-                                                   "[dst.addfile(m, src.extractfile(m) if m.isfile() else None) "
-                                                   "for m in src if m.name.startswith('train/frog')]; dst.close()"],
+    "cifar10-frogs": Pack("cifar10-frogs.tar.gz", [*PY, "bench/gpu_day.py", "subset",
+                                                   str(SHARED / "cifar10/cifar10.tar.gz"),
+                                                   "data_pack/cifar10-frogs.tar.gz", "train/frog/"],
                           "CIFAR-10's 5,000 training frogs, the shared files as they are"),
     "style-photos": Pack("style-photos.zip", [*PY, "bench/gpu_day.py", "shrink", str(SHARED / "style" / "photos"),
                                               "data_pack/style-photos.zip", "--max-side", "480"],
@@ -118,6 +119,16 @@ def pack(only: list[str] | None) -> int:
             print(f"{'data_pack/' + p.name:30s} {(PACKS / p.name).stat().st_size / 1e6:7.1f} MB")
     print()
     return plan()
+
+
+def subset(src: Path, out: Path, prefix: str) -> None:
+    """The members of a tar archive under `prefix`, copied as they are into a new .tar.gz."""
+    import tarfile
+
+    with tarfile.open(src) as tin, tarfile.open(out, "w:gz") as tout:
+        for member in tin:
+            if member.name.startswith(prefix):
+                tout.addfile(member, tin.extractfile(member) if member.isfile() else None)
 
 
 def shrink(src: Path, out: Path, max_side: int, quality: int = 92) -> None:
@@ -176,7 +187,7 @@ def plan() -> int:
     device_s = MACHINE_START_S
     for i, call in enumerate(calls):
         carry = sorted({k for j in call for k in j.needs}, key=list(DATA).index)
-        seconds = CALL_OVERHEAD_S + sum(j.seconds + JOB_OVERHEAD_S * (1 + len(j.then)) for j in call)
+        seconds = CALL_OVERHEAD_S + sum(j.seconds + JOB_OVERHEAD_S for j in call)
         seconds += CHECKS_S if i == 0 else 0
         device_s += seconds
         flags = ["--only", *(j.name for j in call)] + ([] if i == 0 else ["--no-checks"])
@@ -199,14 +210,13 @@ def plan() -> int:
 class Job:
     """One training run of the call: `argv` after `python -m gan_core`, with {data} for the
     data_pack folder and {runs} for the runs folder; `seconds` of training (--time-limit);
-    `needs`: the DATA it trains on; `then`: commands run after it (a probe)."""
+    `needs`: the DATA it trains on."""
 
     name: str
     argv: list[str]
     seconds: float
     needs: list[str]
     dry: list[str]  # what replaces the data and length arguments in a dry run
-    then: list[list[str]] = field(default_factory=list)
 
 
 JOBS = [
@@ -219,13 +229,11 @@ JOBS = [
                                   "--steps", "200000", "--checkpoint-every", "2000", "--sample-every", "2000",
                                   "--out", "{runs}/cifar10-frogs-keras32", "--name", "cifar10-frogs-keras32"],
         40, ["cifar10-frogs"], ["--data", "{dry}/cifar10", "--steps", "2", "--batch-size", "8", "--width", "0.25"]),
-    Job("cifar10-dcgan32", ["train", "--model", "dcgan32", "--width", "2", "--data", "{data}/cifar10.tar.gz",
-                            "--split", "train", "--rotation", "1", "--ema-images", "10000", "--steps", "200000",
+    Job("cifar10-dcgan32", ["train", "--model", "dcgan32", "--width", "2", "--data", "{data}/cifar10-train.tar.gz",
+                            "--rotation", "1", "--ema-images", "10000", "--steps", "200000",
                             "--checkpoint-every", "2000", "--sample-every", "2000", "--out", "{runs}/cifar10-dcgan32",
                             "--name", "cifar10-dcgan32"],
-        60, ["cifar10"], ["--data", "{dry}/cifar10", "--steps", "2", "--batch-size", "8", "--width", "0.25"],
-        then=[["probe", "{runs}/cifar10-dcgan32", "--data", "{data}/cifar10.tar.gz", "--device", "{device}",
-               "--write-card"]]),
+        60, ["cifar10-train"], ["--data", "{dry}/cifar10", "--steps", "2", "--batch-size", "8", "--width", "0.25"]),
     Job("facades-dcgan64", ["train", "--model", "dcgan64", "--data", "{data}/facades64.zip", "--flip",
                             "--ema-images", "10000", "--steps", "200000", "--checkpoint-every", "2000",
                             "--sample-every", "2000", "--out", "{runs}/facades-dcgan64", "--name", "facades-dcgan64"],
@@ -370,14 +378,7 @@ def run(out: Path, dry_run: bool, only: list[str] | None, checks: bool = True) -
         argv = job_argv(job, PACKS, runs, dry)
         if not dry_run:
             argv += ["--time-limit", str(job.seconds)]
-        if stages.run(job.name, [*GC, *argv]):
-            for then in job.then:
-                more = [a.format(data=PACKS if not dry_run else dry, runs=runs,
-                                 device="cpu" if dry_run else "cuda") for a in then]
-                if dry_run:
-                    more = [a.replace(str(dry / "cifar10.tar.gz"), str(dry / "cifar10")) for a in more]
-                    more += ["--max-train", "20", "--max-test", "10", "--validation", "4", "--no-baseline"]
-                stages.run(f"{job.name} probe", [*GC, *more])
+        stages.run(job.name, [*GC, *argv])
 
     # pack what came out: exports and logs, in archives small enough to come back
     (out / "stages.json").write_text(json.dumps(stages.rows, indent=2))
@@ -446,6 +447,9 @@ def unpack(files: list[Path], to: Path) -> int:
         c = json.loads(card.read_text())
         t = c.get("training", {})
         print(f"{card.parent.parent.name}: {t.get('steps')} steps in {t.get('wall_time_s')} s on {t.get('hardware')}")
+    if (to / "cifar10-dcgan32" / "export").is_dir():
+        print(f"probe here (CIFAR-10's test split does not travel): python -m gan_core probe {to}/cifar10-dcgan32 "
+              "--data ../shared/data/cifar10/cifar10.tar.gz --write-card")
     print(f"\nnext: python -m gan_core evaluate {to}/<model> (GANs), evaluate-sr (upscalers), then ship what "
           "beats the shipped model (bench/README.md)")
     return 0
@@ -467,6 +471,10 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("src", type=Path)
     k.add_argument("out", type=Path)
     k.add_argument("--max-side", type=int, required=True)
+    k = sub.add_parser("subset", help="(for pack) the members of a tar under a prefix, as a .tar.gz")
+    k.add_argument("src", type=Path)
+    k.add_argument("out", type=Path)
+    k.add_argument("prefix")
     sub.add_parser("plan", help="split the jobs into calls whose packs travel, with their device time")
     u = sub.add_parser("unpack", help="unpack what a call brought back")
     u.add_argument("files", nargs="+", type=Path)
@@ -478,6 +486,9 @@ def main(argv: list[str] | None = None) -> int:
         return run(args.out, args.dry_run, args.only, checks=not args.no_checks)
     if args.command == "plan":
         return plan()
+    if args.command == "subset":
+        subset(args.src, args.out, args.prefix)
+        return 0
     if args.command == "shrink":
         shrink(args.src, args.out, args.max_side)
         return 0

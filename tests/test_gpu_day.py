@@ -24,13 +24,11 @@ def test_the_dry_run_does_every_stage_and_packs_what_comes_back(tmp_path):
     back = tmp_path / "back"
     assert gpu_day.unpack(archives, back) == 0
     stages = {row["stage"]: row["exit"] for row in json.loads((back / "logs" / "stages.json").read_text())}
-    wanted = ["env", "cuda-tests", "throughput", *[job.name for job in gpu_day.JOBS], "cifar10-dcgan32 probe"]
+    wanted = ["env", "cuda-tests", "throughput", *[job.name for job in gpu_day.JOBS]]
     assert all(stages.get(name) == 0 for name in wanted), stages
     for job in gpu_day.JOBS:
         card = json.loads((back / job.name / "export" / "model_card.json").read_text())
         assert card["training"]["steps"] == 2 and "storage" in card  # shipped in float16 to travel
-    probe = json.loads((back / "cifar10-dcgan32" / "export" / "model_card.json").read_text())["metrics"]["probe"]
-    assert probe["trained"]["test_accuracy"] >= 0
 
 
 def test_a_jobs_dry_arguments_replace_its_data_and_length():
@@ -47,7 +45,7 @@ def test_a_jobs_dry_arguments_replace_its_data_and_length():
 
 
 def test_the_plan_splits_jobs_into_calls_whose_packs_fit():
-    mb = {"faces64": 15.0, "cifar10": 19.8, "cifar10-frogs": 1.7, "facades64": 8.5, "bsds": 29.5,
+    mb = {"faces64": 15.0, "cifar10-train": 19.8, "cifar10-frogs": 1.7, "facades64": 8.5, "bsds": 29.5,
           "style-photos": 4.0, "paintings": 9.0}
     calls, too_big = gpu_day.plan_calls(gpu_day.JOBS, 20.0, mb)
     for call in calls:  # each call carries the union of its jobs' packs, within the room

@@ -6,8 +6,9 @@ thread; two give the same bytes on this CPU); those of faces-dcgan64 and facades
 stored as float16; the shape judge's probabilities when it was added; faces-dcgan64's
 grid and the attribute scores of its samples again when it was retrained with a weight average,
 cifar10-frogs-keras32's grid when it was retrained, and photo-litesr-x4's upscale when it was added;
-cifar10-dcgan32's and cifar10-frogs-keras32's grids and photo-srresnet-x4's upscale again when their
-weights were stored as float16; faces-celeb28's grid and photo-litesrgan-x4's upscale when they were added."""
+cifar10-dcgan32's and cifar10-frogs-keras32's grids again when their weights were stored as float16;
+faces-celeb28's grid and photo-litesrgan-x4's upscale when they were added (the SRResNet-based
+upscalers they replaced were removed)."""
 from __future__ import annotations
 
 import hashlib
@@ -30,11 +31,8 @@ PINNED = {
     "facades-dcgan64": "61a26f357d9cc0d9",
     "faces-dcgan64": "94dd401ba0ee3943",
     "faces-celeb28": "eb4a66c2777d18f3",
-    "photo-srresnet-x4": "e4ad6c149d81f3e9",
     "photo-litesr-x4": "c9fe460028434222",
     "photo-litesrgan-x4": "7a58e56c306c41c6",
-    "photo-srgan-x4": "1a7653965b862852",
-    "faces-srgan-x4": "ede3e9c72f1d58ab",
     "photo2painting-siamese": "af34be77a89723cd",
     "window-detector": "a9cbfc1a51f892d5",
     "face-attributes": "aeecadfee630223d",
@@ -66,8 +64,7 @@ def test_generator_grid(name):
     assert _hash(np.asarray(gan_core.load(name).grid(4, seed=0))) == PINNED[name]
 
 
-@pytest.mark.parametrize("name", ["photo-litesr-x4", "photo-litesrgan-x4", "photo-srresnet-x4", "photo-srgan-x4",
-                                  "faces-srgan-x4"])
+@pytest.mark.parametrize("name", ["photo-litesr-x4", "photo-litesrgan-x4"])
 def test_upscale(name):
     assert _hash(np.asarray(gan_core.load(name)(_picture()))) == PINNED[name]
 
