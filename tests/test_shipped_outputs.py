@@ -7,7 +7,7 @@ stored as float16; the shape judge's probabilities when it was added; faces-dcga
 grid and the attribute scores of its samples again when it was retrained with a weight average,
 cifar10-frogs-keras32's grid when it was retrained, and photo-litesr-x4's upscale when it was added;
 cifar10-dcgan32's and cifar10-frogs-keras32's grids again when their weights were stored as float16;
-faces-celeb28's grid and photo-litesrgan-x4's upscale when they were added (the SRResNet-based
+faces-celeb28's grid and photo-litesrgan-x4's and faces-litesrgan-x4's upscales when they were added (the SRResNet-based
 upscalers they replaced were removed)."""
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ PINNED = {
     "faces-celeb28": "eb4a66c2777d18f3",
     "photo-litesr-x4": "c9fe460028434222",
     "photo-litesrgan-x4": "7a58e56c306c41c6",
+    "faces-litesrgan-x4": "9221910cc06e1727",
     "photo2painting-siamese": "af34be77a89723cd",
     "window-detector": "a9cbfc1a51f892d5",
     "face-attributes": "aeecadfee630223d",
@@ -64,7 +65,7 @@ def test_generator_grid(name):
     assert _hash(np.asarray(gan_core.load(name).grid(4, seed=0))) == PINNED[name]
 
 
-@pytest.mark.parametrize("name", ["photo-litesr-x4", "photo-litesrgan-x4"])
+@pytest.mark.parametrize("name", ["photo-litesr-x4", "photo-litesrgan-x4", "faces-litesrgan-x4"])
 def test_upscale(name):
     assert _hash(np.asarray(gan_core.load(name)(_picture()))) == PINNED[name]
 
