@@ -28,9 +28,9 @@ examples:
 
   # the photo-or-painting judge (20 % of each domain held out), then the share of translated
   # BSD68 photos it calls paintings, beside the seam score
-  python -m gan_core style judge --photos ../shared/data/style/photos ../shared/data/sr/BSDS500_train \
+  python -m gan_core style judge --photos ../shared/data/style/photos ../shared/data/sr/BSDS500_train \\
       --paintings ../shared/data/style/paintings --out runs/photo-or-painting
-  python -m gan_core style seams photo2painting-siamese --photos ../shared/data/sr/CBSD68 \
+  python -m gan_core style seams photo2painting-siamese --photos ../shared/data/sr/CBSD68 \\
       --judge runs/photo-or-painting
 
   # translate a photo at a working size of 2048 px (its longest side), tile by tile
