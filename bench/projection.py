@@ -2,6 +2,7 @@
 the latent encoder, side by side in one run.
 
     python bench/projection.py [--generator faces-dcgan64] [--encoder CHECKPOINT] [--faces 8] [--json out.json]
+                               [--figure docs/explore_projection.jpg]
 
 The faces are ones the generator never drew or trained on and that need no ../shared:
 `faces-celeb28`'s samples (seed 0), enlarged from 28 to 64 px. A projection that works on
@@ -16,6 +17,10 @@ threads and two errors of the best reconstruction against its face: pixel MSE on
     encoder   the encoder's guess alone: one forward pass, no optimisation
     + refine  the encoder's guess, then REFINE steps from it alone (the tab's setting with an
               encoder: 1 restart); the aim is 5 s or less on 2 cores
+
+`--figure` draws, for the first four faces, a row each: the face, the encoder's guess, the
+projection after refining, and the projection edited along the generator's attribute
+directions (smiling, older, glasses, female / male) at t = 0.7 (of the sliders' +-1).
 """
 from __future__ import annotations
 
@@ -33,12 +38,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import gan_core  # noqa: E402
 from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION, GAN, LATENT_ENCODER  # noqa: E402
+from gan_core.core.images import make_grid  # noqa: E402
+from gan_core.explore.attributes import load_directions  # noqa: E402
 from gan_core.explore.projection import project_image  # noqa: E402
 from gan_core.pipelines.encoder import encoder_for  # noqa: E402
 
 TARGET_S = 5.0
 RESTARTS, STEPS = 6, 200  # the tab's defaults without an encoder
 REFINE = 60
+EDITS = [("Smiling", 0.7), ("age", 0.7), ("Eyeglasses", 0.7), ("gender", 0.7), ("gender", -0.7)]
 
 
 def held_out_faces(n: int) -> torch.Tensor:
@@ -55,6 +63,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--faces", type=int, default=8)
     parser.add_argument("--refine", type=int, default=REFINE, help=f"steps after the encoder's guess ({REFINE})")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--figure", type=Path, help="a PNG of faces, guesses, projections and edits")
     args = parser.parse_args(argv)
 
     pipe = gan_core.load(args.generator, task=GAN)
@@ -75,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
         "encoder (its guess alone)": dict(restarts=1, steps=0, encoder=encoder),
         f"encoder + {args.refine} steps": dict(restarts=1, steps=args.refine, encoder=encoder),
     }
-    rows = []
+    rows, refined = [], []
     for name, kw in settings.items():
         times, pixel, feature = [], [], []
         for face in faces:
@@ -88,6 +97,8 @@ def main(argv: list[str] | None = None) -> dict:
                 recon = pipe.decode(result.latent[None])
             pixel.append(result.error)
             feature.append(face_distance(recon, target))
+            if kw["encoder"] is not None and kw["steps"]:
+                refined.append(result.latent)
         rows.append({"setting": name, "s": statistics.median(times), "pixel_mse": statistics.mean(pixel),
                      "face_feature_mse": statistics.mean(feature)})
         print(f"{name:34s} {rows[-1]['s']:6.2f} s  pixel MSE {rows[-1]['pixel_mse']:.4f}  "
@@ -99,6 +110,18 @@ def main(argv: list[str] | None = None) -> dict:
            "threads": torch.get_num_threads()}
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
+    if args.figure:
+        directions = load_directions(args.generator)
+        cells = []
+        with torch.no_grad():
+            for face, z in zip(faces[:4], refined[:4]):
+                guess = encoder(face[None])[0]
+                edits = [z + t * directions[name].direction for name, t in EDITS]
+                cells += [face, pipe.decode(guess[None])[0], *pipe.decode(torch.stack([z, *edits]))]
+        grid = make_grid(torch.stack(cells).clamp(-1, 1), nrow=3 + len(EDITS))
+        grid.save(args.figure, quality=92)  # at 1x, JPEG for a .jpg: the repository stays small enough to travel
+        print(f"wrote {args.figure}: face, encoder's guess, + {args.refine} steps, then "
+              + ", ".join(f"{name} {t:+g}" for name, t in EDITS))
     return out
 
 
