@@ -19,7 +19,7 @@ Each result is a PNG named after its photo (holiday.jpg -> big/holiday-x4.png); 
 subfolders are kept under --out. Results keep their photo's kind as the Upscale tab does:
 grey stays grey, transparency is kept (alpha upscaled by bicubic), 16-bit and palette
 photos become 8-bit RGB. Photos go through the network in tiles, so memory stays bounded
-(about 1.0 GB plus the runtime's own for a 4000x3000 photo). A photo that cannot be read or is too large is
+(about 0.9 GB plus the runtime's own for a 4000x3000 photo; 1.5 GB for the whole process). A photo that cannot be read or is too large is
 reported and skipped; the others go on. Exit code: 0 when every photo was upscaled,
 1 when any failed, 2 for a bad command (an unknown model, no --out).
 """
