@@ -139,15 +139,15 @@ def shrink(src: Path, out: Path, max_side: int, quality: int = 92) -> None:
 
     from PIL import Image
 
+    sys.path.insert(0, str(REPO))
+    from gan_core.core.images import fit_side
+
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
         for f in sorted(src.iterdir()):
             if f.suffix.lower() not in (".jpg", ".jpeg", ".png"):
                 continue
             with Image.open(f) as img:
-                img = img.convert("RGB")
-                k = max_side / max(img.size)
-                if k < 1:
-                    img = img.resize((round(img.width * k), round(img.height * k)), Image.Resampling.LANCZOS)
+                img = fit_side(img.convert("RGB"), max_side)
                 buf = io.BytesIO()
                 img.save(buf, "JPEG", quality=quality)
             zf.writestr(f"{src.name}/{f.stem}.jpg", buf.getvalue())

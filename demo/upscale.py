@@ -40,9 +40,9 @@ from .files import named_png, png_file
 from .gpu import best_device, gpu
 
 PREFERRED_UPSCALER = DEFAULT_UPSCALER
-# One request holds the CPU for as long as the network runs: LiteSR, the default, does
-# 256x256 in 1.0 s on an idle 2-core CPU and SRResNet in 3.2 s (bench/upscale_speed.py), so
-# 512x512 is about 4 s and 13 s. Larger photos are shrunk to fit (or refused when the visitor
+# One request holds the CPU for as long as the network runs: LiteSR, the network of every
+# shipped upscaler, does 256x256 in 1.0 s on an idle 2-core CPU (bench/upscale_speed.py), so
+# 512x512 is about 4 s. Larger photos are shrunk to fit (or refused when the visitor
 # unticks that); `python -m gan_core upscale` and gan_core.load take up to 4096x4096.
 MAX_INPUT_PIXELS = 512 * 512
 CROP_HR = 64  # side of the zoomed crop, in result pixels

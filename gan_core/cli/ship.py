@@ -8,7 +8,7 @@ examples:
   python -m gan_core ship runs/faces --out checkpoints/faces-dcgan64 --half
   python -m gan_core ship runs/frogs --out checkpoints/cifar10-frogs-keras32 --no-discriminator
   python -m gan_core ship runs/litesr-gan --out checkpoints/photo-litesrgan-x4 --half \
-      --blend-with photo-litesr-x4 --alpha 0.6     # ESRGAN's network interpolation
+      --blend-with photo-litesr-x4 --alpha 0.7     # ESRGAN's network interpolation
 
 --half stores the weights as float16 (every loader reads them back into float32) and, for a
 GAN, writes into the card how much that changes its seed-0 grid. Other files in the folder

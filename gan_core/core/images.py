@@ -59,6 +59,19 @@ def fit_within(image: Image.Image, max_pixels: int) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
+def fit_side(image: Image.Image, max_side: int) -> Image.Image:
+    """`image` shrunk (Lanczos, aspect kept) so that its longer side is at most `max_side`
+    pixels (a model's working scale); unchanged when it already fits.
+
+    >>> fit_side(Image.new("RGB", (1024, 683)), 480).size
+    (480, 320)
+    """
+    if max(image.size) <= max_side:
+        return image
+    k = max_side / max(image.size)
+    return image.resize((round(image.width * k), round(image.height * k)), Image.Resampling.LANCZOS)
+
+
 def most_detailed_box(image: Image.Image, side: int, step: int = 4) -> tuple[int, int, int, int]:
     """The `side` x `side` box (left, top, right, bottom) of `image` with the most detail:
     the largest sum of gradient magnitudes of its brightness, searched on a grid of `step`

@@ -23,10 +23,9 @@ from typing import Callable
 
 import numpy as np
 import torch
-from PIL import Image
 
 from gan_core.core.errors import DataError
-from gan_core.core.images import from_uint8
+from gan_core.core.images import fit_side, from_uint8
 from gan_core.data.image_set import _list_archive, _list_folder, open_image
 from gan_core.evaluation.sr_metrics import bicubic_downscale
 
@@ -64,9 +63,8 @@ class SRPatches:
             name, read = entries[i]
             try:
                 pic = open_image(read())
-                if max_side is not None and max(pic.size) > max_side:  # e.g. photos to the paintings' scale
-                    k = max_side / max(pic.size)
-                    pic = pic.resize((round(pic.width * k), round(pic.height * k)), Image.Resampling.LANCZOS)
+                if max_side is not None:  # e.g. photos to the paintings' scale
+                    pic = fit_side(pic, max_side)
                 img = np.asarray(pic, dtype=np.uint8)
             except DataError as exc:
                 reasons.append(f"{name}: {exc}")

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gan_core.core.images import from_uint8
+from gan_core.core.images import fit_side, from_uint8
 from gan_core.pipelines.style import MAX_SIDE  # the style model's working scale
 
 CROP = 128
@@ -33,9 +33,7 @@ def _as_array(picture: Image.Image | np.ndarray) -> np.ndarray:
     if isinstance(picture, np.ndarray):
         picture = Image.fromarray(picture)
     picture = picture.convert("RGB")
-    if max(picture.size) > MAX_SIDE:
-        k = MAX_SIDE / max(picture.size)
-        picture = picture.resize((round(picture.width * k), round(picture.height * k)), Image.Resampling.LANCZOS)
+    picture = fit_side(picture, MAX_SIDE)
     if min(picture.size) < CROP:  # too small for one crop: enlarged to it
         k = CROP / min(picture.size)
         picture = picture.resize((max(CROP, round(picture.width * k)), max(CROP, round(picture.height * k))),

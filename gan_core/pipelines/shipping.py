@@ -16,7 +16,7 @@ the same network, typically a GAN-refined upscaler blended with the PSNR model i
 from, which trades the GAN's texture and artefacts for fidelity smoothly, with no training:
 
     python -m gan_core ship runs/litesr-gan --out checkpoints/photo-litesrgan-x4 --half \
-        --no-discriminator --blend-with photo-litesr-x4 --alpha 0.6
+        --blend-with photo-litesr-x4 --alpha 0.7
 
 Files in the folder that are not the checkpoint's weights or card (explore.json,
 directions/) are left as they are.
