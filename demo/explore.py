@@ -571,10 +571,10 @@ PROJECTION_ENCODED = (1, 60)
 
 def projection_settings(model_name: str | None) -> tuple[int, int]:
     """(restarts, steps) Your photo opens with: fewer with an encoder for this generator."""
-    from gan_core.pipelines.encoder import encoder_for
+    from gan_core.pipelines.encoder import find_encoder
 
     try:
-        return PROJECTION_ENCODED if model_name and encoder_for(check_generator(model_name)) else PROJECTION_RANDOM
+        return PROJECTION_ENCODED if model_name and find_encoder(check_generator(model_name)) else PROJECTION_RANDOM
     except gr.Error:  # an unknown model is refused, with its message, where it is used
         return PROJECTION_RANDOM
 

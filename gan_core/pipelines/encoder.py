@@ -86,16 +86,27 @@ class LatentEncoderPipeline:
         return cls(encoder, card, folder, device)
 
 
-def encoder_for(pipe, device: torch.device | str = "cpu") -> LatentEncoderPipeline | None:
-    """The shipped encoder trained for `pipe`'s generator weights, or None when there is none."""
+def find_encoder(pipe) -> tuple[Path, dict] | None:
+    """(folder, card) of the shipped encoder trained for `pipe`'s generator weights, or None;
+    nothing is loaded (whether Your photo can start from a guess)."""
+    digest = generator_digest(pipe)
     for name in list_checkpoints(task=LATENT_ENCODER):
         try:
             folder, card = open_checkpoint(name, LATENT_ENCODER)
-            if (card.get("generator") or {}).get("weights_sha256") == generator_digest(pipe) != "":
-                return LatentEncoderPipeline.from_pretrained(folder, card, device)
         except CheckpointError:
             continue
+        if digest != "" and (card.get("generator") or {}).get("weights_sha256") == digest:
+            return folder, card
     return None
 
 
-__all__ = ["LatentEncoderPipeline", "encoder_for", "generator_digest", "weights_digest", "ENCODER_FILE"]
+def encoder_for(pipe, device: torch.device | str = "cpu") -> LatentEncoderPipeline | None:
+    """The shipped encoder trained for `pipe`'s generator weights, loaded, or None when there is none."""
+    found = find_encoder(pipe)
+    try:
+        return LatentEncoderPipeline.from_pretrained(*found, device) if found else None
+    except CheckpointError:  # a damaged encoder: projection starts from random latents
+        return None
+
+
+__all__ = ["LatentEncoderPipeline", "encoder_for", "find_encoder", "generator_digest", "weights_digest", "ENCODER_FILE"]
