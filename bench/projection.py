@@ -39,14 +39,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import gan_core  # noqa: E402
 from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION, GAN, LATENT_ENCODER  # noqa: E402
 from gan_core.core.images import make_grid  # noqa: E402
-from gan_core.explore.attributes import load_directions  # noqa: E402
+from gan_core.explore.attributes import SHOWCASE_EDITS, load_directions  # noqa: E402
 from gan_core.explore.projection import project_image  # noqa: E402
 from gan_core.pipelines.encoder import encoder_for  # noqa: E402
 
 TARGET_S = 5.0
 RESTARTS, STEPS = 6, 200  # the tab's defaults without an encoder
 REFINE = 60
-EDITS = [("Smiling", 0.7), ("age", 0.7), ("Eyeglasses", 0.7), ("gender", 0.7), ("gender", -0.7)]
+EDITS = [(name, t) for name, t, _ in SHOWCASE_EDITS]
 
 
 def held_out_faces(n: int) -> torch.Tensor:

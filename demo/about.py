@@ -43,10 +43,11 @@ this server).
    [lerp](?tab=walk&{FACES}&walk=0,1,2&method=lerp&walk_t=0.5)): waypoints `0, 1, 2`, drag t. A smooth
    change of face, with no jumps, is the paper's argument that the model learned a space, not a
    list. Compare lerp and slerp at t = 0.5 (slerp keeps the contrast). Make a GIF; share it.
-3. **Directions mean something (10 min).** *Turn vector* ([the shipped picks](?tab=turn&{FACES}&subject=42&turn_t=1)):
+3. **Directions mean something (10 min).** *Turn vector* ([the shipped picks](?tab=turn&{FACES}&subject=42&turn_from=picks&turn_t=1)):
    subject 42, t from -1 to +1. Then pick your own four and four in the gallery and see how a bad
-   pick (all men on one side) turns the sex instead of the head. Switch to *Pose score*
-   ([open](?tab=turn&{FACES}&subject=42&turn_from=pose&turn_t=1)): no picks needed.
+   pick (all men on one side) turns the sex instead of the head. Switch to *Measured*
+   ([open](?tab=turn&{FACES}&subject=42&turn_from=pose&turn_t=1)): no picks needed; a face and its
+   mirror image have opposite turns, and that alone finds the direction.
 4. **Arithmetic (10 min).** *Face arithmetic*: the two presets
    ([smiling](?tab=arithmetic&{FACES}),
    [smiling man to smiling woman](?tab=arithmetic&{FACES}&preset=smiling%20man%20-%20neutral%20man%20%2B%20neutral%20woman&a=46,96,22&b=27,53,100&c=2,42,76)).

@@ -68,11 +68,14 @@ EXPLAIN = {
         "leg gets an equal share of t. Smooth changes, not sudden jumps, are a sign that the model has not "
         "memorised its training faces."),
     "turn": (
-        "**Turn vector.** Average the latents of faces looking left, average those of faces looking right, "
-        "and subtract: turn = mean(z_left) - mean(z_right). Adding t × turn to the subject's z turns its "
-        "head; the row shows t from -1 to +1. *Pose score* instead measures the head pose of 2,000 generated "
-        "faces from the pictures themselves (left/right asymmetry) and subtracts the mean z of the most "
-        "right-turned from that of the most left-turned tenth."),
+        "**Turn vector.** The paper's way: average the latents of faces looking left, average those of faces "
+        "looking right, and subtract: turn = mean(z_left) - mean(z_right). Adding t × turn to the subject's z "
+        "turns its head; the row shows t from -1 to +1. *Measured* instead finds the direction from the "
+        "pictures: a face and its own mirror image have opposite head turns, so how far a face must shift to lie "
+        "over its mirror image reads its turn; the direction is fitted on 20,000 generated faces, with light "
+        "from one side taken out. Checked with a second pose measure on 40 faces, it turns most heads where "
+        "random directions of the same length turn few (the README's table). Faces drift a little in age and "
+        "hair at the ends of the row."),
     "arithmetic": (
         "**Face arithmetic.** One face's latent carries many things at once; the mean of three faces that "
         "share a concept (smiling, glasses) keeps mostly that concept. A - B + C adds the difference between "
@@ -173,10 +176,18 @@ def presets_for(model_name: str) -> Presets:
 
 @functools.lru_cache(maxsize=8)
 def pose_direction_for(model_name: str) -> torch.Tensor:
-    """The data-driven turn direction: seconds of sampling, so once per model and process."""
-    from gan_core.explore.pose import pose_direction
+    """The measured turn direction: the one shipped with the model (`attributes turn`), else
+    fitted here (seconds of sampling), so once per model and process."""
+    from gan_core.explore.pose import load_turn, pose_direction
 
-    return pose_direction(check_generator(model_name), generator=torch.Generator().manual_seed(0))
+    pipe = check_generator(model_name)
+    try:
+        shipped = load_turn(model_location(model_name))
+    except CheckpointError:
+        shipped = None  # a damaged file: fit it here instead
+    if shipped is not None and shipped[0].shape == (pipe.spec.nz,):
+        return shipped[0]
+    return pose_direction(pipe, generator=torch.Generator().manual_seed(0))
 
 
 @functools.lru_cache(maxsize=8)
@@ -423,7 +434,7 @@ def render_turn(model_name: str, subject: str, left: str, right: str, source: st
         subject: the face to turn, one face: a seed from 0 to 4294967295 or 'photo' (the photo projected by the project tool).
         left: 1 to 16 faces looking left, comma-separated seeds (or 'photo'); used when source is "picks".
         right: 1 to 16 faces looking right, comma-separated seeds (or 'photo'); used when source is "picks".
-        source: "picks" (the vector from the left and right faces) or "pose" (measured from 2,000 generated faces).
+        source: "picks" (the vector from the left and right faces) or "pose" (measured from generated faces by mirror consistency).
         t: how far to turn, from -2 to 2 (0 is the subject itself; positive turns towards the left-looking faces).
         photo: the projected photo's latent, the text the project tool returns; needed only where a face list says 'photo', else empty.
 
@@ -650,6 +661,42 @@ def project_photo(model_name: str, image: str | Path | Image.Image | None, resta
     return result.target, result.image, report, encode_latent(result.latent), PHOTO
 
 
+PHOTO_EDIT_T = 0.7  # how far Your photo's strip turns the face (of the turn slider's +-1)
+
+
+def photo_edits(model_name: str, photo: str | None) -> tuple[Image.Image | None, str]:
+    """The projected photo's reconstruction and what Explore's edits do to it, side by side:
+    turned left and right (the measured turn), then the showcase attribute edits the model
+    has directions for. (None, "") when there is no projected photo."""
+    from gan_core.explore.attributes import SHOWCASE_EDITS
+
+    pipe = check_generator(model_name)
+    z = _photo_latent(photo, pipe.spec.nz)
+    if z is None:
+        return None, ""
+    cells = [("the reconstruction", z)]
+    if pipe.draws_faces:
+        turn = pose_direction_for(model_name)
+        cells += [("turned left", z + PHOTO_EDIT_T * turn), ("turned right", z - PHOTO_EDIT_T * turn)]
+    directions = attribute_directions_for(model_name)
+    cells += [(label, z + t * directions[name].direction) for name, t, label in SHOWCASE_EDITS if name in directions]
+    strip = make_grid(pipe.decode(torch.stack([c[1] for c in cells])), nrow=len(cells))
+    return strip, ("Left to right: " + ", ".join(label for label, _ in cells)
+                   + f" (each edit at t = {PHOTO_EDIT_T:g} of its slider).")
+
+
+def photo_from_link(model_name: str, photo: str | None):
+    """What Your photo shows when the page opens with a projected photo in its link: the
+    reconstruction from the latent (the photo itself never travels), or nothing new."""
+    if not photo:
+        return gr.skip(), gr.skip()
+    pipe = check_generator(model_name)
+    z = _photo_latent(photo, pipe.spec.nz)
+    return to_pil(pipe.decode(z[None]))[0], ("This link carries a projected photo: above is its reconstruction, "
+                                             "drawn from the latent in the link (the photo itself is not in it). "
+                                             f"The subject can be **{PHOTO}** in every tool.")
+
+
 # ----------------------------------------------------------------------------- link
 
 
@@ -788,7 +835,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                 gr.Markdown(EXPLAIN["turn"])
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=1, min_width=260):
-                        turn_from = gr.Radio([("Faces picked by eye", "picks"), ("Pose score", "pose")],
+                        turn_from = gr.Radio([("Faces picked by eye", "picks"), ("Measured (mirror consistency)", "pose")],
                                              value=start.turn_from, label="Turn vector from", elem_id="turn-from")
                         left = gr.Textbox(start.left, label="Looking left, to the viewer's left (seeds)", max_lines=1, elem_id="turn-left")
                         right = gr.Textbox(start.right, label="Looking right (seeds)", max_lines=1,
@@ -864,6 +911,9 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
                         recon_image = gr.Image(label="Reconstruction", type="pil", interactive=False, height=256,
                                                elem_id="photo-recon", elem_classes="pixelated")
                 photo_report = gr.Markdown()
+                edits_image = gr.Image(label="Edits of the reconstruction", type="pil", interactive=False,
+                                       height=160, elem_id="photo-edits", elem_classes="pixelated")
+                edits_note = gr.Markdown(elem_id="photo-edits-note")
 
         with gr.Row(equal_height=True):
             link = gr.Textbox(label="Link to this view", interactive=False, max_lines=1, scale=5,
@@ -960,6 +1010,7 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
     api.click(serve_files(project_photo), **project_io, api_name="project")
     projected = project.click(keep_on_error(serve_files(project_photo), 5), **{
         **project_io, "outputs": [*project_io["outputs"], photo_status]}, **private)
+    projected.then(photo_edits, [model, photo], [edits_image, edits_note], **private)
     update_link(render_all(projected))
 
     for tab_component, name in ((walk_tab, "walk"), (turn_tab, "turn"), (arith_tab, "arithmetic"),
@@ -973,6 +1024,8 @@ def build_explore_tab(app: gr.Blocks, main_tabs: gr.Tabs) -> "ExploreTab":
     restored = app.load(restore_outputs, None, [main_tabs, sub_tabs, *view_inputs, report], **private)
     restored.then(lambda m: gr.Dropdown(choices=attribute_choices(m)), model, attribute, **private)
     restored = restored.then(**face_tools, **private)
+    restored.then(photo_from_link, [model, photo], [recon_image, photo_report], **private).then(
+        photo_edits, [model, photo], [edits_image, edits_note], **private)
     update_link(render_all(restored))
     return ExploreTab(model, model_set)
 

@@ -47,7 +47,7 @@ class ExploreView:
     frames: int = 8
     left: str = ""
     right: str = ""
-    turn_from: str = "picks"
+    turn_from: str = "pose"
     turn_t: float = 0.0
     preset: str = ""
     a: str = ""

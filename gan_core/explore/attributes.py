@@ -61,6 +61,11 @@ NORM_CONVENTION = ("each direction has L2 norm {norm}: z + t * direction with t 
 MEANINGS = {"gender": "+ female, - male (UTKFace gender label 1 = female)", "age": "+ older, - younger (years)",
             "No_Beard": "+ clean-shaven, - beard"}
 
+# Edits that show what a face's latent can do (Your photo's strip, bench/projection.py's figure):
+# (direction, t of the slider's +-1, what the result is called).
+SHOWCASE_EDITS = (("Smiling", 0.7, "smiling"), ("age", 0.7, "older"), ("Eyeglasses", 0.7, "glasses"),
+                  ("gender", 0.7, "female"), ("gender", -0.7, "male"))
+
 ScoreFn = Callable[[torch.Tensor], "Mapping[str, torch.Tensor] | torch.Tensor"]
 
 

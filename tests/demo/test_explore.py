@@ -36,7 +36,7 @@ def _images(seeds) -> list[np.ndarray]:
 
 def test_a_view_survives_its_link():
     view = ExploreView(tab="turn", model="faces-dcgan64", subject="photo", gallery=3, walk="4, 8, photo",
-                       method="lerp", walk_t=0.25, frames=5, left="1, 2", right="3, 4", turn_from="pose",
+                       method="lerp", walk_t=0.25, frames=5, left="1, 2", right="3, 4", turn_from="picks",
                        turn_t=-0.75, preset="glasses", a="1", b="2", c="3", noise=9, attribute="Smiling",
                        attribute_t=1.5, photo=encode_latent(torch.ones(100)))
     back, problems = ExploreView.from_query(view.to_query())
@@ -314,6 +314,35 @@ def test_projecting_a_photo_makes_it_the_subject(tiny_checkpoint_dir):
     assert np.abs(np.asarray(main).astype(int) - np.asarray(recon)).max() <= 2  # the link's latent is the result
     with pytest.raises(gr.Error, match="Upload a photo"):
         explore.project_photo(TINY_CHECKPOINT, None, 2, 20, progress=lambda *a, **k: None)
+
+
+def test_a_link_with_a_photo_shows_its_reconstruction_and_the_edits(tiny_checkpoint_dir):
+    pipe = gan_core.load(TINY_CHECKPOINT)
+    latent = encode_latent(latents_for_seeds(pipe.spec, [42])[0])
+    recon, note = explore.photo_from_link(TINY_CHECKPOINT, latent)
+    assert np.abs(np.asarray(recon).astype(int) - _images([42])[0]).max() <= 2  # drawn from the link's latent
+    assert "reconstruction" in note and "not in it" in note
+    assert explore.photo_from_link(TINY_CHECKPOINT, "") == (gr.skip(), gr.skip())  # no photo: nothing replaced
+
+    strip, caption = explore.photo_edits(TINY_CHECKPOINT, latent)
+    labels = caption.removeprefix("Left to right: ").split(" (")[0].split(", ")
+    assert labels[:3] == ["the reconstruction", "turned left", "turned right"]  # the tiny model draws faces
+    size = pipe.spec.image_size
+    cells = [np.asarray(strip)[2:2 + size, 2 + i * (size + 2):2 + i * (size + 2) + size] for i in range(len(labels))]
+    assert np.abs(cells[0].astype(int) - np.asarray(recon)).max() <= 1
+    # Each edit changes the face (the untrained tiny generator changes little, but not nothing).
+    assert all(np.abs(c.astype(int) - cells[0]).mean() > 0.1 for c in cells[1:])
+    assert explore.photo_edits(TINY_CHECKPOINT, "") == (None, "")
+    with pytest.raises(gr.Error, match="Project the photo again"):
+        explore.photo_edits(TINY_CHECKPOINT, "AAAA")
+
+
+def test_the_turn_tab_uses_the_turn_shipped_with_the_model(tiny_checkpoint_dir):
+    from gan_core.explore.pose import save_turn
+
+    shipped = torch.linspace(-2, 2, gan_core.load(TINY_CHECKPOINT).spec.nz)
+    save_turn(tiny_checkpoint_dir / TINY_CHECKPOINT / "directions", shipped, {})
+    assert torch.equal(explore.pose_direction_for(TINY_CHECKPOINT), shipped)
 
 
 def test_your_photo_starts_from_the_encoder_that_fits_the_generator(tiny_checkpoint_dir, tmp_path):

@@ -1,11 +1,15 @@
-"""pose_score on drawn faces and mirror images; pose_direction against the hand computation."""
+"""pose_score and mirror_pose on drawn faces and mirror images; pose_direction against the hand
+computation; check_turn; the shipped turn file."""
 from __future__ import annotations
 
 import pytest
 import torch
 
 import gan_core
-from gan_core.explore.pose import pose_direction, pose_score
+from gan_core.core.errors import CheckpointError
+from gan_core.explore.directions import ridge_direction
+from gan_core.explore.pose import (TURN_LENGTH, check_turn, load_turn, mirror_pose, pose_direction, pose_score,
+                                   save_turn, side_light)
 
 from ..helpers import TINY_CHECKPOINT
 
@@ -90,20 +94,37 @@ def test_pose_score_rejects_other_shapes():
         pose_score(torch.zeros(2, 1, 64, 64))
 
 
-def test_pose_direction_is_the_top_minus_bottom_mean_of_its_latents(tiny_checkpoint_dir):
-    pipe = gan_core.load(TINY_CHECKPOINT)
-    d = pose_direction(pipe, samples=80, fraction=0.25, generator=torch.Generator().manual_seed(3))
+def test_mirror_pose_is_antisymmetric_and_reads_a_face_shifted_sideways():
+    x = torch.rand(6, 3, 64, 64, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    x[:2] = torch.stack([drawn_face(0).roll(-3, -1), drawn_face(0).roll(3, -1)])  # whole faces moved left, right
+    s = mirror_pose(x)
+    assert torch.equal(mirror_pose(x.flip(-1)), -s)
+    # Features left of the centre read as turned to the viewer's left, as in pose_score.
+    assert s[0] > 0.05 and s[1] < -0.05
+    assert s[0].item() == pytest.approx(3 / 32, abs=0.02)  # in half-widths, like pose_score
+    assert mirror_pose(drawn_face(0)[None]).abs().item() < 1e-6
 
-    z = pipe.latents(80, generator=torch.Generator().manual_seed(3))
-    scores = pose_score(pipe.decode(z))
-    assert scores.unique().numel() > 40  # the untrained generator's pictures do differ
-    top = scores.topk(20).indices
-    bottom = (-scores).topk(20).indices
-    by_hand = z[top].mean(0) - z[bottom].mean(0)
+
+def test_side_light_is_the_left_minus_right_brightness():
+    lit = drawn_face(0)
+    lit[:, :, :32] += 0.2
+    assert side_light(lit[None]).item() == pytest.approx(0.2, abs=1e-5)
+    assert side_light(drawn_face(0)[None]).abs().item() < 1e-6
+
+
+def test_pose_direction_is_the_mirror_pose_ridge_with_side_light_projected_out(tiny_checkpoint_dir):
+    pipe = gan_core.load(TINY_CHECKPOINT)
+    d = pose_direction(pipe, samples=120, generator=torch.Generator().manual_seed(3))
+
+    z = pipe.latents(120, generator=torch.Generator().manual_seed(3))
+    x = pipe.decode(z)
+    assert mirror_pose(x).unique().numel() > 60  # the untrained generator's pictures do differ
+    pose, light = ridge_direction(z, mirror_pose(x)), ridge_direction(z, side_light(x))
+    by_hand = pose - (pose @ light) / (light @ light) * light
     nz = z.shape[1]
     assert d.shape == (nz,)
-    assert torch.allclose(d, by_hand * (0.5 * nz ** 0.5 / by_hand.norm()), atol=1e-5)
-    assert d.norm().item() == pytest.approx(0.5 * nz ** 0.5, rel=1e-5)
+    assert torch.allclose(d, by_hand * (TURN_LENGTH * nz ** 0.5 / by_hand.norm()), atol=1e-4)
+    assert abs(float(d @ light)) < 1e-3 * d.norm() * light.norm()  # no side light left in it
 
 
 def test_pose_direction_without_a_generator_uses_seed_0(tiny_checkpoint_dir):
@@ -112,7 +133,31 @@ def test_pose_direction_without_a_generator_uses_seed_0(tiny_checkpoint_dir):
                        pose_direction(pipe, samples=20, generator=torch.Generator().manual_seed(0)))
 
 
-@pytest.mark.parametrize("kwargs", [{"samples": 1}, {"fraction": 0.0}, {"fraction": 0.6}])
+@pytest.mark.parametrize("kwargs", [{"samples": 1}, {"l2": -1.0}])
 def test_pose_direction_rejects_bad_arguments(tiny_checkpoint_dir, kwargs):
     with pytest.raises(ValueError):
         pose_direction(gan_core.load(TINY_CHECKPOINT), **kwargs)
+
+
+def test_check_turn_counts_rows_against_random_directions(tiny_checkpoint_dir):
+    pipe = gan_core.load(TINY_CHECKPOINT)
+    d = pose_direction(pipe, samples=60)
+    there = check_turn(pipe, d, seeds=6, steps=5, randoms=3)
+    back = check_turn(pipe, -d, seeds=6, steps=5, randoms=3)
+    assert 0 <= there.turned <= 6 and len(there.random_turned) == 3
+    assert there.change == pytest.approx(-back.change, abs=1e-6)  # the same rows, walked the other way
+    assert there.random_turned == back.random_turned  # the control does not depend on the sign
+    with pytest.raises(ValueError):
+        check_turn(pipe, d, steps=2)
+
+
+def test_a_saved_turn_loads_back_and_a_damaged_one_is_refused(tiny_checkpoint_dir):
+    folder = tiny_checkpoint_dir / TINY_CHECKPOINT / "directions"
+    assert load_turn(TINY_CHECKPOINT) is None
+    d = torch.linspace(-1, 1, 100)
+    save_turn(folder, d, {"samples": 7})
+    direction, info = load_turn(TINY_CHECKPOINT)
+    assert torch.equal(direction, d) and info == {"samples": 7}
+    (folder / "turn.safetensors").write_bytes(b"not a tensor file")
+    with pytest.raises(CheckpointError):
+        load_turn(TINY_CHECKPOINT)
