@@ -72,6 +72,12 @@ def register(commands) -> None:
                    help="the generator draws the picture instead of adding a residual to the photo (which starts "
                         "as the identity and may never leave it)")
     t.add_argument("--d-width", type=int, default=D_WIDTH, help=f"discriminator's first channels ({D_WIDTH})")
+    t.add_argument("--spectral-norm", action="store_true",
+                   help="spectrally normalise D's weights, so that faint patterns cannot fool it (default: off)")
+    t.add_argument("--d-photos", action="store_true",
+                   help="D also pushes the untranslated photos beyond the margin, so that it learns photo against "
+                        "painting from real data and G must leave the photo (default: translations only, as in "
+                        "the paper)")
     t.add_argument("--augment", nargs="+", choices=POLICIES, metavar="POLICY",
                    help="DiffAugment before the discriminator (color, translation, cutout); a photo and its "
                         "translation get the same draws (default: none)")
@@ -143,6 +149,7 @@ def _train(args, argv: list[str]) -> int:
         margin=args.margin,
         lenvec=args.lenvec,
         g_width=args.g_width, g_blocks=args.g_blocks, g_residual=args.g_residual, d_width=args.d_width,
+        spectral_norm=args.spectral_norm, d_photos=args.d_photos,
         augment=args.augment, lr_schedule=args.lr_schedule, judge=args.judge, max_side=args.max_side or None,
         max_images=args.max_images, seed=args.seed, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, device=args.device, resume=args.resume,

@@ -37,6 +37,7 @@ from gan_core.data.sr_pairs import SRPatches, to_tensor
 from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE, SiameseDiscriminator, TileTranslator
 from gan_core.pipelines.style import MARGIN, MAX_SIDE, combo, seam_score, translate_tiled
 from gan_core.training.augment import check_policies, diff_augment
+from gan_core.training.gan import with_spectral_norm, without_spectral_norm
 from gan_core.training.losses import content_loss, generator_loss, margin_loss, painting_loss
 from gan_core.training.loop import (
     LR_SCHEDULES, AbortFn, ProgressFn, RunFolder, Task, TrainResult, crop_training_record, rounded, scheduled_rate,
@@ -74,6 +75,15 @@ class StyleTrainConfig:
     g_blocks: int = 3
     g_residual: bool = True  # G edits the photo (a residual from the identity); False: G draws the picture
     d_width: int = D_WIDTH
+    # Spectral normalisation of D's weights (Miyato et al. 2018): without it G fools D with
+    # faint patterns (a grid at the tile edges, a colour cast) instead of painting, and D stops
+    # telling paintings from photos at all.
+    spectral_norm: bool = False
+    # D also pushes the untranslated photos beyond the margin (LossD2 on A as well as on AB). The
+    # paper's D only ever sees translations and paintings: G then keeps D from learning what a
+    # photo looks like by changing its output a little each step, and stays a photo. With the
+    # photos as well, D learns photo against painting from real data, and G must leave the photo.
+    d_photos: bool = False
     # DiffAugment before D (gan_core.training.augment), so it cannot learn a few hundred paintings by
     # heart: a photo and its translation get the same draws (the content term compares them).
     augment: list[str] | None = None
@@ -129,8 +139,8 @@ def train_style(config: StyleTrainConfig, progress_fn: ProgressFn | None = None,
     config.check()
     run = RunFolder(config.out, config.resume)
     if run.resuming:
-        run.check_same(config, ("tile", "combo", "lenvec", "g_width", "g_blocks", "g_residual", "d_width", "batch_size",
-                                "max_side"))
+        run.check_same(config, ("tile", "combo", "lenvec", "g_width", "g_blocks", "g_residual", "d_width",
+                                "spectral_norm", "d_photos", "batch_size", "max_side"))
     device, _, _ = setup_device(config.device)
     photos, paintings = data if data is not None else (
         _patches(config.photos, config, data_progress), _patches(config.paintings, config, data_progress))
@@ -175,10 +185,11 @@ class StyleTask(Task):
         torch.manual_seed(config.seed)
         self.G = G = TileTranslator(config.g_width, config.g_blocks, config.g_residual).to(device)
         self.D = D = SiameseDiscriminator(config.lenvec, config.d_width).to(device)
+        if config.spectral_norm:
+            with_spectral_norm(D)
         self.opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
         self.opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d or config.lr, betas=(config.beta1, 0.999))
         self.nets, self.optimizers = {"G": G, "D": D}, {"optG": self.opt_g, "optD": self.opt_d}
-        self.exports = {GENERATOR_FILE: G, DISCRIMINATOR_FILE: D}
         self.rng = torch.Generator().manual_seed(config.seed + 1)  # every crop drawn
         self.generators = {"crop_rng": self.rng}
         self.data_hash = f"{photos.content_hash}+{paintings.content_hash}"
@@ -219,6 +230,8 @@ class StyleTask(Task):
         (b_seen,) = self.augmented(b)
         v_a, v_b, v_ab = D(a_seen), D(b_seen), D(ab_seen)
         d1, d2, d3 = painting_loss(v_b), margin_loss(v_ab, config.margin), content_loss(v_a, v_ab)
+        if config.d_photos:
+            d2 = (d2 + margin_loss(v_a, config.margin)) / 2
         (d1 + d2 + d3).backward()
         if config.clip_grad:
             torch.nn.utils.clip_grad_norm_(D.parameters(), config.clip_grad)
@@ -238,6 +251,14 @@ class StyleTask(Task):
         opt_g.step()
         with torch.no_grad():
             return torch.stack([d1, d2, d3, g1, g2, v_b.norm(dim=1).mean(), v_ab.norm(dim=1).mean()])
+
+    @property
+    def exports(self) -> dict:
+        """export/'s files: G, and D as a plain network (spectral normalisation folded into its weights)."""
+        c = self.config
+        D = without_spectral_norm(self.D, lambda: SiameseDiscriminator(c.lenvec, c.d_width)) \
+            if c.spectral_norm else self.D
+        return {GENERATOR_FILE: self.G, DISCRIMINATOR_FILE: D}
 
     def state_info(self) -> dict:
         return {"data_hash": self.data_hash}
@@ -295,9 +316,12 @@ class StyleTask(Task):
             "config": {"tile": s, "combo": c.combo, "batch_size": c.batch_size, "lr": c.lr, "lr_d": c.lr_d or c.lr, "clip_grad": c.clip_grad,
                        "betas": [c.beta1, 0.999], "margin": c.margin, "lenvec": c.lenvec, "g_width": c.g_width,
                        "g_blocks": c.g_blocks, "g_residual": c.g_residual, "d_width": c.d_width,
+                       "spectral_norm": c.spectral_norm, "d_photos": c.d_photos,
                        "max_side": c.max_side, "augment": list(c.augment or []), "lr_schedule": c.lr_schedule},
             "loss": {"D": "LossD1 + LossD2 + LossD3", "G": "LossG1 + LossG2",
-                     "LossD1": "mean ||D(B)||^2", "LossD2": f"mean max(0, {c.margin} - ||D(AB)||)^2",
+                     "LossD1": "mean ||D(B)||^2", "LossD2": f"mean max(0, {c.margin} - ||D(AB)||)^2" + (
+                         f", averaged with the same of the photos, mean max(0, {c.margin} - ||D(A)||)^2"
+                         if c.d_photos else ""),
                      "LossD3 = LossG2": "mean 1 - cos(D(A1) - D(A2), D(AB1) - D(AB2)), each crop paired with the next",
                      "LossG1": "mean ||D(AB)||^2"},
             "data": {"A (photos)": domain(self.photos, "photos"), "B (paintings)": domain(self.paintings, "paintings"),

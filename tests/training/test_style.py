@@ -178,3 +178,30 @@ def test_a_judge_logs_the_share_of_translations_it_calls_paintings(domains, tmp_
     lines = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     shares = [line["painting_share"] for line in lines if "painting_share" in line]
     assert shares and all(0 <= s <= 1 for s in shares)
+
+
+def test_spectral_norm_and_photos_for_d_change_training_resume_and_export_a_plain_d(domains, tmp_path):
+    """--spectral-norm and --d-photos each change what D learns; a run with both resumes
+    exactly, and export/ holds D as plain weights (the normalisation folded in)."""
+    from gan_core.models.siamese import SiameseDiscriminator
+
+    recipe = dict(spectral_norm=True, d_photos=True)
+    train_style(cfg(domains, tmp_path / "whole", **recipe))
+    polls = iter(range(100))
+    assert train_style(cfg(domains, tmp_path / "split", **recipe), abort_fn=lambda: next(polls) >= 2).aborted
+    train_style(cfg(domains, tmp_path / "split", resume=True, **recipe))
+    a, b = _weights(tmp_path / "whole" / STATE_FILE), _weights(tmp_path / "split" / STATE_FILE)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    finals = {}
+    for name, options in {"plain": {}, "sn": dict(spectral_norm=True), "photos": dict(d_photos=True)}.items():
+        train_style(cfg(domains, tmp_path / name, steps=2, **options))
+        finals[name] = _weights(tmp_path / name / STATE_FILE)["D.head.bias"]
+    assert all(not torch.equal(finals["plain"], finals[k]) for k in ("sn", "photos"))
+    exported, _ = read_tensors(tmp_path / "whole" / "export" / "discriminator.safetensors")
+    plain = SiameseDiscriminator(8, 4)
+    plain.load_state_dict(exported)  # no parametrisation keys: the paper's D
+    card = json.loads((tmp_path / "whole" / "export" / CARD_FILE).read_text())
+    assert (card["config"]["spectral_norm"], card["config"]["d_photos"]) == (True, True)
+    assert "||D(A)||" in card["loss"]["LossD2"]
+    with pytest.raises(ValueError, match="spectral_norm"):
+        train_style(cfg(domains, tmp_path / "whole", resume=True, steps=6))
