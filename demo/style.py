@@ -105,6 +105,23 @@ def _painter(name: str, device: str):
     return gan_core.load(name, device=device, task=STYLE_TRANSFER)
 
 
+JUDGE = "photo-or-painting"  # the held-out measure of "painted" (gan_core.evaluation.painting_score)
+
+
+@functools.lru_cache(maxsize=1)
+def _judge():
+    """The shipped photo-or-painting judge, or None when it is not installed (the tab then
+    shows the seam score alone)."""
+    from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION
+
+    if JUDGE not in gan_core.list_checkpoints(task=ATTRIBUTE_CLASSIFICATION):
+        return None
+    try:
+        return gan_core.load(JUDGE, task=ATTRIBUTE_CLASSIFICATION).classifier
+    except CheckpointError:
+        return None
+
+
 def _check_model(model_name: str | None) -> str:
     return check_name(model_name, gan_core.list_checkpoints(task=STYLE_TRANSFER), none_message=(
         "No style-transfer model is installed: train one with `python -m gan_core style train ...` and copy "
@@ -169,6 +186,12 @@ def model_summary(model_name: str | None) -> str:
         if ablation.get("seam_score") is not None:
             line += f"; the same training without the combo: {ablation['seam_score']:.3f}"
         lines.append(line)
+    if seams.get("painting_share") is not None:
+        line = (f"- **Painted:** {seams['painting_share']:.0%} of those photos, translated, are called paintings "
+                "by the photo-or-painting judge")
+        if seams.get("painting_share_photos") is not None:
+            line += f" (the photos themselves: {seams['painting_share_photos']:.0%})"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -186,6 +209,8 @@ class StyleResult:
     tile: int
     seams: float | None  # seam score of the painting on the tile grid
     seams_photo: float | None  # the photo's own, on the same grid
+    painted: float | None = None  # the judge's painting probability for the painting (None: no judge)
+    painted_photo: float | None = None  # the same for the photo
 
 
 def _seams(image: Image.Image, tile: int) -> float | None:
@@ -221,18 +246,32 @@ def paint_photo(path, model_name: str | None, working_size=DEFAULT_WORKING_SIZE,
     except CheckpointError as exc:
         raise gr.Error(f"Model {quoted(model_name)} could not be loaded: {error_text(exc)}") from None
     painting = painter(picture, working_size=None, method=how, progress_fn=progress_fn)
+    painted = painted_photo = None
+    judge = _judge()
+    if judge is not None:
+        from gan_core.evaluation.painting_score import painting_probabilities
+
+        painted, painted_photo = painting_probabilities(judge, [painting, picture]).tolist()
     return StyleResult(picture, painting, model_name, how, painter.tile,
-                       _seams(painting, painter.tile), _seams(picture, painter.tile))
+                       _seams(painting, painter.tile), _seams(picture, painter.tile), painted, painted_photo)
 
 
 def seams_text(result: StyleResult) -> str:
-    """The seam scores as Markdown, with what they mean."""
+    """The seam scores and the judge's verdicts as Markdown, with what they mean."""
     if result.seams is None:
-        return "Seam score: the picture is too small to have a tile border."
-    photo = f"{result.seams_photo:.3f}" if result.seams_photo is not None else "n/a"
-    return (f"**Seam score** on the {result.tile} px tile grid: painting **{result.seams:.3f}**, your photo "
-            f"{photo}. It is the mean difference between neighbouring pixels across tile borders divided by "
-            "that inside tiles: 1.0 = tile borders as smooth as anywhere else, above 1 a grid shows.")
+        text = "Seam score: the picture is too small to have a tile border."
+    else:
+        photo = f"{result.seams_photo:.3f}" if result.seams_photo is not None else "n/a"
+        text = (f"**Seam score** on the {result.tile} px tile grid: painting **{result.seams:.3f}**, your photo "
+                f"{photo}. It is the mean difference between neighbouring pixels across tile borders divided by "
+                "that inside tiles: 1.0 = tile borders as smooth as anywhere else, above 1 a grid shows.")
+    if result.painted is not None:
+        verdict = "a painting" if result.painted > 0.5 else "a photo"
+        text += (f"\n\n**Painted?** The photo-or-painting judge (trained here on photos and the training "
+                 f"paintings' painter, never on a translation) gives the painting **{result.painted:.2f}** "
+                 f"({verdict}; over 0.5 is a painting) and your photo {result.painted_photo:.2f}. It sees "
+                 "texture, edges and strokes, not colour alone, and knows one painter's style.")
+    return text
 
 
 def _download_file(image: Image.Image, path, model_name: str, method: str, size: int) -> str:

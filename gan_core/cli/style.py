@@ -121,6 +121,8 @@ def register(commands) -> None:
     j.add_argument("--name", default="photo-or-painting")
     j.add_argument("--steps", type=int, default=1500)
     j.add_argument("--batch-size", type=int, default=32, help="crops of each domain a step (32)")
+    j.add_argument("--width", type=int, default=32,
+                   help="the classifier's first channels (32); 16 is a quarter of the weights")
     j.add_argument("--seed", type=int, default=0)
     j.add_argument("--resume", action="store_true")
     j.set_defaults(run=_judge)
@@ -248,7 +250,8 @@ def _judge(args, argv: list[str]) -> int:
     if not 1 <= args.steps <= 10**6 or not 1 <= args.batch_size <= 1024:
         raise ValueError("--steps must be 1 or more and --batch-size 1-1024")
     cfg = JudgeConfig(photos=args.photos, paintings=args.paintings, out=args.out, name=args.name, steps=args.steps,
-                      batch_size=args.batch_size, seed=args.seed, resume=args.resume, command=command_line(argv))
+                      batch_size=args.batch_size, width=args.width, seed=args.seed, resume=args.resume,
+                      command=command_line(argv))
     bar = tqdm(total=cfg.steps, desc="training the judge", unit="step")
 
     def progress(step, metrics, picture):

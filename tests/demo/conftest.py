@@ -17,7 +17,7 @@ def fresh_tab_caches():
     """Each test's checkpoints live in its own tmp folder: never reuse a model another test loaded."""
     def clear():
         for cached in (common.load_pipeline, explore.presets_for, explore.pose_direction_for,
-                       explore.attribute_directions_for, style._painter, upscale._upscaler):
+                       explore.attribute_directions_for, style._painter, style._judge, upscale._upscaler):
             cached.cache_clear()
         explore._ROW_CACHE.clear()
 

@@ -67,6 +67,41 @@ def test_the_model_summary_reads_the_card(style_checkpoint):
     assert "Unknown model" in tab.model_summary("nope")
 
 
+def test_the_judge_gives_its_verdict_on_the_painting_and_the_photo(style_checkpoint, tmp_path):
+    """With the photo-or-painting judge installed beside the model, each result says how
+    painted the painting and the photo look; the summary quotes the card's held-out share."""
+    import torch
+
+    from gan_core.evaluation.painting_score import painting_probabilities
+    from gan_core.models.attribute_classifier import AttributeClassifier
+    from gan_core.pipelines.classifier import CLASSIFIER_FILE
+    from gan_core.training.attributes import save_classifier
+
+    photo = save_picture(tmp_path / "p.png", (60, 40))
+    assert tab.paint_photo(photo, TINY_STYLE, 512, tab.TILES).painted is None  # no judge: no verdict
+    assert "Painted?" not in tab.style_files(photo, TINY_STYLE, 512, tab.TILES)[1]
+
+    torch.manual_seed(0)
+    judge = AttributeClassifier([{"name": "painting", "kind": "binary"}], image_size=128, width=4)
+    save_classifier(style_checkpoint / tab.JUDGE, judge, {"name": tab.JUDGE, "task": "attribute-classification",
+                                                          "files": {"weights": CLASSIFIER_FILE}})
+    tab._judge.cache_clear()
+    result = tab.paint_photo(photo, TINY_STYLE, 512, tab.TILES)
+    expected = painting_probabilities(tab._judge(), [result.painting, result.picture]).tolist()
+    assert [result.painted, result.painted_photo] == pytest.approx(expected)
+    text = tab.seams_text(result)
+    assert f"**{result.painted:.2f}**" in text and f"your photo {result.painted_photo:.2f}" in text
+
+    card_file = style_checkpoint / TINY_STYLE / "model_card.json"
+    card = gan_core.load(TINY_STYLE).card
+    card.setdefault("metrics", {})["seams"] = {"seam_score": 1.04, "painting_share": 0.735,
+                                               "painting_share_photos": 0.04}
+    card_file.write_text(json.dumps(card))
+    tab._painter.cache_clear()
+    assert ("74% of those photos, translated, are called paintings by the photo-or-painting judge (the photos "
+            "themselves: 4%)") in tab.model_summary(TINY_STYLE)
+
+
 @pytest.mark.parametrize("content, message", unreadable_uploads("painted"))
 def test_bad_files_get_a_clear_message(style_checkpoint, tmp_path, content, message):
     with pytest.raises(gr.Error, match=message):
