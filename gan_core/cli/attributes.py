@@ -134,7 +134,8 @@ def register(commands) -> None:
                        description="A PNG grid: for each seed and attribute, z + t * direction for each t.")
     r.add_argument("--generator", required=True, help="generator checkpoint name or folder")
     r.add_argument("--directions", help="directions folder (default: <generator>/directions)")
-    r.add_argument("--attributes", nargs="+", metavar="NAME", required=True)
+    r.add_argument("--attributes", nargs="+", metavar="NAME", required=True,
+                   help="directions to draw; 'turn' is the shipped turn (`attributes turn`)")
     r.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     r.add_argument("--ts", nargs="+", type=float, default=[-1.0, -0.5, 0.0, 0.5, 1.0], help="steps t (-1 -0.5 0 0.5 1)")
     r.add_argument("-o", "--output", default="attributes.png")
@@ -383,13 +384,18 @@ def _render(args, argv: list[str]) -> int:
 
     import gan_core
     from gan_core.core.hub import GAN
-    from gan_core.explore.attributes import load_directions
+    from gan_core.explore.attributes import AttributeDirection, load_directions
     from gan_core.explore.directions import along
+    from gan_core.explore.pose import load_turn
     from gan_core.core.images import make_grid
     from gan_core.explore.latents import latents_for_seeds
 
     pipe = gan_core.load(args.generator, task=GAN)
     dirs = load_directions(args.directions or args.generator)
+    turn = load_turn(args.directions or args.generator)
+    if turn is not None:  # the shipped turn (`attributes turn`) draws like any direction
+        dirs["turn"] = AttributeDirection("turn", turn[0], turn[1].get("method", ""), int(turn[1].get("samples", 0)),
+                                          None, turn[1])
     if not dirs:
         raise ValueError(f"no directions for {args.generator}: run `{PROG} directions` first")
     unknown = [a for a in args.attributes if a not in dirs]
