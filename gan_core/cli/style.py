@@ -78,6 +78,9 @@ def register(commands) -> None:
                    help="D also pushes the untranslated photos beyond the margin, so that it learns photo against "
                         "painting from real data and G must leave the photo (default: translations only, as in "
                         "the paper)")
+    t.add_argument("--d-warmup", type=int, default=0, metavar="STEPS",
+                   help="the run's first STEPS steps train D alone, photos against paintings, so that G starts "
+                        "against a D that tells them apart (default 0)")
     t.add_argument("--augment", nargs="+", choices=POLICIES, metavar="POLICY",
                    help="DiffAugment before the discriminator (color, translation, cutout); a photo and its "
                         "translation get the same draws (default: none)")
@@ -151,7 +154,7 @@ def _train(args, argv: list[str]) -> int:
         margin=args.margin,
         lenvec=args.lenvec,
         g_width=args.g_width, g_blocks=args.g_blocks, g_residual=args.g_residual, d_width=args.d_width,
-        spectral_norm=args.spectral_norm, d_photos=args.d_photos,
+        spectral_norm=args.spectral_norm, d_photos=args.d_photos, d_warmup=args.d_warmup,
         augment=args.augment, lr_schedule=args.lr_schedule, judge=args.judge, max_side=args.max_side or None,
         max_images=args.max_images, seed=args.seed, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, device=args.device, resume=args.resume,

@@ -84,6 +84,9 @@ class StyleTrainConfig:
     # photo looks like by changing its output a little each step, and stays a photo. With the
     # photos as well, D learns photo against painting from real data, and G must leave the photo.
     d_photos: bool = False
+    # The run's first steps train D alone, photos against paintings (LossD1 + LossD2 on the
+    # photos): G starts against a D that already tells them apart, not one it can fool at once.
+    d_warmup: int = 0
     # DiffAugment before D (gan_core.training.augment), so it cannot learn a few hundred paintings by
     # heart: a photo and its translation get the same draws (the content term compares them).
     augment: list[str] | None = None
@@ -120,6 +123,8 @@ class StyleTrainConfig:
         if not self.photos or not self.paintings:
             raise ValueError("give both domains: photos (A) and paintings (B)")
         check_policies(self.augment)
+        if not 0 <= self.d_warmup < self.steps:
+            raise ValueError(f"the D warm-up must be from 0 to steps - 1, not {self.d_warmup}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"the schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
 
@@ -140,7 +145,7 @@ def train_style(config: StyleTrainConfig, progress_fn: ProgressFn | None = None,
     run = RunFolder(config.out, config.resume)
     if run.resuming:
         run.check_same(config, ("tile", "combo", "lenvec", "g_width", "g_blocks", "g_residual", "d_width",
-                                "spectral_norm", "d_photos", "batch_size", "max_side"))
+                                "spectral_norm", "d_photos", "d_warmup", "batch_size", "max_side"))
     device, _, _ = setup_device(config.device)
     photos, paintings = data if data is not None else (
         _patches(config.photos, config, data_progress), _patches(config.paintings, config, data_progress))
@@ -223,6 +228,8 @@ class StyleTask(Task):
                 group["lr"] = scheduled_rate(base, step, config.steps, config.lr_schedule)
         a = to_tensor(np.stack(self.photos.random_crops(config.batch_size, self.rng))).to(self.device)
         b = to_tensor(np.stack(self.paintings.random_crops(config.batch_size, self.rng))).to(self.device)
+        if step < config.d_warmup:
+            return self._warmup_step(a, b)
         ab = self.translate(a)
         # (1) Update D: paintings to the origin, translations beyond the margin, directions between photos kept.
         opt_d.zero_grad(set_to_none=True)
@@ -251,6 +258,22 @@ class StyleTask(Task):
         opt_g.step()
         with torch.no_grad():
             return torch.stack([d1, d2, d3, g1, g2, v_b.norm(dim=1).mean(), v_ab.norm(dim=1).mean()])
+
+    def _warmup_step(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """D alone: paintings to the origin, the photos themselves beyond the margin."""
+        D, opt_d = self.D, self.opt_d
+        opt_d.zero_grad(set_to_none=True)
+        (a_seen,) = self.augmented(a)
+        (b_seen,) = self.augmented(b)
+        v_a, v_b = D(a_seen), D(b_seen)
+        d1, d2 = painting_loss(v_b), margin_loss(v_a, self.config.margin)
+        (d1 + d2).backward()
+        if self.config.clip_grad:
+            torch.nn.utils.clip_grad_norm_(D.parameters(), self.config.clip_grad)
+        opt_d.step()
+        with torch.no_grad():
+            zero = torch.zeros(())
+            return torch.stack([d1, d2, zero, zero, zero, v_b.norm(dim=1).mean(), v_a.norm(dim=1).mean()])
 
     @property
     def exports(self) -> dict:
@@ -317,6 +340,7 @@ class StyleTask(Task):
                        "betas": [c.beta1, 0.999], "margin": c.margin, "lenvec": c.lenvec, "g_width": c.g_width,
                        "g_blocks": c.g_blocks, "g_residual": c.g_residual, "d_width": c.d_width,
                        "spectral_norm": c.spectral_norm, "d_photos": c.d_photos,
+                       "d_warmup": c.d_warmup,
                        "max_side": c.max_side, "augment": list(c.augment or []), "lr_schedule": c.lr_schedule},
             "loss": {"D": "LossD1 + LossD2 + LossD3", "G": "LossG1 + LossG2",
                      "LossD1": "mean ||D(B)||^2", "LossD2": f"mean max(0, {c.margin} - ||D(AB)||)^2" + (
