@@ -654,7 +654,8 @@ def project_photo(model_name: str, image: str | Path | Image.Image | None, resta
                            progress_fn=lambda step, total: progress(step / total, desc="projecting"))
     randoms = restarts - (encoder is not None)
     starts = f"{randoms} random start{'' if randoms == 1 else 's'}"
-    start = f"the encoder's guess ({quote_user_text(encoder.name)}) and {starts}" if encoder is not None else starts
+    guess = f"the encoder's guess ({quote_user_text(encoder.name)})" if encoder is not None else ""
+    start = starts if not guess else guess if randoms == 0 else f"{guess} and {starts}"
     report = (f"Pixel error (mean squared, on [-1, 1]): **{result.start_error:.3f}** at the best start, "
               f"**{result.error:.3f}** after {steps} steps from {start}. "
               f"The subject is now **{PHOTO}**; type `{PHOTO}` in any list to use it there.")

@@ -363,6 +363,8 @@ def test_your_photo_starts_from_the_encoder_that_fits_the_generator(tiny_checkpo
     assert encoder is not None and encoder.fits(pipe) and face_network is not None  # a face generator
     _, _, report, _, _ = explore.project_photo(TINY_CHECKPOINT, photo, 2, 10, progress=lambda *a, **k: None)
     assert "from the encoder's guess (tiny-encoder) and 1 random start." in report
+    _, _, report, _, _ = explore.project_photo(TINY_CHECKPOINT, photo, 1, 10, progress=lambda *a, **k: None)
+    assert "after 10 steps from the encoder's guess (tiny-encoder). The subject" in report  # no "0 random starts"
 
 
 def test_your_photo_opens_with_few_steps_only_when_an_encoder_fits(tiny_checkpoint_dir, tmp_path):
