@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import torch
 
 from gan_core.core.checkpoints import CARD_FILE
@@ -67,6 +68,25 @@ def test_cli_train_directions_and_render(tmp_path, tiny_checkpoint_dir, capsys, 
                             "-o", str(png)]) == 0
     assert png.is_file()
     assert main(["attributes", "render", "--generator", TINY_CHECKPOINT, "--attributes", "Bald", "-o", str(png)]) == 2
+
+
+def test_cli_turn_fits_checks_writes_and_renders(tmp_path, tiny_checkpoint_dir, capsys):
+    from gan_core.explore.pose import TURN_LENGTH, load_turn
+
+    gen = ["--generator", TINY_CHECKPOINT]
+    assert main(["attributes", "turn", *gen, "--dry-run"]) == 0
+    assert "dry run ok: nothing written" in capsys.readouterr().out and load_turn(TINY_CHECKPOINT) is None
+    assert main(["attributes", "turn", *gen, "--samples", "0"]) == 2
+    assert main(["attributes", "turn", *gen, "--samples", "120", "--seeds", "4", "--randoms", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "| turn (mirror_pose, fitted on 120 faces) |" in out and "2 random directions, same length" in out
+    direction, info = load_turn(TINY_CHECKPOINT)
+    assert direction.norm().item() == pytest.approx(TURN_LENGTH * 10, rel=1e-4)  # nz = 100
+    assert info["samples"] == 120 and info["check"]["seeds"] == "0-3" and len(info["check"]["random_turned"]) == 2
+    assert "attributes turn" in info["command"]
+    png = tmp_path / "turn.png"
+    assert main(["attributes", "render", *gen, "--attributes", "turn", "--seeds", "1", "-o", str(png)]) == 0
+    assert png.is_file()
 
 
 def test_cli_runs_as_a_module_with_a_clean_error():
