@@ -27,6 +27,17 @@ def cfg(domains, out, **kw) -> StyleTrainConfig:
     return StyleTrainConfig(**{**base, **kw})
 
 
+def _assert_resumes_exactly(domains, tmp_path, recipe: dict) -> None:
+    """A run with `recipe` stopped after two steps and resumed ends where one unbroken run
+    does (tmp_path / "whole" holds the unbroken one afterwards)."""
+    train_style(cfg(domains, tmp_path / "whole", **recipe))
+    polls = iter(range(100))
+    assert train_style(cfg(domains, tmp_path / "split", **recipe), abort_fn=lambda: next(polls) >= 2).aborted
+    train_style(cfg(domains, tmp_path / "split", resume=True, **recipe))
+    a, b = _weights(tmp_path / "whole" / STATE_FILE), _weights(tmp_path / "split" / STATE_FILE)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def _weights(path):
     tensors, _ = read_tensors(path)
     return {k: v for k, v in tensors.items() if not k.startswith("rng.")}
@@ -135,12 +146,7 @@ def test_a_drawing_generator_augmentation_and_a_cosine_schedule_train_resume_and
     all three resumes exactly (stopped midway, as the schedule follows the planned length),
     and the model loads as it was trained."""
     recipe = dict(g_residual=False, augment=["translation", "cutout"], lr_schedule="cosine")
-    train_style(cfg(domains, tmp_path / "whole", **recipe))
-    polls = iter(range(100))
-    assert train_style(cfg(domains, tmp_path / "split", **recipe), abort_fn=lambda: next(polls) >= 2).aborted
-    train_style(cfg(domains, tmp_path / "split", resume=True, **recipe))
-    a, b = _weights(tmp_path / "whole" / STATE_FILE), _weights(tmp_path / "split" / STATE_FILE)
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    _assert_resumes_exactly(domains, tmp_path, recipe)
     finals = {}
     for name, options in {"plain": {}, "drawn": dict(g_residual=False), "augmented": dict(augment=["cutout"]),
                           "cosine": dict(lr_schedule="cosine")}.items():
@@ -186,12 +192,7 @@ def test_spectral_norm_and_photos_for_d_change_training_resume_and_export_a_plai
     from gan_core.models.siamese import SiameseDiscriminator
 
     recipe = dict(spectral_norm=True, d_photos=True)
-    train_style(cfg(domains, tmp_path / "whole", **recipe))
-    polls = iter(range(100))
-    assert train_style(cfg(domains, tmp_path / "split", **recipe), abort_fn=lambda: next(polls) >= 2).aborted
-    train_style(cfg(domains, tmp_path / "split", resume=True, **recipe))
-    a, b = _weights(tmp_path / "whole" / STATE_FILE), _weights(tmp_path / "split" / STATE_FILE)
-    assert all(torch.equal(a[k], b[k]) for k in a)
+    _assert_resumes_exactly(domains, tmp_path, recipe)
     finals = {}
     for name, options in {"plain": {}, "sn": dict(spectral_norm=True), "photos": dict(d_photos=True)}.items():
         train_style(cfg(domains, tmp_path / name, steps=2, **options))
