@@ -111,6 +111,10 @@ def register(commands) -> None:
     s.add_argument("--max-images", type=int, help="the first N photos")
     s.add_argument("--json", type=Path, help="write the results here")
     s.add_argument("--write-card", action="store_true", help="store each model's figures under metrics.seams")
+    s.add_argument("--figure", type=Path, metavar="IMAGE",
+                   help="draw the first --figure-photos photos (top row) and each model's paintings of them "
+                        "(a row per model, in the order given) to this PNG or JPEG")
+    s.add_argument("--figure-photos", type=int, default=6, metavar="N", help="photos in --figure (6)")
     s.add_argument("--judge", metavar="NAME",
                    help="also the share of translated photos this photo-or-painting judge (`style judge`) calls "
                         "paintings, beside the untranslated photos' share")
@@ -205,6 +209,9 @@ def _seams(args, argv: list[str]) -> int:
         from gan_core.evaluation.painting_score import painting_share
 
         judge = gan_core.load(args.judge, task=ATTRIBUTE_CLASSIFICATION).classifier
+    if args.figure is not None and not 1 <= args.figure_photos <= len(pictures):
+        raise ValueError(f"--figure-photos must be from 1 to the {len(pictures)} photos")
+    figure_rows = [pictures[: args.figure_photos]] if args.figure is not None else []
     tile = painters[0].tile
     reference = float(np.mean([seam_score(p, tile) for p in pictures]))
     rows = {"photos (untranslated)": {"seam_score": reference}}
@@ -219,6 +226,8 @@ def _seams(args, argv: list[str]) -> int:
     for name, painter in zip(args.models, painters):
         start = time.perf_counter()
         translated = [painter(p, working_size=None) for p in pictures]
+        if args.figure is not None:
+            figure_rows.append(translated[: args.figure_photos])
         tiled = [seam_score(t, painter.tile) for t in translated]
         per_photo = (time.perf_counter() - start) / len(pictures)
         resized = [seam_score(painter(p, working_size=None, method="resized"), painter.tile) for p in pictures]
@@ -242,7 +251,26 @@ def _seams(args, argv: list[str]) -> int:
             write_json(painter.path / CARD_FILE, card)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
+    if args.figure is not None:
+        picture_rows(figure_rows).save(args.figure)
+        print(f"wrote {args.figure}: the photos, then {', '.join(args.models)}, a row each")
     return 0
+
+
+def picture_rows(rows: list[list], height: int = 160, gap: int = 4):
+    """Rows of pictures, each scaled to `height` px (aspect kept), on white: a before/after figure."""
+    from PIL import Image
+
+    scaled = [[p.resize((max(1, round(p.width * height / p.height)), height), Image.Resampling.LANCZOS) for p in row]
+              for row in rows]
+    width = max(sum(p.width for p in row) + gap * (len(row) + 1) for row in scaled)
+    sheet = Image.new("RGB", (width, len(rows) * (height + gap) + gap), "white")
+    for r, row in enumerate(scaled):
+        x = gap
+        for p in row:
+            sheet.paste(p.convert("RGB"), (x, gap + r * (height + gap)))
+            x += p.width + gap
+    return sheet
 
 
 def _judge(args, argv: list[str]) -> int:

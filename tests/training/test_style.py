@@ -229,3 +229,21 @@ def test_a_d_warmup_trains_d_alone_first(domains, tmp_path):
     assert moved("warm") <= 1.01 * 2e-4 < 2 * 2e-4 < moved("cold")
     with pytest.raises(ValueError, match="warm-up"):
         cfg(domains, tmp_path / "x", steps=3, d_warmup=3).check()
+
+
+def test_seams_draws_the_photos_and_each_models_paintings(domains, tmp_path, capsys):
+    """`style seams --figure`: the first N photos on top, a row of paintings per model below."""
+    from gan_core.cli import main
+
+    train_style(cfg(domains, tmp_path / "a", g_residual=False))  # a drawing G: its paintings are not the photos
+    train_style(cfg(domains, tmp_path / "b", g_residual=False, combo=False))
+    figure = tmp_path / "six.png"
+    args = ["style", "seams", str(tmp_path / "a"), str(tmp_path / "b"), "--photos", str(domains[1])]
+    assert main([*args, "--figure", str(figure), "--figure-photos", "2"]) == 0
+    sheet = Image.open(figure)
+    assert sheet.height == 3 * (160 + 4) + 4  # photos, then each model's paintings
+    assert "wrote" in capsys.readouterr().out
+    rows = np.asarray(sheet.convert("RGB")).astype(int)
+    photo_row, painted_row = rows[4:164], rows[168:328]
+    assert np.abs(photo_row - painted_row).mean() > 5  # the second row holds the paintings
+    assert main([*args, "--figure", str(figure), "--figure-photos", "0"]) == 2
