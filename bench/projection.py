@@ -39,14 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import gan_core  # noqa: E402
 from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION, GAN, LATENT_ENCODER  # noqa: E402
 from gan_core.core.images import make_grid  # noqa: E402
-from gan_core.explore.attributes import SHOWCASE_EDITS, load_directions  # noqa: E402
+from gan_core.explore.attributes import SHOWCASE_EDITS, load_directions, showcase_edits  # noqa: E402
 from gan_core.explore.projection import project_image  # noqa: E402
 from gan_core.pipelines.encoder import encoder_for  # noqa: E402
 
 TARGET_S = 5.0
 RESTARTS, STEPS = 6, 200  # the tab's defaults without an encoder
 REFINE = 60
-EDITS = [(name, t) for name, t, _ in SHOWCASE_EDITS]
 
 
 def held_out_faces(n: int) -> torch.Tensor:
@@ -116,12 +115,12 @@ def main(argv: list[str] | None = None) -> dict:
         with torch.no_grad():
             for face, z in zip(faces[:4], refined[:4]):
                 guess = encoder(face[None])[0]
-                edits = [z + t * directions[name].direction for name, t in EDITS]
-                cells += [face, pipe.decode(guess[None])[0], *pipe.decode(torch.stack([z, *edits]))]
-        grid = make_grid(torch.stack(cells).clamp(-1, 1), nrow=3 + len(EDITS))
+                edits = [latent for _, latent in showcase_edits(z, directions)]  # z itself first
+                cells += [face, pipe.decode(guess[None])[0], *pipe.decode(torch.stack(edits))]
+        grid = make_grid(torch.stack(cells).clamp(-1, 1), nrow=2 + len(edits))
         grid.save(args.figure, quality=92)  # at 1x, JPEG for a .jpg: the repository stays small enough to travel
         print(f"wrote {args.figure}: face, encoder's guess, + {args.refine} steps, then "
-              + ", ".join(f"{name} {t:+g}" for name, t in EDITS))
+              + ", ".join(f"{name} {t:+g}" for name, t, _ in SHOWCASE_EDITS))
     return out
 
 

@@ -176,18 +176,10 @@ def presets_for(model_name: str) -> Presets:
 
 @functools.lru_cache(maxsize=8)
 def pose_direction_for(model_name: str) -> torch.Tensor:
-    """The measured turn direction: the one shipped with the model (`attributes turn`), else
-    fitted here (seconds of sampling), so once per model and process."""
-    from gan_core.explore.pose import load_turn, pose_direction
+    """The measured turn (shipped, or fitted in seconds), once per model and process."""
+    from gan_core.explore.pose import measured_turn
 
-    pipe = check_generator(model_name)
-    try:
-        shipped = load_turn(model_location(model_name))
-    except CheckpointError:
-        shipped = None  # a damaged file: fit it here instead
-    if shipped is not None and shipped[0].shape == (pipe.spec.nz,):
-        return shipped[0]
-    return pose_direction(pipe, generator=torch.Generator().manual_seed(0))
+    return measured_turn(check_generator(model_name), model_location(model_name))
 
 
 @functools.lru_cache(maxsize=8)
@@ -662,28 +654,21 @@ def project_photo(model_name: str, image: str | Path | Image.Image | None, resta
     return result.target, result.image, report, encode_latent(result.latent), PHOTO
 
 
-PHOTO_EDIT_T = 0.7  # how far Your photo's strip turns the face (of the turn slider's +-1)
-
-
 def photo_edits(model_name: str, photo: str | None) -> tuple[Image.Image | None, str]:
-    """The projected photo's reconstruction and what Explore's edits do to it, side by side:
-    turned left and right (the measured turn), then the showcase attribute edits the model
-    has directions for. (None, "") when there is no projected photo."""
-    from gan_core.explore.attributes import SHOWCASE_EDITS
+    """The projected photo's reconstruction and what Explore's edits do to it, side by side
+    (gan_core.explore.attributes.showcase_edits: turned left and right for a face generator,
+    then the attribute edits it has directions for). (None, "") with no projected photo."""
+    from gan_core.explore.attributes import SHOWCASE_TURN, showcase_edits
 
     pipe = check_generator(model_name)
     z = _photo_latent(photo, pipe.spec.nz)
     if z is None:
         return None, ""
-    cells = [("the reconstruction", z)]
-    if pipe.draws_faces:
-        turn = pose_direction_for(model_name)
-        cells += [("turned left", z + PHOTO_EDIT_T * turn), ("turned right", z - PHOTO_EDIT_T * turn)]
-    directions = attribute_directions_for(model_name)
-    cells += [(label, z + t * directions[name].direction) for name, t, label in SHOWCASE_EDITS if name in directions]
-    strip = make_grid(pipe.decode(torch.stack([c[1] for c in cells])), nrow=len(cells))
-    return strip, ("Left to right: " + ", ".join(label for label, _ in cells)
-                   + f" (each edit at t = {PHOTO_EDIT_T:g} of its slider).")
+    cells = showcase_edits(z, attribute_directions_for(model_name),
+                           pose_direction_for(model_name) if pipe.draws_faces else None)
+    strip = make_grid(pipe.decode(torch.stack([latent for _, latent in cells])), nrow=len(cells))
+    labels = ["the reconstruction", *(label for label, _ in cells[1:])]
+    return strip, f"Left to right: {', '.join(labels)} (each edit at t = {SHOWCASE_TURN:g} of its slider)."
 
 
 def photo_from_link(model_name: str, photo: str | None):

@@ -24,6 +24,7 @@ from PIL import Image
 import gan_core
 from gan_core.core.errors import CheckpointError, DataError, ImageTooLargeError
 from gan_core.core.hub import STYLE_TRANSFER
+from gan_core.evaluation.painting_score import PAINTED, painting_probabilities
 from gan_core.pipelines.style import MAX_WORKING_SIZE, load_picture, seam_score
 
 from . import gpu as _gpu_module
@@ -249,8 +250,6 @@ def paint_photo(path, model_name: str | None, working_size=DEFAULT_WORKING_SIZE,
     painted = painted_photo = None
     judge = _judge()
     if judge is not None:
-        from gan_core.evaluation.painting_score import painting_probabilities
-
         painted, painted_photo = painting_probabilities(judge, [painting, picture]).tolist()
     return StyleResult(picture, painting, model_name, how, painter.tile,
                        _seams(painting, painter.tile), _seams(picture, painter.tile), painted, painted_photo)
@@ -266,10 +265,10 @@ def seams_text(result: StyleResult) -> str:
                 f"{photo}. It is the mean difference between neighbouring pixels across tile borders divided by "
                 "that inside tiles: 1.0 = tile borders as smooth as anywhere else, above 1 a grid shows.")
     if result.painted is not None:
-        verdict = "a painting" if result.painted > 0.5 else "a photo"
+        verdict = "a painting" if result.painted > PAINTED else "a photo"
         text += (f"\n\n**Painted?** The photo-or-painting judge (trained here on photos and the training "
                  f"paintings' painter, never on a translation) gives the painting **{result.painted:.2f}** "
-                 f"({verdict}; over 0.5 is a painting) and your photo {result.painted_photo:.2f}. It sees "
+                 f"({verdict}; over {PAINTED:g} is a painting) and your photo {result.painted_photo:.2f}. It sees "
                  "texture, edges and strokes, not colour alone, and knows one painter's style.")
     return text
 

@@ -73,11 +73,10 @@ def register(commands) -> None:
                         "as the identity and may never leave it)")
     t.add_argument("--d-width", type=int, default=D_WIDTH, help=f"discriminator's first channels ({D_WIDTH})")
     t.add_argument("--spectral-norm", action="store_true",
-                   help="spectrally normalise D's weights, so that faint patterns cannot fool it (default: off)")
+                   help="spectrally normalise D's weights, so that faint patterns move it less (default: off)")
     t.add_argument("--d-photos", action="store_true",
                    help="D also pushes the untranslated photos beyond the margin, so that it learns photo against "
-                        "painting from real data and G must leave the photo (default: translations only, as in "
-                        "the paper)")
+                        "painting from real data too (default: translations only, as in the paper)")
     t.add_argument("--d-warmup", type=int, default=0, metavar="STEPS",
                    help="the run's first STEPS steps train D alone, photos against paintings, so that G starts "
                         "against a D that tells them apart (default 0)")

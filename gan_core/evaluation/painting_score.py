@@ -26,6 +26,7 @@ from gan_core.pipelines.style import MAX_SIDE  # the style model's working scale
 CROP = 128
 GRID = 4  # crops per side, spread evenly (overlapping when the picture is small)
 PAINTING = "painting"
+PAINTED = 0.5  # a mean crop probability over this is a painting
 
 
 def _as_array(picture: Image.Image | np.ndarray) -> np.ndarray:
@@ -67,9 +68,9 @@ def painting_probabilities(judge, pictures: Sequence[Image.Image | np.ndarray]) 
 
 
 def painting_share(judge, pictures: Sequence[Image.Image | np.ndarray]) -> float:
-    """The share of `pictures` the judge calls paintings (mean crop probability over 0.5)."""
+    """The share of `pictures` the judge calls paintings (mean crop probability over PAINTED)."""
     probs = painting_probabilities(judge, pictures)
-    return float((probs > 0.5).float().mean()) if len(probs) else float("nan")
+    return float((probs > PAINTED).float().mean()) if len(probs) else float("nan")
 
 
-__all__ = ["painting_probabilities", "painting_share", "grid_crops", "CROP", "PAINTING"]
+__all__ = ["painting_probabilities", "painting_share", "grid_crops", "CROP", "PAINTED", "PAINTING"]

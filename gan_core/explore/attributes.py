@@ -48,6 +48,7 @@ import torch.nn.functional as F
 from gan_core.core.checkpoints import read_json, read_tensors, write_json
 from gan_core.core.errors import CheckpointError
 from gan_core.core.hub import find_checkpoint
+from gan_core.explore.directions import orthogonalize
 from gan_core.models.attribute_classifier import AttributeClassifier
 from gan_core.pipelines.classifier import score_images
 
@@ -65,6 +66,7 @@ MEANINGS = {"gender": "+ female, - male (UTKFace gender label 1 = female)", "age
 # (direction, t of the slider's +-1, what the result is called).
 SHOWCASE_EDITS = (("Smiling", 0.7, "smiling"), ("age", 0.7, "older"), ("Eyeglasses", 0.7, "glasses"),
                   ("gender", 0.7, "female"), ("gender", -0.7, "male"))
+SHOWCASE_TURN = 0.7  # how far the showcase turns a face each way (of the turn slider's +-1)
 
 ScoreFn = Callable[[torch.Tensor], "Mapping[str, torch.Tensor] | torch.Tensor"]
 
@@ -171,21 +173,6 @@ def direction_from_latents(z: torch.Tensor, scores: torch.Tensor, method: str = 
     return d
 
 
-def orthogonalize(direction: torch.Tensor, others: Sequence[torch.Tensor]) -> torch.Tensor:
-    """`direction` minus its projection on the span of `others` (InterFaceGAN's
-    conditional manipulation): moving along the result leaves the others' scores
-    unchanged to first order, e.g. glasses that do not also age the face."""
-    basis: list[torch.Tensor] = []
-    for o in others:  # Gram-Schmidt, so that correlated others are not projected out twice
-        o = o.double() - sum(((o.double() @ b) * b for b in basis), torch.zeros_like(o, dtype=torch.float64))
-        if o.norm() > 1e-8:
-            basis.append(o / o.norm())
-    d = direction.double()
-    for b in basis:
-        d = d - (d @ b) * b
-    return d.to(direction.dtype)
-
-
 def attribute_directions(pipe, classifier: AttributeClassifier | ScoreFn, attributes: Sequence[str], *,
                          samples: int = 5000, method: str = "mean", fraction: float = 0.1,
                          norm: float | None = DEFAULT_NORM, generator: torch.Generator | None = None,
@@ -284,6 +271,22 @@ def _mean_change(classifier, name: str, base: torch.Tensor, moved: torch.Tensor)
             return (torch.sigmoid(moved) - torch.sigmoid(base)).mean().item()
         return ((moved - base) * head.scale).mean().item()
     return (moved - base).mean().item()
+
+
+def showcase_edits(z: torch.Tensor, directions: Mapping[str, AttributeDirection],
+                   turn: torch.Tensor | None = None) -> list[tuple[str, torch.Tensor]]:
+    """[(what it is, latent)]: `z` itself, turned left and right by `turn` (when given), then
+    SHOWCASE_EDITS for the directions the generator has: what Explore's edits do to one face.
+
+    >>> dirs = {"Smiling": AttributeDirection("Smiling", torch.ones(3), "mean", 1, 1.0)}
+    >>> [(label, z.tolist()) for label, z in showcase_edits(torch.zeros(3), dirs)]
+    [('the face', [0.0, 0.0, 0.0]), ('smiling', [0.699999988079071, 0.699999988079071, 0.699999988079071])]
+    """
+    cells = [("the face", z)]
+    if turn is not None:
+        cells += [("turned left", z + SHOWCASE_TURN * turn), ("turned right", z - SHOWCASE_TURN * turn)]
+    return cells + [(label, z + t * directions[name].direction) for name, t, label in SHOWCASE_EDITS
+                    if name in directions]
 
 
 def directions_folder(checkpoint_name_or_path: str | Path) -> Path:

@@ -7,8 +7,11 @@ computed for each sample (a classifier's score, a pose estimate) instead of a
 person's picks: the mean of the top minus the mean of the bottom.
 `ridge_direction` fits a score linearly (ridge regression) on all samples at once:
 steadier than the extremes when the score is noisy, as picture measures are.
+`orthogonalize` takes what a direction must not change out of it.
 """
 from __future__ import annotations
+
+from typing import Sequence
 
 import torch
 
@@ -38,6 +41,21 @@ def ridge_direction(z: torch.Tensor, scores: torch.Tensor, l2: float = 10.0) -> 
     s = scores.double() - scores.double().mean()
     w = torch.linalg.solve(z.T @ z + l2 * torch.eye(z.shape[1], dtype=torch.float64), z.T @ s)
     return w.float()
+
+
+def orthogonalize(direction: torch.Tensor, others: Sequence[torch.Tensor]) -> torch.Tensor:
+    """`direction` minus its projection on the span of `others` (InterFaceGAN's
+    conditional manipulation): moving along the result leaves the others' scores
+    unchanged to first order, e.g. glasses that do not also age the face."""
+    basis: list[torch.Tensor] = []
+    for o in others:  # Gram-Schmidt, so that correlated others are not projected out twice
+        o = o.double() - sum(((o.double() @ b) * b for b in basis), torch.zeros_like(o, dtype=torch.float64))
+        if o.norm() > 1e-8:
+            basis.append(o / o.norm())
+    d = direction.double()
+    for b in basis:
+        d = d - (d @ b) * b
+    return d.to(direction.dtype)
 
 
 def along(z: torch.Tensor, direction: torch.Tensor, ts: list[float] | torch.Tensor) -> torch.Tensor:

@@ -9,8 +9,10 @@ ridge regression of that reading on the latents of thousands of generated faces,
 the direction that lights one side of the face projected out (`side_light`).
 
 `pose_score`, a second pose reading (where the nose-mouth band is most symmetric), is
-not used to find the direction: it is what checks it (bench/turn.py, 40 seeds against
-random directions of the same length).
+not used to find the direction: it is what checks it (`check_turn`, printed by
+`python -m gan_core attributes turn`: 40 seeds against random directions of the same
+length). `measured_turn` gives a generator's turn: the one shipped beside it
+(`save_turn` / `load_turn`), else one fitted on the spot.
 
 >>> import gan_core
 >>> from gan_core.explore.directions import along
@@ -29,7 +31,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from gan_core.explore.directions import ridge_direction
+from gan_core.explore.directions import orthogonalize, ridge_direction
 
 # Where things sit in the face crops the models are trained on (gan_core.data.image_set
 # frames every face with the eyes at 28 % and the mouth at 68 % of the height).
@@ -54,9 +56,7 @@ def pose_score(images: torch.Tensor) -> torch.Tensor:
     found on detail (luma minus a local mean), so light from one side, which
     darkens half a face without moving its features, barely moves it.
     """
-    if images.dim() != 4 or images.shape[1] != 3:
-        raise ValueError(f"expected images of shape (N, 3, H, W), got {tuple(images.shape)}")
-    x = images.detach().float().cpu().contiguous()
+    x = _faces(images)
     # The difference with the mirror image makes the antisymmetry exact, not just
     # close: in floating point a - b is exactly -(b - a).
     return (_midline(x.flip(-1).contiguous()) - _midline(x)) / 2
@@ -72,9 +72,7 @@ def mirror_pose(images: torch.Tensor) -> torch.Tensor:
     mirroring negates it exactly. It sees the whole face's edges, not the nose-mouth
     band's detail, and edges, not brightness, so light from one side barely moves it.
     """
-    if images.dim() != 4 or images.shape[1] != 3:
-        raise ValueError(f"expected images of shape (N, 3, H, W), got {tuple(images.shape)}")
-    x = images.detach().float().cpu().contiguous()
+    x = _faces(images)
     return (_mirror_shift(x) - _mirror_shift(x.flip(-1).contiguous())) / 2
 
 
@@ -97,7 +95,7 @@ def pose_direction(pipe, *, samples: int = 6000, l2: float = 10.0,
 
     Scale: length TURN_LENGTH x sqrt(nz), so that `along(z, d, [-1, 0, 1])` gives the face
     turned right, as it is, and turned left; with faces-dcgan64 the turn is plain at
-    +-1 (bench/turn.py) and faces wash out beyond +-1.5.
+    +-1 (`check_turn`) and faces wash out beyond +-1.5.
 
     >>> import gan_core
     >>> from gan_core.explore.directions import along
@@ -116,10 +114,15 @@ def pose_direction(pipe, *, samples: int = 6000, l2: float = 10.0,
         x = pipe.decode(chunk)
         pose.append(mirror_pose(x))
         light.append(side_light(x))
-    direction = ridge_direction(z, torch.cat(pose), l2)
-    lit = ridge_direction(z, torch.cat(light), l2)
-    direction = direction - (direction @ lit) / (lit @ lit).clamp_min(1e-12) * lit
+    direction = orthogonalize(ridge_direction(z, torch.cat(pose), l2), [ridge_direction(z, torch.cat(light), l2)])
     return direction * (TURN_LENGTH * z.shape[1] ** 0.5 / direction.norm().clamp_min(1e-12))
+
+
+def _faces(images: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) float on the CPU, or ValueError for another shape."""
+    if images.dim() != 4 or images.shape[1] != 3:
+        raise ValueError(f"expected images of shape (N, 3, H, W), got {tuple(images.shape)}")
+    return images.detach().float().cpu().contiguous()
 
 
 def _rows(h: int, span: tuple[float, float]) -> slice:
@@ -277,3 +280,18 @@ def load_turn(checkpoint_name_or_path: str | Path) -> tuple[torch.Tensor, dict] 
     except ValueError:
         info = {}
     return direction.float(), info
+
+
+def measured_turn(pipe, checkpoint: str | Path | None = None) -> torch.Tensor:
+    """The turn direction for `pipe`: the one shipped in `checkpoint`'s directions folder when
+    there is one of the generator's latent size, else `pose_direction(pipe)` fitted now (seed 0,
+    seconds to a minute on a CPU). A damaged file is passed over the same way."""
+    from gan_core.core.errors import CheckpointError
+
+    try:
+        shipped = load_turn(checkpoint) if checkpoint is not None else None
+    except CheckpointError:
+        shipped = None
+    if shipped is not None and shipped[0].shape == (pipe.spec.nz,):
+        return shipped[0]
+    return pose_direction(pipe, generator=torch.Generator().manual_seed(0))

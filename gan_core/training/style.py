@@ -75,17 +75,16 @@ class StyleTrainConfig:
     g_blocks: int = 3
     g_residual: bool = True  # G edits the photo (a residual from the identity); False: G draws the picture
     d_width: int = D_WIDTH
-    # Spectral normalisation of D's weights (Miyato et al. 2018): without it G fools D with
-    # faint patterns (a grid at the tile edges, a colour cast) instead of painting, and D stops
-    # telling paintings from photos at all.
+    # Three measures against a D that stops telling paintings from photos (its vectors settle at
+    # one length for both, and G passes with a faint tile grid and a colour cast). None of them
+    # kept D apart for long on a CPU budget (the README's Style section), so none is a default.
+    # Spectral normalisation of D's weights (Miyato et al. 2018): faint patterns move D less.
     spectral_norm: bool = False
-    # D also pushes the untranslated photos beyond the margin (LossD2 on A as well as on AB). The
-    # paper's D only ever sees translations and paintings: G then keeps D from learning what a
-    # photo looks like by changing its output a little each step, and stays a photo. With the
-    # photos as well, D learns photo against painting from real data, and G must leave the photo.
+    # D also pushes the untranslated photos beyond the margin (LossD2 on A as well as on AB), so
+    # that it learns photo against painting from real data, not only from G's translations.
     d_photos: bool = False
     # The run's first steps train D alone, photos against paintings (LossD1 + LossD2 on the
-    # photos): G starts against a D that already tells them apart, not one it can fool at once.
+    # photos): G starts against a D that already tells them apart.
     d_warmup: int = 0
     # DiffAugment before D (gan_core.training.augment), so it cannot learn a few hundred paintings by
     # heart: a photo and its translation get the same draws (the content term compares them).
@@ -239,10 +238,7 @@ class StyleTask(Task):
         d1, d2, d3 = painting_loss(v_b), margin_loss(v_ab, config.margin), content_loss(v_a, v_ab)
         if config.d_photos:
             d2 = (d2 + margin_loss(v_a, config.margin)) / 2
-        (d1 + d2 + d3).backward()
-        if config.clip_grad:
-            torch.nn.utils.clip_grad_norm_(D.parameters(), config.clip_grad)
-        opt_d.step()
+        self._update(D, opt_d, d1 + d2 + d3)
         # (2) Update G: its translations among the paintings, and the same directions. D is frozen for this pass.
         opt_g.zero_grad(set_to_none=True)
         D.requires_grad_(False)
@@ -251,11 +247,8 @@ class StyleTask(Task):
         with torch.no_grad():
             v_a_now = D(a_seen)
         g1, g2 = generator_loss(v_ab_g), content_loss(v_a_now, v_ab_g)
-        (g1 + g2).backward()
+        self._update(G, opt_g, g1 + g2)
         D.requires_grad_(True)
-        if config.clip_grad:
-            torch.nn.utils.clip_grad_norm_(G.parameters(), config.clip_grad)
-        opt_g.step()
         with torch.no_grad():
             return torch.stack([d1, d2, d3, g1, g2, v_b.norm(dim=1).mean(), v_ab.norm(dim=1).mean()])
 
@@ -267,13 +260,17 @@ class StyleTask(Task):
         (b_seen,) = self.augmented(b)
         v_a, v_b = D(a_seen), D(b_seen)
         d1, d2 = painting_loss(v_b), margin_loss(v_a, self.config.margin)
-        (d1 + d2).backward()
-        if self.config.clip_grad:
-            torch.nn.utils.clip_grad_norm_(D.parameters(), self.config.clip_grad)
-        opt_d.step()
+        self._update(D, opt_d, d1 + d2)
         with torch.no_grad():
-            zero = torch.zeros(())
+            zero = d1.new_zeros(())  # on D's device, like the losses it is stacked with
             return torch.stack([d1, d2, zero, zero, zero, v_b.norm(dim=1).mean(), v_a.norm(dim=1).mean()])
+
+    def _update(self, net: torch.nn.Module, opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        """One optimiser step of `net` on `loss`, its gradient norm clipped when the config says."""
+        loss.backward()
+        if self.config.clip_grad:
+            torch.nn.utils.clip_grad_norm_(net.parameters(), self.config.clip_grad)
+        opt.step()
 
     @property
     def exports(self) -> dict:
