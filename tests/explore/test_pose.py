@@ -8,8 +8,8 @@ import torch
 import gan_core
 from gan_core.core.errors import CheckpointError
 from gan_core.explore.directions import ridge_direction
-from gan_core.explore.pose import (TURN_LENGTH, check_turn, load_turn, mirror_pose, pose_direction, pose_score,
-                                   save_turn, side_light)
+from gan_core.explore.pose import (TURN_LENGTH, check_turn, load_turn, measured_turn, mirror_pose, pose_direction,
+                                   pose_score, save_turn, side_light)
 
 from ..helpers import TINY_CHECKPOINT
 
@@ -161,3 +161,17 @@ def test_a_saved_turn_loads_back_and_a_damaged_one_is_refused(tiny_checkpoint_di
     (folder / "turn.safetensors").write_bytes(b"not a tensor file")
     with pytest.raises(CheckpointError):
         load_turn(TINY_CHECKPOINT)
+
+
+def test_measured_turn_is_the_shipped_one_when_it_fits_else_fitted_now(tiny_checkpoint_dir):
+    pipe = gan_core.load(TINY_CHECKPOINT)
+    folder = tiny_checkpoint_dir / TINY_CHECKPOINT / "directions"
+    fitted = pose_direction(pipe, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(measured_turn(pipe, TINY_CHECKPOINT), fitted)  # nothing shipped
+    save_turn(folder, torch.ones(7), {})  # another generator's latent size: passed over
+    assert torch.equal(measured_turn(pipe, TINY_CHECKPOINT), fitted)
+    shipped = torch.linspace(-1, 1, pipe.spec.nz)
+    save_turn(folder, shipped, {})
+    assert torch.equal(measured_turn(pipe, TINY_CHECKPOINT), shipped)
+    (folder / "turn.safetensors").write_bytes(b"damaged")
+    assert torch.equal(measured_turn(pipe, TINY_CHECKPOINT), fitted)
