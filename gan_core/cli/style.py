@@ -109,7 +109,8 @@ def register(commands) -> None:
     s.add_argument("--size", type=int, help="working size (longest side); default: each photo's own size")
     s.add_argument("--max-images", type=int, help="the first N photos")
     s.add_argument("--json", type=Path, help="write the results here")
-    s.add_argument("--write-card", action="store_true", help="store each model's figures under metrics.seams")
+    s.add_argument("--write-card", action="store_true",
+                   help="store each model's figures under metrics.seams (merged: other figures there stay)")
     s.add_argument("--figure", type=Path, metavar="IMAGE",
                    help="draw the first --figure-photos photos (top row) and each model's paintings of them "
                         "(a row per model, in the order given) to this PNG or JPEG")
@@ -240,13 +241,16 @@ def _seams(args, argv: list[str]) -> int:
             row["painting_share"] = painting_share(judge, translated)
             row["painting_share_photos"] = rows["photos (untranslated)"]["painting_share"]
             row["judge"] = args.judge
+            row["painting_command"] = command_line(argv)  # beside the seam figures' own command
             print(f"{label}: {row['painting_share']:.0%} of the translated photos called paintings")
         rows[label] = row
         print(f"{label:34s} {row['seam_score']:8.3f} {row['seam_score_resized_baseline']:17.3f} {per_photo:8.2f}")
         if args.write_card and painter.path is not None:
             card = read_json(painter.path / CARD_FILE)
-            card.setdefault("metrics", {})["seams"] = {k: (round(v, 4) if isinstance(v, float) else v)
-                                                       for k, v in row.items()}
+            # Merged into what the card holds, so that figures recorded another way (the
+            # no-combo ablation's "without_combo") stay.
+            seams = card.setdefault("metrics", {}).setdefault("seams", {})
+            seams.update({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()})
             write_json(painter.path / CARD_FILE, card)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))

@@ -247,3 +247,17 @@ def test_seams_draws_the_photos_and_each_models_paintings(domains, tmp_path, cap
     photo_row, painted_row = rows[4:164], rows[168:328]
     assert np.abs(photo_row - painted_row).mean() > 5  # the second row holds the paintings
     assert main([*args, "--figure", str(figure), "--figure-photos", "0"]) == 2
+
+
+def test_seams_write_card_merges_into_the_cards_figures(domains, tmp_path):
+    """--write-card updates metrics.seams and keeps what it does not measure (the ablation)."""
+    from gan_core.cli import main
+
+    train_style(cfg(domains, tmp_path / "a"))
+    card_file = tmp_path / "a" / "export" / CARD_FILE
+    card = json.loads(card_file.read_text())
+    card.setdefault("metrics", {})["seams"] = {"without_combo": {"seam_score": 2.5}, "seam_score": 9.0}
+    card_file.write_text(json.dumps(card))
+    assert main(["style", "seams", str(tmp_path / "a" / "export"), "--photos", str(domains[1]), "--write-card"]) == 0
+    seams = json.loads(card_file.read_text())["metrics"]["seams"]
+    assert seams["without_combo"] == {"seam_score": 2.5} and seams["seam_score"] != 9.0 and seams["photos"] == 4
