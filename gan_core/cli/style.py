@@ -42,7 +42,7 @@ def register(commands) -> None:
     """Add `style` and its commands to the subparsers of `python -m gan_core`."""
     from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE
     from gan_core.training.augment import POLICIES
-    from gan_core.training.style import MAX_SIDE
+    from gan_core.training.style import ADVERSARIES, MAX_SIDE
     from gan_core.pipelines.style import MARGIN, MAX_WORKING_SIZE
 
     p = commands.add_parser("style", help="photos to paintings with the Siamese GAN, tile by tile at any size",
@@ -72,6 +72,12 @@ def register(commands) -> None:
                    help="the generator draws the picture instead of adding a residual to the photo (which starts "
                         "as the identity and may never leave it)")
     t.add_argument("--d-width", type=int, default=D_WIDTH, help=f"discriminator's first channels ({D_WIDTH})")
+    t.add_argument("--adversary", choices=ADVERSARIES, default="siamese",
+                   help="siamese: the article's one Siamese discriminator for style and content; patch: TraVeLGAN's "
+                        "split, a PatchGAN discriminator on the hinge loss and a Siamese content network trained "
+                        "with the generator (default siamese)")
+    t.add_argument("--content-weight", type=float, default=1.0,
+                   help="with --adversary patch: the content term's weight in G's loss (1.0)")
     t.add_argument("--spectral-norm", action="store_true",
                    help="spectrally normalise D's weights, so that faint patterns move it less (default: off)")
     t.add_argument("--d-photos", action="store_true",
@@ -158,7 +164,7 @@ def _train(args, argv: list[str]) -> int:
         margin=args.margin,
         lenvec=args.lenvec,
         g_width=args.g_width, g_blocks=args.g_blocks, g_residual=args.g_residual, d_width=args.d_width,
-        spectral_norm=args.spectral_norm, d_photos=args.d_photos, d_warmup=args.d_warmup,
+        adversary=args.adversary, content_weight=args.content_weight, spectral_norm=args.spectral_norm, d_photos=args.d_photos, d_warmup=args.d_warmup,
         augment=args.augment, lr_schedule=args.lr_schedule, judge=args.judge, max_side=args.max_side or None,
         max_images=args.max_images, seed=args.seed, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, device=args.device, resume=args.resume,

@@ -10,7 +10,12 @@ the photo's content.
 The discriminator is a Siamese network: one encoder maps any image to a vector of
 LENVEC numbers. Paintings are pulled to the origin, translated photos pushed beyond a
 margin, and the vector differences between two photos keep their direction after
-translation (the losses are in gan_core.pipelines.style).
+translation (the losses are in gan_core.training.losses).
+
+TraVeLGAN itself (Amodio and Krishnaswamy 2019) splits those jobs: a PatchDiscriminator
+says "painting or not" with a standard GAN loss, and the Siamese network, trained with G
+rather than against it, only carries the content term (gan_core.training.style's
+`adversary="patch"`).
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ LENVEC = 128  # length of the discriminator's vectors
 G_WIDTH = 32  # the generator's channels at full resolution (x2 and x4 deeper down)
 D_WIDTH = 32  # the discriminator's first conv (doubling at each stride to 8x)
 SLOPE = 0.2
+OUT_GAIN = 0.1  # a drawing generator's last conv, scaled: outputs start in tanh's linear range
 
 
 def _init(module: nn.Module) -> None:
@@ -73,6 +79,11 @@ class TileTranslator(nn.Module):
         self.apply(_init)
         if residual:
             nn.init.zeros_(self.out.weight)  # start as the identity
+        else:
+            # He initialisation leaves the last conv's outputs at a std of ~2.7, where tanh is flat:
+            # a drawing G started saturated and its first GAN steps pushed it to a white canvas.
+            with torch.no_grad():
+                self.out.weight.mul_(OUT_GAIN)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         e1 = self.enc1(x)
@@ -110,4 +121,26 @@ class SiameseDiscriminator(nn.Module):
         return self.head(self.pool(self.features(x)).flatten(1))
 
 
-__all__ = ["TileTranslator", "SiameseDiscriminator", "TILE", "LENVEC", "G_WIDTH", "D_WIDTH"]
+class PatchDiscriminator(nn.Module):
+    """An image (N, 3, H, W), H and W multiples of 8 -> a map of logits (N, 1, H/8, W/8),
+    one "painting or not" per overlapping patch (pix2pix's PatchGAN, three strides): the
+    verdict is about brushwork and palette, which every patch holds, not the layout."""
+
+    def __init__(self, width: int = D_WIDTH):
+        super().__init__()
+        w = width
+        self.features = nn.Sequential(
+            nn.Conv2d(3, w, 4, 2, 1), nn.LeakyReLU(SLOPE, inplace=True),  # w x H/2   (64 x 64 for a 128 px combo)
+            nn.Conv2d(w, 2 * w, 4, 2, 1), nn.LeakyReLU(SLOPE, inplace=True),  # 2w x H/4
+            nn.Conv2d(2 * w, 4 * w, 4, 2, 1), nn.LeakyReLU(SLOPE, inplace=True),  # 4w x H/8
+            nn.Conv2d(4 * w, 4 * w, 3, 1, 1), nn.LeakyReLU(SLOPE, inplace=True),  # 4w x H/8
+            nn.Conv2d(4 * w, 1, 3, 1, 1),  # 1 x H/8: a logit per patch (receptive field 46 px)
+        )
+        self.width = width
+        self.apply(_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)
+
+
+__all__ = ["TileTranslator", "SiameseDiscriminator", "PatchDiscriminator", "TILE", "LENVEC", "G_WIDTH", "D_WIDTH"]

@@ -94,6 +94,15 @@ def content_loss(v_a: torch.Tensor, v_ab: torch.Tensor) -> torch.Tensor:
     return (1 - F.cosine_similarity(d_a, d_ab, dim=1, eps=1e-8)).mean()
 
 
+def spread_loss(v_a: torch.Tensor, margin: float = MARGIN) -> torch.Tensor:
+    """TraVeLGAN's Siamese margin term, mean max(0, m - ||S(A1) - S(A2)||), pairing crops
+    as content_loss does: the content network keeps different photos apart, so its vectors
+    cannot all fall on one point, where the cosine of their differences means nothing."""
+    if v_a.shape[0] < 2:
+        raise ValueError("the content term compares pairs of crops: use a batch of at least 2")
+    return F.relu(margin - (v_a - v_a.roll(-1, 0)).norm(dim=1)).mean()
+
+
 # ----------------------------------------------------------------------------- window detection
 
 

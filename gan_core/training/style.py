@@ -3,7 +3,11 @@
 Each step draws a batch of 2Sx2S photo crops A and painting crops B, translates A
 through the combo (four SxS tiles translated apart and reassembled: `combo=True`) or
 whole (`combo=False`, the ablation that shows what the combo is for), then updates
-D on LossD1 + LossD2 + LossD3 and G on LossG1 + LossG2.
+D on LossD1 + LossD2 + LossD3 and G on LossG1 + LossG2 (`adversary="siamese"`, the
+article's one Siamese discriminator), or, as TraVeLGAN has it (`adversary="patch"`), a
+PatchGAN D on the hinge loss (paintings against translations) and G together with a
+Siamese content network S on hinge + content_weight x cosine content term, S also
+keeping different photos apart (spread_loss).
 
 >>> from gan_core.training.style import StyleTrainConfig, train_style
 >>> cfg = StyleTrainConfig(photos=["../shared/data/style/photos", "../shared/data/sr/BSDS500_train"],
@@ -34,11 +38,15 @@ from gan_core.core.checkpoints import DISCRIMINATOR_FILE, GENERATOR_FILE
 from gan_core.core.hub import STYLE_TRANSFER
 from gan_core.core.images import to_uint8
 from gan_core.data.sr_pairs import SRPatches, to_tensor
-from gan_core.models.siamese import D_WIDTH, G_WIDTH, LENVEC, TILE, SiameseDiscriminator, TileTranslator
+from gan_core.models.siamese import (
+    D_WIDTH, G_WIDTH, LENVEC, TILE, PatchDiscriminator, SiameseDiscriminator, TileTranslator,
+)
 from gan_core.pipelines.style import MARGIN, MAX_SIDE, combo, seam_score, translate_tiled
 from gan_core.training.augment import check_policies, diff_augment
 from gan_core.training.gan import with_spectral_norm, without_spectral_norm
-from gan_core.training.losses import content_loss, generator_loss, margin_loss, painting_loss
+from gan_core.training.losses import (
+    content_loss, generator_loss, hinge_loss_d, hinge_loss_g, margin_loss, painting_loss, spread_loss,
+)
 from gan_core.training.loop import (
     LR_SCHEDULES, AbortFn, ProgressFn, RunFolder, Task, TrainResult, crop_training_record, rounded, scheduled_rate,
     setup_device, train_loop,
@@ -50,6 +58,11 @@ ARTICLE = ("Siamese GAN for high-resolution style transfer: the generator works 
 SAMPLE_CROPS = 6
 SEAM_PHOTO = 256  # side of the fixed photo whose tiled translation is scored at each sample step
 NAMES = ("loss_d1", "loss_d2", "loss_d3", "loss_g1", "loss_g2", "norm_b", "norm_ab")
+# adversary="patch": D's hinge loss, G's hinge loss, the content term, S's spread term, D's mean
+# logit on paintings and on translations
+PATCH_NAMES = ("loss_d", "loss_g", "loss_content", "loss_spread", "d_b", "d_ab")
+ADVERSARIES = ("siamese", "patch")
+SIAMESE_FILE = "siamese.safetensors"  # adversary="patch": the content network S
 
 
 @dataclass
@@ -75,6 +88,11 @@ class StyleTrainConfig:
     g_blocks: int = 3
     g_residual: bool = True  # G edits the photo (a residual from the identity); False: G draws the picture
     d_width: int = D_WIDTH
+    # "siamese": the article's one Siamese D for both "painting?" and content (LossD1-3, LossG1-2).
+    # "patch": TraVeLGAN's split, a PatchGAN D on the hinge loss for "painting?" and a Siamese
+    # content network S trained with G (not against it) on the content term and spread_loss.
+    adversary: str = "siamese"
+    content_weight: float = 1.0  # adversary="patch": G's loss is hinge + this x the content term
     # Three measures against a D that stops telling paintings from photos (its vectors settle at
     # one length for both, and G passes with a faint tile grid and a colour cast). None of them
     # kept D apart for long on a CPU budget (the README's Style section), so none is a default.
@@ -124,6 +142,12 @@ class StyleTrainConfig:
         check_policies(self.augment)
         if not 0 <= self.d_warmup < self.steps:
             raise ValueError(f"the D warm-up must be from 0 to steps - 1, not {self.d_warmup}")
+        if self.adversary not in ADVERSARIES:
+            raise ValueError(f"the adversary must be one of {', '.join(ADVERSARIES)}, not {self.adversary!r}")
+        if self.content_weight < 0:
+            raise ValueError("the content weight must be 0 or more")
+        if self.adversary == "patch" and self.d_photos:
+            raise ValueError("--d-photos belongs to the Siamese adversary (LossD2 on the photos)")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"the schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
 
@@ -144,7 +168,8 @@ def train_style(config: StyleTrainConfig, progress_fn: ProgressFn | None = None,
     run = RunFolder(config.out, config.resume)
     if run.resuming:
         run.check_same(config, ("tile", "combo", "lenvec", "g_width", "g_blocks", "g_residual", "d_width",
-                                "spectral_norm", "d_photos", "d_warmup", "batch_size", "max_side"))
+                                "spectral_norm", "d_photos", "d_warmup", "batch_size", "max_side",
+                                "adversary"))
     device, _, _ = setup_device(config.device)
     photos, paintings = data if data is not None else (
         _patches(config.photos, config, data_progress), _patches(config.paintings, config, data_progress))
@@ -179,7 +204,6 @@ class StyleTask(Task):
     Seam measurements written into the card by `style seams --write-card` stay when
     training goes on."""
 
-    metric_names = NAMES
     kept_metrics = ("seams",)
 
     def __init__(self, config: StyleTrainConfig, photos: SRPatches, paintings: SRPatches, device: torch.device):
@@ -188,12 +212,20 @@ class StyleTask(Task):
         self.batch_size = config.batch_size
         torch.manual_seed(config.seed)
         self.G = G = TileTranslator(config.g_width, config.g_blocks, config.g_residual).to(device)
-        self.D = D = SiameseDiscriminator(config.lenvec, config.d_width).to(device)
+        self.patch = config.adversary == "patch"
+        self.metric_names = PATCH_NAMES if self.patch else NAMES
+        self.D = D = (PatchDiscriminator(config.d_width) if self.patch
+                      else SiameseDiscriminator(config.lenvec, config.d_width)).to(device)
         if config.spectral_norm:
             with_spectral_norm(D)
-        self.opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=(config.beta1, 0.999))
-        self.opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d or config.lr, betas=(config.beta1, 0.999))
+        betas = (config.beta1, 0.999)
+        self.opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=betas)
+        self.opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d or config.lr, betas=betas)
         self.nets, self.optimizers = {"G": G, "D": D}, {"optG": self.opt_g, "optD": self.opt_d}
+        if self.patch:  # S learns with G, at G's rate
+            self.S = SiameseDiscriminator(config.lenvec, config.d_width).to(device)
+            self.opt_s = torch.optim.Adam(self.S.parameters(), lr=config.lr, betas=betas)
+            self.nets["S"], self.optimizers["optS"] = self.S, self.opt_s
         self.rng = torch.Generator().manual_seed(config.seed + 1)  # every crop drawn
         self.generators = {"crop_rng": self.rng}
         self.data_hash = f"{photos.content_hash}+{paintings.content_hash}"
@@ -222,7 +254,8 @@ class StyleTask(Task):
 
     def step(self, step: int) -> torch.Tensor:
         config, G, D, opt_g, opt_d = self.config, self.G, self.D, self.opt_g, self.opt_d
-        for opt, base in ((opt_g, config.lr), (opt_d, config.lr_d or config.lr)):
+        rates = [(opt_g, config.lr), (opt_d, config.lr_d or config.lr)] + ([(self.opt_s, config.lr)] if self.patch else [])
+        for opt, base in rates:
             for group in opt.param_groups:
                 group["lr"] = scheduled_rate(base, step, config.steps, config.lr_schedule)
         a = to_tensor(np.stack(self.photos.random_crops(config.batch_size, self.rng))).to(self.device)
@@ -230,6 +263,8 @@ class StyleTask(Task):
         if step < config.d_warmup:
             return self._warmup_step(a, b)
         ab = self.translate(a)
+        if self.patch:
+            return self._patch_step(a, b, ab)
         # (1) Update D: paintings to the origin, translations beyond the margin, directions between photos kept.
         opt_d.zero_grad(set_to_none=True)
         a_seen, ab_seen = self.augmented(a, ab.detach())
@@ -252,12 +287,48 @@ class StyleTask(Task):
         with torch.no_grad():
             return torch.stack([d1, d2, d3, g1, g2, v_b.norm(dim=1).mean(), v_ab.norm(dim=1).mean()])
 
+    def _patch_step(self, a: torch.Tensor, b: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        """TraVeLGAN's step: D on the hinge loss; then G and S on one loss, G's hinge +
+        content_weight x content term (G and S both lower it) + S's spread term."""
+        config, G, D, S = self.config, self.G, self.D, self.S
+        # (1) Update D: paintings real, translations not.
+        self.opt_d.zero_grad(set_to_none=True)
+        (b_seen,) = self.augmented(b)
+        (ab_seen,) = self.augmented(ab.detach())
+        d_b, d_ab = D(b_seen), D(ab_seen)
+        loss_d = hinge_loss_d(d_b, True) + hinge_loss_d(d_ab, False)
+        self._update(D, self.opt_d, loss_d)
+        # (2) Update G and S: G's translations among the paintings, the directions between photos kept in S's space.
+        self.opt_g.zero_grad(set_to_none=True)
+        self.opt_s.zero_grad(set_to_none=True)
+        D.requires_grad_(False)
+        (ab_seen,) = self.augmented(ab)
+        loss_g = hinge_loss_g(D(ab_seen))
+        v_a = S(a)
+        loss_content, loss_spread = content_loss(v_a, S(ab)), spread_loss(v_a, config.margin)
+        (loss_g + config.content_weight * loss_content + loss_spread).backward()
+        D.requires_grad_(True)
+        for net, opt in ((G, self.opt_g), (S, self.opt_s)):
+            if config.clip_grad:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), config.clip_grad)
+            opt.step()
+        with torch.no_grad():
+            return torch.stack([loss_d, loss_g, loss_content, loss_spread, d_b.mean(), d_ab.mean()])
+
     def _warmup_step(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """D alone: paintings to the origin, the photos themselves beyond the margin."""
+        """D alone: paintings to the origin, the photos themselves beyond the margin (with
+        the patch adversary: paintings real, photos not)."""
         D, opt_d = self.D, self.opt_d
         opt_d.zero_grad(set_to_none=True)
         (a_seen,) = self.augmented(a)
         (b_seen,) = self.augmented(b)
+        if self.patch:
+            d_b, d_a = D(b_seen), D(a_seen)
+            loss_d = hinge_loss_d(d_b, True) + hinge_loss_d(d_a, False)
+            self._update(D, opt_d, loss_d)
+            with torch.no_grad():
+                zero = loss_d.new_zeros(())
+                return torch.stack([loss_d, zero, zero, zero, d_b.mean(), d_a.mean()])
         v_a, v_b = D(a_seen), D(b_seen)
         d1, d2 = painting_loss(v_b), margin_loss(v_a, self.config.margin)
         self._update(D, opt_d, d1 + d2)
@@ -276,9 +347,10 @@ class StyleTask(Task):
     def exports(self) -> dict:
         """export/'s files: G, and D as a plain network (spectral normalisation folded into its weights)."""
         c = self.config
-        D = without_spectral_norm(self.D, lambda: SiameseDiscriminator(c.lenvec, c.d_width)) \
-            if c.spectral_norm else self.D
-        return {GENERATOR_FILE: self.G, DISCRIMINATOR_FILE: D}
+        build = (lambda: PatchDiscriminator(c.d_width)) if self.patch else (
+            lambda: SiameseDiscriminator(c.lenvec, c.d_width))
+        D = without_spectral_norm(self.D, build) if c.spectral_norm else self.D
+        return {GENERATOR_FILE: self.G, DISCRIMINATOR_FILE: D, **({SIAMESE_FILE: self.S} if self.patch else {})}
 
     def state_info(self) -> dict:
         return {"data_hash": self.data_hash}
@@ -314,6 +386,22 @@ class StyleTask(Task):
         self.last_val = {"seam_score": round(seams, 4), **painted}
         return sheet, self.last_val
 
+    def _losses(self) -> dict:
+        c = self.config
+        pairs = "each crop paired with the next"
+        if self.patch:
+            return {"D": "hinge: mean max(0, 1 - D(B)) + mean max(0, 1 + D(AB)), over every patch's logit",
+                    "G": f"-mean D(AB) + {c.content_weight} x content",
+                    "S": "content + spread (S learns with G)",
+                    "content": f"mean 1 - cos(S(A1) - S(A2), S(AB1) - S(AB2)), {pairs}",
+                    "spread": f"mean max(0, {c.margin} - ||S(A1) - S(A2)||), {pairs}"}
+        return {"D": "LossD1 + LossD2 + LossD3", "G": "LossG1 + LossG2",
+                "LossD1": "mean ||D(B)||^2", "LossD2": f"mean max(0, {c.margin} - ||D(AB)||)^2" + (
+                    f", averaged with the same of the photos, mean max(0, {c.margin} - ||D(A)||)^2"
+                    if c.d_photos else ""),
+                "LossD3 = LossG2": f"mean 1 - cos(D(A1) - D(A2), D(AB1) - D(AB2)), {pairs}",
+                "LossG1": "mean ||D(AB)||^2"}
+
     def card(self, step: int, wall: float, metrics: dict) -> dict:
         c = self.config
         s = c.tile
@@ -337,14 +425,10 @@ class StyleTask(Task):
                        "betas": [c.beta1, 0.999], "margin": c.margin, "lenvec": c.lenvec, "g_width": c.g_width,
                        "g_blocks": c.g_blocks, "g_residual": c.g_residual, "d_width": c.d_width,
                        "spectral_norm": c.spectral_norm, "d_photos": c.d_photos,
-                       "d_warmup": c.d_warmup,
+                       "d_warmup": c.d_warmup, "adversary": c.adversary,
+                       **({"content_weight": c.content_weight} if self.patch else {}),
                        "max_side": c.max_side, "augment": list(c.augment or []), "lr_schedule": c.lr_schedule},
-            "loss": {"D": "LossD1 + LossD2 + LossD3", "G": "LossG1 + LossG2",
-                     "LossD1": "mean ||D(B)||^2", "LossD2": f"mean max(0, {c.margin} - ||D(AB)||)^2" + (
-                         f", averaged with the same of the photos, mean max(0, {c.margin} - ||D(A)||)^2"
-                         if c.d_photos else ""),
-                     "LossD3 = LossG2": "mean 1 - cos(D(A1) - D(A2), D(AB1) - D(AB2)), each crop paired with the next",
-                     "LossG1": "mean ||D(AB)||^2"},
+            "loss": self._losses(),
             "data": {"A (photos)": domain(self.photos, "photos"), "B (paintings)": domain(self.paintings, "paintings"),
                      "note": c.data_note},
             "value_range": "RGB in [-1, 1] in and out",
@@ -352,7 +436,8 @@ class StyleTask(Task):
             "metrics": {"training": rounded(metrics, 5),
                         "validation": {**self.last_val, "note": f"seam score of one {SEAM_PHOTO} px training photo "
                                        "translated tile by tile: a progress check; see metrics.seams"}},
-            "files": {"generator": GENERATOR_FILE, "discriminator": DISCRIMINATOR_FILE},
+            "files": {"generator": GENERATOR_FILE, "discriminator": DISCRIMINATOR_FILE,
+                      **({"siamese": SIAMESE_FILE} if self.patch else {})},
         }
 
 

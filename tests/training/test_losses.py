@@ -45,3 +45,18 @@ def test_loss_value_is_f_cosine_based():
     assert content_loss(v, 3 * v).item() == pytest.approx(0.0, abs=1e-6)
     assert content_loss(v, -v).item() == pytest.approx(2.0, abs=1e-6)
     assert F.cosine_similarity(v, v).mean().item() == pytest.approx(1.0)
+
+
+def test_spread_loss_keeps_photos_apart_up_to_the_margin():
+    """spread_loss = mean max(0, m - ||S(A_i) - S(A_i+1)||): m when S sends every photo to
+    one point, 0 once neighbours are m apart, and the shortfall in between."""
+    from gan_core.training.losses import spread_loss
+
+    same = torch.ones(4, 3)
+    assert spread_loss(same, 1.0).item() == pytest.approx(1.0)
+    apart = torch.tensor([[0.0], [2.0], [0.0], [2.0]])
+    assert spread_loss(apart, 1.0).item() == 0
+    close = torch.tensor([[0.0], [0.5]])
+    assert spread_loss(close, 1.0).item() == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="at least 2"):
+        spread_loss(same[:1])

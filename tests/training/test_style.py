@@ -261,3 +261,42 @@ def test_seams_write_card_merges_into_the_cards_figures(domains, tmp_path):
     assert main(["style", "seams", str(tmp_path / "a" / "export"), "--photos", str(domains[1]), "--write-card"]) == 0
     seams = json.loads(card_file.read_text())["metrics"]["seams"]
     assert seams["without_combo"] == {"seam_score": 2.5} and seams["seam_score"] != 9.0 and seams["photos"] == 4
+
+
+def test_the_patch_adversary_trains_d_on_the_hinge_and_s_with_g(domains, tmp_path):
+    """--adversary patch (TraVeLGAN's split): a PatchGAN D on the hinge loss and a Siamese
+    content network S that learns with G; its terms are logged, a run with a D warm-up and
+    spectral norm resumes exactly, export/ holds a plain D and S, and G loads and paints."""
+    from gan_core.models.siamese import PatchDiscriminator, SiameseDiscriminator
+
+    recipe = dict(adversary="patch", spectral_norm=True, d_warmup=1, g_residual=False)
+    _assert_resumes_exactly(domains, tmp_path, recipe)
+    lines = [json.loads(x) for x in (tmp_path / "whole" / "log.jsonl").read_text().splitlines()]
+    terms = {"loss_d", "loss_g", "loss_content", "loss_spread", "d_b", "d_ab"}
+    assert terms <= set(lines[-1]) and "loss_d1" not in lines[-1]
+    assert lines[0]["loss_g"] == 0 and lines[-1]["loss_content"] > 0  # step 1 warms D up alone
+    export = tmp_path / "whole" / "export"
+    PatchDiscriminator(4).load_state_dict(read_tensors(export / "discriminator.safetensors")[0])  # plain weights
+    SiameseDiscriminator(8, 4).load_state_dict(read_tensors(export / "siamese.safetensors")[0])
+    card = json.loads((export / CARD_FILE).read_text())
+    assert card["config"]["adversary"] == "patch" and "hinge" in card["loss"]["D"]
+    assert card["files"]["siamese"] == "siamese.safetensors"
+    painter = gan_core.load(tmp_path / "whole")
+    assert painter(Image.fromarray(smooth_picture(5, (48, 40))), working_size=None).size == (48, 40)
+    # S moves with G's step: its weights after the run differ from where a fresh run built them.
+    torch.manual_seed(0)
+    train_style(cfg(domains, tmp_path / "none", adversary="patch", steps=1, d_warmup=0, sample_every=100,
+                    checkpoint_every=100))
+    one = _weights(tmp_path / "none" / STATE_FILE)
+    assert not torch.equal(one["S.head.weight"], _weights(tmp_path / "whole" / STATE_FILE)["S.head.weight"])
+    # The content weight matters: with 0 G follows D alone and ends elsewhere.
+    train_style(cfg(domains, tmp_path / "w0", adversary="patch", steps=1, content_weight=0.0, sample_every=100,
+                    checkpoint_every=100))
+    g0, g1 = _weights(tmp_path / "w0" / STATE_FILE), one
+    assert any(not torch.equal(g0[k], g1[k]) for k in g1 if k.startswith("G."))
+    with pytest.raises(ValueError, match="adversary"):
+        cfg(domains, tmp_path / "x", adversary="wgan").check()
+    with pytest.raises(ValueError, match="d-photos"):
+        cfg(domains, tmp_path / "x", adversary="patch", d_photos=True).check()
+    with pytest.raises(ValueError, match="adversary"):
+        train_style(cfg(domains, tmp_path / "whole", resume=True, steps=6))
