@@ -78,6 +78,9 @@ def register(commands) -> None:
                         "with the generator (default siamese)")
     t.add_argument("--content-weight", type=float, default=1.0,
                    help="with --adversary patch: the content term's weight in G's loss (1.0)")
+    t.add_argument("--d-steps", type=int, default=1,
+                   help="with --adversary patch: D's updates per G step, on new painting crops and the same "
+                        "translations (1)")
     t.add_argument("--spectral-norm", action="store_true",
                    help="spectrally normalise D's weights, so that faint patterns move it less (default: off)")
     t.add_argument("--d-photos", action="store_true",
@@ -164,7 +167,7 @@ def _train(args, argv: list[str]) -> int:
         margin=args.margin,
         lenvec=args.lenvec,
         g_width=args.g_width, g_blocks=args.g_blocks, g_residual=args.g_residual, d_width=args.d_width,
-        adversary=args.adversary, content_weight=args.content_weight, spectral_norm=args.spectral_norm, d_photos=args.d_photos, d_warmup=args.d_warmup,
+        adversary=args.adversary, content_weight=args.content_weight, d_steps=args.d_steps, spectral_norm=args.spectral_norm, d_photos=args.d_photos, d_warmup=args.d_warmup,
         augment=args.augment, lr_schedule=args.lr_schedule, judge=args.judge, max_side=args.max_side or None,
         max_images=args.max_images, seed=args.seed, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, device=args.device, resume=args.resume,

@@ -93,6 +93,9 @@ class StyleTrainConfig:
     # content network S trained with G (not against it) on the content term and spread_loss.
     adversary: str = "siamese"
     content_weight: float = 1.0  # adversary="patch": G's loss is hinge + this x the content term
+    # adversary="patch": D's updates per G step, each on new painting crops and the same
+    # translations (new augmentation draws). A D step costs a tenth of a G step through the combo.
+    d_steps: int = 1
     # Three measures against a D that stops telling paintings from photos (its vectors settle at
     # one length for both, and G passes with a faint tile grid and a colour cast). None of them
     # kept D apart for long on a CPU budget (the README's Style section), so none is a default.
@@ -146,6 +149,8 @@ class StyleTrainConfig:
             raise ValueError(f"the adversary must be one of {', '.join(ADVERSARIES)}, not {self.adversary!r}")
         if self.content_weight < 0:
             raise ValueError("the content weight must be 0 or more")
+        if self.d_steps < 1 or (self.d_steps > 1 and self.adversary != "patch"):
+            raise ValueError("--d-steps must be at least 1, and above 1 only with the patch adversary")
         if self.adversary == "patch" and self.d_photos:
             raise ValueError("--d-photos belongs to the Siamese adversary (LossD2 on the photos)")
         if self.lr_schedule not in LR_SCHEDULES:
@@ -169,7 +174,7 @@ def train_style(config: StyleTrainConfig, progress_fn: ProgressFn | None = None,
     if run.resuming:
         run.check_same(config, ("tile", "combo", "lenvec", "g_width", "g_blocks", "g_residual", "d_width",
                                 "spectral_norm", "d_photos", "d_warmup", "batch_size", "max_side",
-                                "adversary"))
+                                "adversary", "d_steps"))
     device, _, _ = setup_device(config.device)
     photos, paintings = data if data is not None else (
         _patches(config.photos, config, data_progress), _patches(config.paintings, config, data_progress))
@@ -292,12 +297,15 @@ class StyleTask(Task):
         content_weight x content term (G and S both lower it) + S's spread term."""
         config, G, D, S = self.config, self.G, self.D, self.S
         # (1) Update D: paintings real, translations not.
-        self.opt_d.zero_grad(set_to_none=True)
-        (b_seen,) = self.augmented(b)
-        (ab_seen,) = self.augmented(ab.detach())
-        d_b, d_ab = D(b_seen), D(ab_seen)
-        loss_d = hinge_loss_d(d_b, True) + hinge_loss_d(d_ab, False)
-        self._update(D, self.opt_d, loss_d)
+        for k in range(config.d_steps):
+            if k:
+                b = to_tensor(np.stack(self.paintings.random_crops(config.batch_size, self.rng))).to(self.device)
+            self.opt_d.zero_grad(set_to_none=True)
+            (b_seen,) = self.augmented(b)
+            (ab_seen,) = self.augmented(ab.detach())
+            d_b, d_ab = D(b_seen), D(ab_seen)
+            loss_d = hinge_loss_d(d_b, True) + hinge_loss_d(d_ab, False)
+            self._update(D, self.opt_d, loss_d)
         # (2) Update G and S: G's translations among the paintings, the directions between photos kept in S's space.
         self.opt_g.zero_grad(set_to_none=True)
         self.opt_s.zero_grad(set_to_none=True)
@@ -426,7 +434,7 @@ class StyleTask(Task):
                        "g_blocks": c.g_blocks, "g_residual": c.g_residual, "d_width": c.d_width,
                        "spectral_norm": c.spectral_norm, "d_photos": c.d_photos,
                        "d_warmup": c.d_warmup, "adversary": c.adversary,
-                       **({"content_weight": c.content_weight} if self.patch else {}),
+                       **({"content_weight": c.content_weight, "d_steps": c.d_steps} if self.patch else {}),
                        "max_side": c.max_side, "augment": list(c.augment or []), "lr_schedule": c.lr_schedule},
             "loss": self._losses(),
             "data": {"A (photos)": domain(self.photos, "photos"), "B (paintings)": domain(self.paintings, "paintings"),

@@ -267,7 +267,7 @@ def test_the_patch_adversary_trains_d_on_the_hinge_and_s_with_g(domains, tmp_pat
     """--adversary patch (TraVeLGAN's split): a PatchGAN D on the hinge loss and a Siamese
     content network S that learns with G; its terms are logged, a run with a D warm-up and
     spectral norm resumes exactly, export/ holds a plain D and S, and G loads and paints."""
-    from gan_core.models.siamese import PatchDiscriminator, SiameseDiscriminator
+    from gan_core.models.siamese import PatchDiscriminator, SiameseDiscriminator, TileTranslator
 
     recipe = dict(adversary="patch", spectral_norm=True, d_warmup=1, g_residual=False)
     _assert_resumes_exactly(domains, tmp_path, recipe)
@@ -294,6 +294,20 @@ def test_the_patch_adversary_trains_d_on_the_hinge_and_s_with_g(domains, tmp_pat
                     checkpoint_every=100))
     g0, g1 = _weights(tmp_path / "w0" / STATE_FILE), one
     assert any(not torch.equal(g0[k], g1[k]) for k in g1 if k.startswith("G."))
+    # --d-steps 2: D moves twice a G step (G and S end as with one, up to D's influence), resumes exactly.
+    _assert_resumes_exactly(domains, tmp_path / "d2", dict(adversary="patch", d_steps=2))
+    torch.manual_seed(0)
+    TileTranslator(4, 1)
+    built = PatchDiscriminator(4).state_dict()  # D as the runs build it (seed 0, after G)
+    for k, name in ((1, "k1"), (2, "k2")):
+        train_style(cfg(domains, tmp_path / name, adversary="patch", steps=1, d_steps=k, sample_every=100,
+                        checkpoint_every=100))
+    moved = {name: max((_weights(tmp_path / name / STATE_FILE)[f"D.{key}"] - value).abs().max().item()
+                       for key, value in built.items()) for name in ("k1", "k2")}
+    # Adam moves a weight by about the learning rate a step: one D step against two.
+    assert moved["k1"] <= 1.01 * 2e-4 < 1.5 * 2e-4 < moved["k2"]
+    with pytest.raises(ValueError, match="d-steps"):
+        cfg(domains, tmp_path / "x", d_steps=2).check()
     with pytest.raises(ValueError, match="adversary"):
         cfg(domains, tmp_path / "x", adversary="wgan").check()
     with pytest.raises(ValueError, match="d-photos"):
