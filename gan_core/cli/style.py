@@ -92,6 +92,9 @@ def register(commands) -> None:
     t.add_argument("--augment", nargs="+", choices=POLICIES, metavar="POLICY",
                    help="DiffAugment before the discriminator (color, translation, cutout); a photo and its "
                         "translation get the same draws (default: none)")
+    t.add_argument("--ema-images", type=float, default=0.0, metavar="N",
+                   help="sample and export a moving average of G's weights with a half-life of N crops "
+                        "(0, the default: G itself)")
     t.add_argument("--lr-schedule", choices=["step", "cosine"], default="step",
                    help="step: constant rates; cosine: both fall to 0 over the steps (default step)")
     t.add_argument("--judge", metavar="NAME",
@@ -168,7 +171,7 @@ def _train(args, argv: list[str]) -> int:
         lenvec=args.lenvec,
         g_width=args.g_width, g_blocks=args.g_blocks, g_residual=args.g_residual, d_width=args.d_width,
         adversary=args.adversary, content_weight=args.content_weight, d_steps=args.d_steps, spectral_norm=args.spectral_norm, d_photos=args.d_photos, d_warmup=args.d_warmup,
-        augment=args.augment, lr_schedule=args.lr_schedule, judge=args.judge, max_side=args.max_side or None,
+        augment=args.augment, ema_images=args.ema_images, lr_schedule=args.lr_schedule, judge=args.judge, max_side=args.max_side or None,
         max_images=args.max_images, seed=args.seed, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, device=args.device, resume=args.resume,
         hardware_note=args.hardware_note, command=command)

@@ -452,11 +452,7 @@ class GANTask(Task):
         """G_ema moves towards G by the share that gives the configured half-life (in
         images, capped at EMA_RAMPUP of those seen). Its BatchNorm statistics are measured
         when it samples (sampling_generator), not copied from G."""
-        seen = (step + 1) * self.batch_size
-        half_life = min(self.config.ema_images, EMA_RAMPUP * seen)
-        keep = 0.5 ** (self.batch_size / max(half_life, 1e-8))
-        for average, current in zip(self.G_ema.parameters(), self.G.parameters()):
-            average.lerp_(current, 1 - keep)
+        ema_update(self.G_ema, self.G, step, self.batch_size, self.config.ema_images)
         self.averaged_at = step + 1
 
     def log_fields(self, step: int) -> dict:
@@ -575,6 +571,17 @@ def rotation_head(D: nn.Module, image_size: int) -> nn.Module:
         size = D.blocks(torch.zeros(1, 3, image_size, image_size, device=next(D.parameters()).device)).numel()
     D.train(was_training)
     return nn.Linear(size, ROTATIONS)
+
+
+@torch.no_grad()
+def ema_update(average: nn.Module, current: nn.Module, step: int, batch_size: int, half_life: float) -> None:
+    """Move `average`'s weights towards `current`'s after step `step` (from 0) of `batch_size`
+    images, by the share that gives a half-life of `half_life` images, capped at EMA_RAMPUP of
+    the images seen so far (StyleGAN2-ADA's ema_kimg and ema_rampup)."""
+    seen = (step + 1) * batch_size
+    keep = 0.5 ** (batch_size / max(min(half_life, EMA_RAMPUP * seen), 1e-8))
+    for a, c in zip(average.parameters(), current.parameters()):
+        a.lerp_(c, 1 - keep)
 
 
 def with_spectral_norm(D: nn.Module) -> nn.Module:

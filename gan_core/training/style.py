@@ -26,6 +26,7 @@ steps; abort_fn() -> bool, polled every step: True saves a checkpoint and return
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
@@ -43,7 +44,7 @@ from gan_core.models.siamese import (
 )
 from gan_core.pipelines.style import MARGIN, MAX_SIDE, combo, seam_score, translate_tiled
 from gan_core.training.augment import check_policies, diff_augment
-from gan_core.training.gan import with_spectral_norm, without_spectral_norm
+from gan_core.training.gan import ema_update, with_spectral_norm, without_spectral_norm
 from gan_core.training.losses import (
     content_loss, generator_loss, hinge_loss_d, hinge_loss_g, margin_loss, painting_loss, spread_loss,
 )
@@ -110,6 +111,9 @@ class StyleTrainConfig:
     # DiffAugment before D (gan_core.training.augment), so it cannot learn a few hundred paintings by
     # heart: a photo and its translation get the same draws (the content term compares them).
     augment: list[str] | None = None
+    # Samples and the export use a moving average of G's weights with this half-life in crops
+    # (as `train --ema-images`); 0: G itself. It smooths the colour swings of a small-batch GAN.
+    ema_images: float = 0.0
     lr_schedule: str = "step"  # "step": constant; "cosine": to 0 over the steps (gan_core.training.loop)
     # A photo-or-painting judge (`style judge`) whose share of the fixed crops' translations called
     # paintings is logged at each sample step; None: not measured.
@@ -153,6 +157,8 @@ class StyleTrainConfig:
             raise ValueError("--d-steps must be at least 1, and above 1 only with the patch adversary")
         if self.adversary == "patch" and self.d_photos:
             raise ValueError("--d-photos belongs to the Siamese adversary (LossD2 on the photos)")
+        if self.ema_images < 0:
+            raise ValueError("the average's half-life (--ema-images) must be 0 or more")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"the schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
 
@@ -174,7 +180,7 @@ def train_style(config: StyleTrainConfig, progress_fn: ProgressFn | None = None,
     if run.resuming:
         run.check_same(config, ("tile", "combo", "lenvec", "g_width", "g_blocks", "g_residual", "d_width",
                                 "spectral_norm", "d_photos", "d_warmup", "batch_size", "max_side",
-                                "adversary", "d_steps"))
+                                "adversary", "d_steps", "ema_images"))
     device, _, _ = setup_device(config.device)
     photos, paintings = data if data is not None else (
         _patches(config.photos, config, data_progress), _patches(config.paintings, config, data_progress))
@@ -227,6 +233,10 @@ class StyleTask(Task):
         self.opt_g = torch.optim.Adam(G.parameters(), lr=config.lr, betas=betas)
         self.opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d or config.lr, betas=betas)
         self.nets, self.optimizers = {"G": G, "D": D}, {"optG": self.opt_g, "optD": self.opt_d}
+        self.G_ema = None
+        if config.ema_images > 0:
+            self.G_ema = copy.deepcopy(G).requires_grad_(False)
+            self.nets["G_ema"] = self.G_ema
         if self.patch:  # S learns with G, at G's rate
             self.S = SiameseDiscriminator(config.lenvec, config.d_width).to(device)
             self.opt_s = torch.optim.Adam(self.S.parameters(), lr=config.lr, betas=betas)
@@ -269,7 +279,7 @@ class StyleTask(Task):
             return self._warmup_step(a, b)
         ab = self.translate(a)
         if self.patch:
-            return self._patch_step(a, b, ab)
+            return self._patch_step(step, a, b, ab)
         # (1) Update D: paintings to the origin, translations beyond the margin, directions between photos kept.
         opt_d.zero_grad(set_to_none=True)
         a_seen, ab_seen = self.augmented(a, ab.detach())
@@ -289,10 +299,11 @@ class StyleTask(Task):
         g1, g2 = generator_loss(v_ab_g), content_loss(v_a_now, v_ab_g)
         self._update(G, opt_g, g1 + g2)
         D.requires_grad_(True)
+        self._average(step)
         with torch.no_grad():
             return torch.stack([d1, d2, d3, g1, g2, v_b.norm(dim=1).mean(), v_ab.norm(dim=1).mean()])
 
-    def _patch_step(self, a: torch.Tensor, b: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    def _patch_step(self, step: int, a: torch.Tensor, b: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
         """TraVeLGAN's step: D on the hinge loss; then G and S on one loss, G's hinge +
         content_weight x content term (G and S both lower it) + S's spread term."""
         config, G, D, S = self.config, self.G, self.D, self.S
@@ -320,6 +331,7 @@ class StyleTask(Task):
             if config.clip_grad:
                 torch.nn.utils.clip_grad_norm_(net.parameters(), config.clip_grad)
             opt.step()
+        self._average(step)
         with torch.no_grad():
             return torch.stack([loss_d, loss_g, loss_content, loss_spread, d_b.mean(), d_ab.mean()])
 
@@ -344,6 +356,16 @@ class StyleTask(Task):
             zero = d1.new_zeros(())  # on D's device, like the losses it is stacked with
             return torch.stack([d1, d2, zero, zero, zero, v_b.norm(dim=1).mean(), v_a.norm(dim=1).mean()])
 
+    def _average(self, step: int) -> None:
+        """G_ema follows G, its ramp-up counted from G's first step (after D's warm-up)."""
+        if self.G_ema is not None:
+            ema_update(self.G_ema, self.G, step - self.config.d_warmup, self.batch_size, self.config.ema_images)
+
+    @property
+    def G_out(self) -> torch.nn.Module:
+        """The generator samples and the export use: the average when there is one."""
+        return self.G_ema if self.G_ema is not None else self.G
+
     def _update(self, net: torch.nn.Module, opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
         """One optimiser step of `net` on `loss`, its gradient norm clipped when the config says."""
         loss.backward()
@@ -358,7 +380,7 @@ class StyleTask(Task):
         build = (lambda: PatchDiscriminator(c.d_width)) if self.patch else (
             lambda: SiameseDiscriminator(c.lenvec, c.d_width))
         D = without_spectral_norm(self.D, build) if c.spectral_norm else self.D
-        return {GENERATOR_FILE: self.G, DISCRIMINATOR_FILE: D, **({SIAMESE_FILE: self.S} if self.patch else {})}
+        return {GENERATOR_FILE: self.G_out, DISCRIMINATOR_FILE: D, **({SIAMESE_FILE: self.S} if self.patch else {})}
 
     def state_info(self) -> dict:
         return {"data_hash": self.data_hash}
@@ -370,7 +392,7 @@ class StyleTask(Task):
 
     @torch.no_grad()
     def samples(self) -> tuple[Image.Image, dict]:
-        G = self.G
+        G = self.G_out
         G.eval()
         a = self.fixed.to(self.device)
         ab = combo(G, a, self.config.tile) if self.config.combo else G(a)
@@ -435,7 +457,8 @@ class StyleTask(Task):
                        "spectral_norm": c.spectral_norm, "d_photos": c.d_photos,
                        "d_warmup": c.d_warmup, "adversary": c.adversary,
                        **({"content_weight": c.content_weight, "d_steps": c.d_steps} if self.patch else {}),
-                       "max_side": c.max_side, "augment": list(c.augment or []), "lr_schedule": c.lr_schedule},
+                       "max_side": c.max_side, "augment": list(c.augment or []), "lr_schedule": c.lr_schedule,
+                       "ema_images": c.ema_images},
             "loss": self._losses(),
             "data": {"A (photos)": domain(self.photos, "photos"), "B (paintings)": domain(self.paintings, "paintings"),
                      "note": c.data_note},

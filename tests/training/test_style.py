@@ -314,3 +314,18 @@ def test_the_patch_adversary_trains_d_on_the_hinge_and_s_with_g(domains, tmp_pat
         cfg(domains, tmp_path / "x", adversary="patch", d_photos=True).check()
     with pytest.raises(ValueError, match="adversary"):
         train_style(cfg(domains, tmp_path / "whole", resume=True, steps=6))
+
+
+def test_a_moving_average_of_g_is_exported_and_resumes(domains, tmp_path):
+    """--ema-images N: export/ holds the average, which lags G (neither G nor the untrained
+    net); the average is part of the state, so a stopped run resumes exactly."""
+    recipe = dict(adversary="patch", ema_images=8.0, d_warmup=1)
+    _assert_resumes_exactly(domains, tmp_path, recipe)
+    state = _weights(tmp_path / "whole" / STATE_FILE)
+    exported, _ = read_tensors(tmp_path / "whole" / "export" / "generator.safetensors")
+    assert all(torch.equal(exported[k], state[f"G_ema.{k}"]) for k in exported)
+    assert any(not torch.equal(exported[k], state[f"G.{k}"]) for k in exported)
+    card = json.loads((tmp_path / "whole" / "export" / CARD_FILE).read_text())
+    assert card["config"]["ema_images"] == 8.0
+    with pytest.raises(ValueError, match="half-life"):
+        cfg(domains, tmp_path / "x", ema_images=-1).check()
