@@ -190,8 +190,13 @@ def model_summary(model_name: str | None) -> str:
     if seams.get("painting_share") is not None:
         line = (f"- **Painted:** {seams['painting_share']:.0%} of those photos, translated, are called paintings "
                 "by the photo-or-painting judge")
-        if seams.get("painting_share_photos") is not None:
-            line += f" (the photos themselves: {seams['painting_share_photos']:.0%})"
+        controls = [f"the photos themselves: {seams['painting_share_photos']:.0%}"
+                    if seams.get("painting_share_photos") is not None else None,
+                    f"the photos with a cool cast and a soft focus: {seams['painting_share_filtered_photos']:.0%}"
+                    if seams.get("painting_share_filtered_photos") is not None else None]
+        controls = [c for c in controls if c]
+        if controls:
+            line += f" ({'; '.join(controls)})"
         lines.append(line)
     return "\n".join(lines)
 

@@ -159,10 +159,14 @@ def test_the_shipped_judge_calls_the_bsd68_photos_photos():
     splits) are the Style tab's held-out measure; untranslated, the judge calls none of them a
     painting (0 of 68 when shipped, the highest at 0.49)."""
     from gan_core.data.sr_pairs import _entries
-    from gan_core.evaluation.painting_score import painting_probabilities
+    from gan_core.evaluation.painting_score import painting_probabilities, photo_filter
     from gan_core.pipelines.style import load_picture
 
     judge = gan_core.load("photo-or-painting", task="attribute-classification").classifier
     photos = [load_picture(read(), None) for _, read in _entries([SHARED_DATA / "sr" / "CBSD68"])]
     assert len(photos) == 68
     assert (painting_probabilities(judge, photos) > 0.5).float().mean() <= 0.05
+    # The control: a cool cast and a soft focus paint nothing, and the judge (trained with
+    # blurred photos) does not call them paintings (the first judge called all 68 so).
+    filtered = [photo_filter(p) for p in photos]
+    assert (painting_probabilities(judge, filtered) > 0.5).float().mean() <= 0.25

@@ -218,7 +218,7 @@ def _seams(args, argv: list[str]) -> int:
     judge = None
     if args.judge:
         from gan_core.core.hub import ATTRIBUTE_CLASSIFICATION
-        from gan_core.evaluation.painting_score import painting_share
+        from gan_core.evaluation.painting_score import painting_share, photo_filter
 
         judge = gan_core.load(args.judge, task=ATTRIBUTE_CLASSIFICATION).classifier
     if args.figure is not None and not 1 <= args.figure_photos <= len(pictures):
@@ -229,8 +229,11 @@ def _seams(args, argv: list[str]) -> int:
     rows = {"photos (untranslated)": {"seam_score": reference}}
     if judge is not None:
         rows["photos (untranslated)"]["painting_share"] = painting_share(judge, pictures)
+        rows["photos through a filter"] = {"painting_share": painting_share(judge, [photo_filter(p) for p in pictures])}
         print(f"untranslated photos called paintings by {args.judge}: "
-              f"{rows['photos (untranslated)']['painting_share']:.0%}")
+              f"{rows['photos (untranslated)']['painting_share']:.0%}; the control, the photos with a cool cast and "
+              f"a soft focus (painting_score.photo_filter, no painting): "
+              f"{rows['photos through a filter']['painting_share']:.0%}")
     print(f"{len(pictures)} photos from {args.photos}, {tile} px tiles; seam score = mean |neighbour difference| "
           "across tile borders / inside tiles (1 = no grid)\n")
     print(f"{'':34s} {'tiles':>8s} {'resized baseline':>17s} {'s/photo':>8s}")
@@ -252,6 +255,7 @@ def _seams(args, argv: list[str]) -> int:
         if judge is not None:
             row["painting_share"] = painting_share(judge, translated)
             row["painting_share_photos"] = rows["photos (untranslated)"]["painting_share"]
+            row["painting_share_filtered_photos"] = rows["photos through a filter"]["painting_share"]
             row["judge"] = args.judge
             row["painting_command"] = command_line(argv)  # beside the seam figures' own command
             print(f"{label}: {row['painting_share']:.0%} of the translated photos called paintings")

@@ -6,7 +6,10 @@ binary head, "painting", learnt from random CROP px crops of the two domains' ow
 pictures (photos: label 0, paintings: 1), with HELD_OUT of each domain's files kept out
 to test it. So that it cannot win on colour alone (the failure it must catch is a photo
 with a painter's palette and no strokes), every crop's colour is jittered and GREY_SHARE
-of them turned grey: what is left to learn from is texture, edges and strokes.
+of them turned grey; and SOFT_SHARE of the photo crops are blurred (a Gaussian of
+SOFT_SIGMA px), because the first judge, trained without, called every BSD68 photo with a
+cool cast and a 1.5 px blur a painting: softness alone must not make a painting. What is
+left to learn from is texture, edges and strokes.
 gan_core.evaluation.painting_score turns its crop scores into a verdict per picture.
 
 >>> from gan_core.training.painting_judge import JudgeConfig, train_painting_judge
@@ -31,6 +34,8 @@ from gan_core.training.loop import RunFolder, Task, TrainResult, net_hardware, r
 
 HELD_OUT = 0.2  # of each domain's pictures, by a fixed shuffle of the files: the test set
 GREY_SHARE = 0.3
+SOFT_SHARE = 0.5  # of the photo crops, blurred
+SOFT_SIGMA = (0.5, 2.5)  # px, the blur's standard deviation, drawn uniformly
 
 
 @dataclass
@@ -70,6 +75,28 @@ def jitter(x: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
     return x.clamp(-1, 1)
 
 
+def soften(x: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
+    """SOFT_SHARE of the crops (N, 3, H, W) blurred by a Gaussian whose sigma is drawn from
+    SOFT_SIGMA, each its own; the rest as they are."""
+    n = x.shape[0]
+    u = torch.rand(n, 2, generator=rng).tolist()
+    radius = int(np.ceil(3 * SOFT_SIGMA[1]))
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+    out = []
+    for crop, (pick, where) in zip(x, u):
+        if pick >= SOFT_SHARE:
+            out.append(crop)
+            continue
+        sigma = SOFT_SIGMA[0] + where * (SOFT_SIGMA[1] - SOFT_SIGMA[0])
+        k = torch.exp(-t ** 2 / (2 * sigma ** 2))
+        k = (k / k.sum()).to(x.device)
+        c = F.pad(crop[None], (radius, radius, radius, radius), mode="reflect")
+        c = F.conv2d(c, k.view(1, 1, 1, -1).expand(3, 1, 1, -1), groups=3)  # along rows
+        c = F.conv2d(c, k.view(1, 1, -1, 1).expand(3, 1, -1, 1), groups=3)  # along columns
+        out.append(c[0])
+    return torch.stack(out)
+
+
 class JudgeTask(Task):
     metric_names = ("loss", "accuracy")
 
@@ -99,7 +126,7 @@ class JudgeTask(Task):
 
     def step(self, step: int) -> torch.Tensor:
         n = self.cfg.batch_size
-        x = jitter(torch.cat([self.crops(0, n), self.crops(1, n)]), self.rng)
+        x = jitter(torch.cat([soften(self.crops(0, n), self.rng), self.crops(1, n)]), self.rng)
         y = torch.cat([torch.zeros(n), torch.ones(n)])
         logits = self.model(x)[:, 0]
         loss = F.binary_cross_entropy_with_logits(logits, y)
@@ -142,8 +169,9 @@ class JudgeTask(Task):
             "description": f"Photo or painting? A {CROP} px crop classifier (one binary output, 'painting'); a "
                            "picture's verdict is its crops' mean score (gan_core.evaluation.painting_score)",
             "intended_use": "the 'painted' measure of the style model: the share of translated photos it calls "
-                            "paintings. Trained on texture with colour jittered and 30 % of crops grey, so a "
-                            "photo with a painter's palette alone should stay a photo; it knows one painter's "
+                            f"paintings. Trained on texture with colour jittered, {GREY_SHARE:.0%} of crops grey "
+                            f"and {SOFT_SHARE:.0%} of the photo crops blurred, so a photo with a painter's palette "
+                            "or a soft focus alone should stay a photo; it knows one painter's "
                             "style (the training paintings') and photos of landscapes and scenes, nothing else",
             "attributes": [PAINTING],
             "data": {"photos": self.domains[0].summary(), "paintings": self.domains[1].summary(),
@@ -152,7 +180,8 @@ class JudgeTask(Task):
             "training": {"command": run_command(cfg.command), "steps": step, "batch_size": f"{cfg.batch_size} crops "
                          "of each domain", "lr": cfg.lr, "optimizer": "Adam", "seed": cfg.seed,
                          "augmentation": f"random {CROP} px crops, left-right mirror, brightness/contrast/"
-                                         f"saturation jitter, {GREY_SHARE:.0%} grey",
+                                         f"saturation jitter, {GREY_SHARE:.0%} grey; {SOFT_SHARE:.0%} of the photo "
+                                         f"crops blurred (Gaussian, sigma {SOFT_SIGMA[0]}-{SOFT_SIGMA[1]} px)",
                          "wall_time_s": round(wall, 1), "hardware": net_hardware(self.model), **software()},
             "metrics": {"test": test, "train_loss": metrics.get("loss"), "train_accuracy": metrics.get("accuracy")},
             "classifier": self.model.config(),
@@ -172,4 +201,4 @@ def train_painting_judge(cfg: JudgeConfig, progress_fn=None, abort_fn=None) -> T
                       checkpoint_every=cfg.eval_every, progress_fn=progress_fn, abort_fn=abort_fn)
 
 
-__all__ = ["JudgeConfig", "train_painting_judge", "JudgeTask", "split", "jitter"]
+__all__ = ["JudgeConfig", "train_painting_judge", "JudgeTask", "split", "jitter", "soften"]

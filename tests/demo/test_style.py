@@ -100,6 +100,11 @@ def test_the_judge_gives_its_verdict_on_the_painting_and_the_photo(style_checkpo
     tab._painter.cache_clear()
     assert ("74% of those photos, translated, are called paintings by the photo-or-painting judge (the photos "
             "themselves: 4%)") in tab.model_summary(TINY_STYLE)
+    card["metrics"]["seams"]["painting_share_filtered_photos"] = 0.12  # the control filter's share
+    card_file.write_text(json.dumps(card))
+    tab._painter.cache_clear()
+    assert "(the photos themselves: 4%; the photos with a cool cast and a soft focus: 12%)" in \
+        tab.model_summary(TINY_STYLE)
 
 
 @pytest.mark.parametrize("content, message", unreadable_uploads("painted"))

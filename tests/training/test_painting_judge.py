@@ -58,3 +58,17 @@ def test_the_held_out_split_is_fixed_and_the_jitter_can_turn_crops_grey():
 def test_a_grid_of_crops_covers_any_picture():
     crops = grid_crops(np.zeros((200, 300, 3), np.uint8))
     assert crops.shape == (16, 3, CROP, CROP) and crops.dtype == torch.uint8
+
+
+def test_softening_blurs_about_half_the_photo_crops_and_keeps_their_colour():
+    """soften: SOFT_SHARE of the crops lose fine detail (a Gaussian), the rest are untouched,
+    and a blur keeps each crop's mean colour (reflect padding, a normalised kernel)."""
+    from gan_core.training.painting_judge import soften
+
+    x = torch.rand(64, 3, 32, 32) * 2 - 1
+    out = soften(x, torch.Generator().manual_seed(0))
+    same = (out == x).flatten(1).all(1)
+    assert 20 < int(same.sum()) < 44
+    detail = lambda t: (t[..., 1:] - t[..., :-1]).abs().mean((1, 2, 3))  # noqa: E731
+    assert (detail(out[~same]) < 0.7 * detail(x[~same])).all()
+    assert torch.allclose(out[~same].mean((2, 3)), x[~same].mean((2, 3)), atol=0.05)

@@ -184,6 +184,16 @@ def test_a_judge_logs_the_share_of_translations_it_calls_paintings(domains, tmp_
     lines = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     shares = [line["painting_share"] for line in lines if "painting_share" in line]
     assert shares and all(0 <= s <= 1 for s in shares)
+    # `style seams --judge`: each model's share beside the photos' own and the filter control's.
+    from gan_core.cli import main
+
+    out = tmp_path / "seams.json"
+    assert main(["style", "seams", str(tmp_path / "run"), "--photos", str(domains[1]), "--judge", str(folder),
+                 "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())
+    model = next(v for k, v in rows.items() if k.startswith("run"))
+    assert 0 <= rows["photos through a filter"]["painting_share"] <= 1
+    assert model["painting_share_filtered_photos"] == rows["photos through a filter"]["painting_share"]
 
 
 def test_spectral_norm_and_photos_for_d_change_training_resume_and_export_a_plain_d(domains, tmp_path):
