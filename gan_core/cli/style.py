@@ -224,8 +224,15 @@ def _seams(args, argv: list[str]) -> int:
     if args.figure is not None and not 1 <= args.figure_photos <= len(pictures):
         raise ValueError(f"--figure-photos must be from 1 to the {len(pictures)} photos")
     figure_rows = [pictures[: args.figure_photos]] if args.figure is not None else []
+    references: dict[int, float] = {}  # the photos' own seam score at each model's tile size
+
+    def reference_at(tile: int) -> float:
+        if tile not in references:
+            references[tile] = float(np.mean([seam_score(p, tile) for p in pictures]))
+        return references[tile]
+
     tile = painters[0].tile
-    reference = float(np.mean([seam_score(p, tile) for p in pictures]))
+    reference = reference_at(tile)
     rows = {"photos (untranslated)": {"seam_score": reference}}
     if judge is not None:
         rows["photos (untranslated)"]["painting_share"] = painting_share(judge, pictures)
@@ -249,7 +256,7 @@ def _seams(args, argv: list[str]) -> int:
         combo = painter.card.get("config", {}).get("combo")
         label = f"{painter.name} ({'combo' if combo else 'no combo'})"
         row = {"seam_score": float(np.mean(tiled)), "seam_score_resized_baseline": float(np.mean(resized)),
-               "seam_score_photos": reference, "photos": len(pictures), "source": args.photos,
+               "seam_score_photos": reference_at(painter.tile), "photos": len(pictures), "source": args.photos,
                "working_size": args.size or "each photo's own", "tile": painter.tile, "combo": combo,
                "seconds_per_photo": round(per_photo, 3)}
         if judge is not None:
@@ -260,7 +267,9 @@ def _seams(args, argv: list[str]) -> int:
             row["painting_command"] = command_line(argv)  # beside the seam figures' own command
             print(f"{label}: {row['painting_share']:.0%} of the translated photos called paintings")
         rows[label] = row
-        print(f"{label:34s} {row['seam_score']:8.3f} {row['seam_score_resized_baseline']:17.3f} {per_photo:8.2f}")
+        print(f"{label:34s} {row['seam_score']:8.3f} {row['seam_score_resized_baseline']:17.3f} {per_photo:8.2f}"
+              + (f"   (photos at {painter.tile} px tiles: {reference_at(painter.tile):.3f})"
+                 if painter.tile != tile else ""))
         if args.write_card and painter.path is not None:
             card = read_json(painter.path / CARD_FILE)
             # Merged into what the card holds, so that figures recorded another way (the
