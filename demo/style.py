@@ -190,11 +190,10 @@ def model_summary(model_name: str | None) -> str:
     if seams.get("painting_share") is not None:
         line = (f"- **Painted:** {seams['painting_share']:.0%} of those photos, translated, are called paintings "
                 "by the photo-or-painting judge")
-        controls = [f"the photos themselves: {seams['painting_share_photos']:.0%}"
-                    if seams.get("painting_share_photos") is not None else None,
-                    f"the photos with a cool cast and a soft focus: {seams['painting_share_filtered_photos']:.0%}"
-                    if seams.get("painting_share_filtered_photos") is not None else None]
-        controls = [c for c in controls if c]
+        controls = [f"{what}: {seams[key]:.0%}" for key, what in (
+            ("painting_share_photos", "the photos themselves"),
+            ("painting_share_filtered_photos", "the photos with a cool cast and a soft focus"))
+            if seams.get(key) is not None]
         if controls:
             line += f" ({'; '.join(controls)})"
         lines.append(line)

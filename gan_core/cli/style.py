@@ -170,8 +170,9 @@ def _train(args, argv: list[str]) -> int:
         margin=args.margin,
         lenvec=args.lenvec,
         g_width=args.g_width, g_blocks=args.g_blocks, g_residual=args.g_residual, d_width=args.d_width,
-        adversary=args.adversary, content_weight=args.content_weight, d_steps=args.d_steps, spectral_norm=args.spectral_norm, d_photos=args.d_photos, d_warmup=args.d_warmup,
-        augment=args.augment, ema_images=args.ema_images, lr_schedule=args.lr_schedule, judge=args.judge, max_side=args.max_side or None,
+        adversary=args.adversary, content_weight=args.content_weight, d_steps=args.d_steps,
+        spectral_norm=args.spectral_norm, d_photos=args.d_photos, d_warmup=args.d_warmup, augment=args.augment,
+        ema_images=args.ema_images, lr_schedule=args.lr_schedule, judge=args.judge, max_side=args.max_side or None,
         max_images=args.max_images, seed=args.seed, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, device=args.device, resume=args.resume,
         hardware_note=args.hardware_note, command=command)

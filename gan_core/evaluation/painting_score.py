@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from gan_core.core.images import fit_side, from_uint8
 from gan_core.pipelines.style import MAX_SIDE  # the style model's working scale
@@ -77,8 +77,6 @@ def photo_filter(picture: Image.Image | np.ndarray) -> Image.Image:
     look a style model gets for free by shifting the palette and softening detail. (The first
     shipped judge, trained without blurred photos, called all 68 BSD68 photos so filtered
     paintings.)"""
-    from PIL import ImageFilter
-
     a = np.asarray(picture.convert("RGB") if isinstance(picture, Image.Image) else picture, dtype=np.float32)
     gain, offset = FILTER_CAST
     cast = Image.fromarray((a * np.float32(gain) + np.float32(offset)).clip(0, 255).astype(np.uint8))

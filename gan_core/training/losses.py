@@ -87,20 +87,21 @@ def content_loss(v_a: torch.Tensor, v_ab: torch.Tensor) -> torch.Tensor:
     """LossD3 = LossG2 = mean (1 - cos(D(A1) - D(A2), D(AB1) - D(AB2))), pairing each
     crop i of the batch with crop i + 1 (the last with the first): low when translation
     keeps the directions between photos in D's space. Needs a batch of 2 or more."""
-    if v_a.shape[0] < 2:
-        raise ValueError("the content term compares pairs of crops: use a batch of at least 2")
-    d_a = v_a - v_a.roll(-1, 0)
-    d_ab = v_ab - v_ab.roll(-1, 0)
-    return (1 - F.cosine_similarity(d_a, d_ab, dim=1, eps=1e-8)).mean()
+    return (1 - F.cosine_similarity(_pair_differences(v_a), _pair_differences(v_ab), dim=1, eps=1e-8)).mean()
 
 
 def spread_loss(v_a: torch.Tensor, margin: float = MARGIN) -> torch.Tensor:
     """TraVeLGAN's Siamese margin term, mean max(0, m - ||S(A1) - S(A2)||), pairing crops
     as content_loss does: the content network keeps different photos apart, so its vectors
     cannot all fall on one point, where the cosine of their differences means nothing."""
-    if v_a.shape[0] < 2:
+    return F.relu(margin - _pair_differences(v_a).norm(dim=1)).mean()
+
+
+def _pair_differences(v: torch.Tensor) -> torch.Tensor:
+    """v_i - v_(i+1) for each crop i of the batch (the last paired with the first)."""
+    if v.shape[0] < 2:
         raise ValueError("the content term compares pairs of crops: use a batch of at least 2")
-    return F.relu(margin - (v_a - v_a.roll(-1, 0)).norm(dim=1)).mean()
+    return v - v.roll(-1, 0)
 
 
 # ----------------------------------------------------------------------------- window detection

@@ -241,6 +241,9 @@ class StyleTask(Task):
             self.S = SiameseDiscriminator(config.lenvec, config.d_width).to(device)
             self.opt_s = torch.optim.Adam(self.S.parameters(), lr=config.lr, betas=betas)
             self.nets["S"], self.optimizers["optS"] = self.S, self.opt_s
+        # Each optimiser with its base rate, which the schedule scales every step.
+        self.rates = [(self.opt_g, config.lr), (self.opt_d, config.lr_d or config.lr)] + (
+            [(self.opt_s, config.lr)] if self.patch else [])
         self.rng = torch.Generator().manual_seed(config.seed + 1)  # every crop drawn
         self.generators = {"crop_rng": self.rng}
         self.data_hash = f"{photos.content_hash}+{paintings.content_hash}"
@@ -269,12 +272,10 @@ class StyleTask(Task):
 
     def step(self, step: int) -> torch.Tensor:
         config, G, D, opt_g, opt_d = self.config, self.G, self.D, self.opt_g, self.opt_d
-        rates = [(opt_g, config.lr), (opt_d, config.lr_d or config.lr)] + ([(self.opt_s, config.lr)] if self.patch else [])
-        for opt, base in rates:
+        for opt, base in self.rates:
             for group in opt.param_groups:
                 group["lr"] = scheduled_rate(base, step, config.steps, config.lr_schedule)
-        a = to_tensor(np.stack(self.photos.random_crops(config.batch_size, self.rng))).to(self.device)
-        b = to_tensor(np.stack(self.paintings.random_crops(config.batch_size, self.rng))).to(self.device)
+        a, b = self._crops(self.photos), self._crops(self.paintings)
         if step < config.d_warmup:
             return self._warmup_step(a, b)
         ab = self.translate(a)
@@ -309,14 +310,7 @@ class StyleTask(Task):
         config, G, D, S = self.config, self.G, self.D, self.S
         # (1) Update D: paintings real, translations not.
         for k in range(config.d_steps):
-            if k:
-                b = to_tensor(np.stack(self.paintings.random_crops(config.batch_size, self.rng))).to(self.device)
-            self.opt_d.zero_grad(set_to_none=True)
-            (b_seen,) = self.augmented(b)
-            (ab_seen,) = self.augmented(ab.detach())
-            d_b, d_ab = D(b_seen), D(ab_seen)
-            loss_d = hinge_loss_d(d_b, True) + hinge_loss_d(d_ab, False)
-            self._update(D, self.opt_d, loss_d)
+            loss_d, d_b, d_ab = self._hinge_d_step(b if k == 0 else self._crops(self.paintings), ab.detach())
         # (2) Update G and S: G's translations among the paintings, the directions between photos kept in S's space.
         self.opt_g.zero_grad(set_to_none=True)
         self.opt_s.zero_grad(set_to_none=True)
@@ -327,34 +321,44 @@ class StyleTask(Task):
         loss_content, loss_spread = content_loss(v_a, S(ab)), spread_loss(v_a, config.margin)
         (loss_g + config.content_weight * loss_content + loss_spread).backward()
         D.requires_grad_(True)
-        for net, opt in ((G, self.opt_g), (S, self.opt_s)):
-            if config.clip_grad:
-                torch.nn.utils.clip_grad_norm_(net.parameters(), config.clip_grad)
-            opt.step()
+        self._step(G, self.opt_g)
+        self._step(S, self.opt_s)
         self._average(step)
         with torch.no_grad():
-            return torch.stack([loss_d, loss_g, loss_content, loss_spread, d_b.mean(), d_ab.mean()])
+            return torch.stack([loss_d, loss_g, loss_content, loss_spread, d_b, d_ab])
 
     def _warmup_step(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """D alone: paintings to the origin, the photos themselves beyond the margin (with
         the patch adversary: paintings real, photos not)."""
+        if self.patch:
+            loss_d, d_b, d_a = self._hinge_d_step(b, a)
+            zero = loss_d.new_zeros(())
+            return torch.stack([loss_d, zero, zero, zero, d_b, d_a])
         D, opt_d = self.D, self.opt_d
         opt_d.zero_grad(set_to_none=True)
         (a_seen,) = self.augmented(a)
         (b_seen,) = self.augmented(b)
-        if self.patch:
-            d_b, d_a = D(b_seen), D(a_seen)
-            loss_d = hinge_loss_d(d_b, True) + hinge_loss_d(d_a, False)
-            self._update(D, opt_d, loss_d)
-            with torch.no_grad():
-                zero = loss_d.new_zeros(())
-                return torch.stack([loss_d, zero, zero, zero, d_b.mean(), d_a.mean()])
         v_a, v_b = D(a_seen), D(b_seen)
         d1, d2 = painting_loss(v_b), margin_loss(v_a, self.config.margin)
         self._update(D, opt_d, d1 + d2)
         with torch.no_grad():
             zero = d1.new_zeros(())  # on D's device, like the losses it is stacked with
             return torch.stack([d1, d2, zero, zero, zero, v_b.norm(dim=1).mean(), v_a.norm(dim=1).mean()])
+
+    def _hinge_d_step(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """One update of the patch D on the hinge loss, `real` paintings against `fake` (the
+        translations, or the photos in the warm-up): (its loss, mean logit on each), detached."""
+        self.opt_d.zero_grad(set_to_none=True)
+        (real_seen,) = self.augmented(real)
+        (fake_seen,) = self.augmented(fake)
+        d_real, d_fake = self.D(real_seen), self.D(fake_seen)
+        loss = hinge_loss_d(d_real, True) + hinge_loss_d(d_fake, False)
+        self._update(self.D, self.opt_d, loss)
+        return loss.detach(), d_real.detach().mean(), d_fake.detach().mean()
+
+    def _crops(self, patches: SRPatches) -> torch.Tensor:
+        """A batch of random 2Sx2S crops of one domain, on the device."""
+        return to_tensor(np.stack(patches.random_crops(self.config.batch_size, self.rng))).to(self.device)
 
     def _average(self, step: int) -> None:
         """G_ema follows G, its ramp-up counted from G's first step (after D's warm-up)."""
@@ -369,6 +373,10 @@ class StyleTask(Task):
     def _update(self, net: torch.nn.Module, opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
         """One optimiser step of `net` on `loss`, its gradient norm clipped when the config says."""
         loss.backward()
+        self._step(net, opt)
+
+    def _step(self, net: torch.nn.Module, opt: torch.optim.Optimizer) -> None:
+        """`opt`'s step on the gradient `net` holds, its norm clipped when the config says."""
         if self.config.clip_grad:
             torch.nn.utils.clip_grad_norm_(net.parameters(), self.config.clip_grad)
         opt.step()
